@@ -1,0 +1,98 @@
+"""The `partnerbot` command: serve, console, tick, db upgrade."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import re
+import sys
+from datetime import datetime, timezone
+
+from bot.config import ConfigError, load_settings
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _default_user() -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]", "", getpass.getuser() or "") or "me"
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="partnerbot",
+        description="Partnerbot keeps a partnering cadence on Slack, Teams and the terminal. "
+                    "With no command: serve when Slack credentials are set, else the console.")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING… (default INFO; console WARNING)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="HTTP server for Slack (/slack/events), /healthz, scheduler and outbox sender")
+    console = sub.add_parser("console", help="a local chat in the terminal, no platform needed")
+    console.add_argument("--as", dest="user", default=None, help="who you are (default: your login name)")
+    console.add_argument("--workspace", default="console", help="workspace name (default: console)")
+    tick = sub.add_parser("tick", help="run the scheduled work due now once, send what it produces, exit")
+    tick.add_argument("--now", type=_parse_now, default=None, help="the instant to run at (ISO-8601)")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply schema migrations")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"partnerbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    command = args.command or ("serve" if settings.slack_enabled else "console")
+    level = args.log_level or ("WARNING" if command == "console" else "INFO")
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from bot.wiring import Partnerbot
+
+    if command == "serve":
+        from bot.server import serve
+
+        asyncio.run(serve(Partnerbot(settings)))
+    elif command == "console":
+        from adapters.console.console import run_console
+
+        asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
+                                getattr(args, "workspace", "console")))
+    elif command == "tick":
+        now = args.now
+        bot = Partnerbot(settings, clock=(lambda: now)) if now else Partnerbot(settings)
+        asyncio.run(_tick(bot))
+    elif command == "db":
+        asyncio.run(_upgrade(Partnerbot(settings)))
+        print("database is at the latest schema")
+    return 0
+
+
+async def _tick(bot) -> None:
+    try:
+        await bot.upgrade()
+        sent = await bot.tick()
+        print(f"tick at {bot.clock().isoformat()}: {sent} message(s) sent")
+    finally:
+        await bot.close()
+
+
+async def _upgrade(bot) -> None:
+    try:
+        await bot.upgrade()
+    finally:
+        await bot.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

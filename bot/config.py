@@ -1,0 +1,164 @@
+"""Settings: built-in defaults, overridden by app.yaml, overridden by PARTNERBOT_* env vars.
+
+Secrets and deployment values (tokens, DATABASE_URL, HOST/PORT…) are read from the
+environment only, so they can never be committed in app.yaml.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "timezone": "UTC",
+    "cadence": {
+        "tick_seconds": 60,
+        "peer_sync": {"weekday": "mon", "time": "09:00", "nudge_after_hours": 24, "max_nudges": 2},
+        "commitments": {"due_time": "17:00", "remind_before_hours": 24},
+        "meetings": {"nudge_hours": 24},
+        "handoffs": {"accept_within_hours": 48, "stale_after_days": 14},
+        "asks": {"nudge_after_hours": 24, "escalate_after_hours": 72},
+    },
+    "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
+    "outbox": {"poll_seconds": 1.0, "max_attempts": 12},
+}
+
+ENV_PREFIX = "PARTNERBOT_"
+# PARTNERBOT_* variables that are not settings paths.
+_NOT_SETTINGS = {"PARTNERBOT_CONFIG"}
+
+
+class ConfigError(ValueError):
+    """A setting has a value of the wrong kind; raised at start, never at run time."""
+
+
+def _merge(base: dict, override: Mapping, where: str) -> None:
+    for key, value in override.items():
+        path = f"{where}{key}"
+        if key not in base:
+            raise ConfigError(f"unknown setting '{path}'")
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"setting '{path}' must be a mapping")
+            _merge(base[key], value, path + ".")
+        else:
+            base[key] = _coerce(base[key], value, path)
+
+
+def _coerce(default: Any, value: Any, path: str) -> Any:
+    """Give an override the type of its default (env vars arrive as strings)."""
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting '{path}' must be a {type(default).__name__}, got {value!r}") from None
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict:
+    tree: dict = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return tree
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    database_url: str = "sqlite+aiosqlite:///partnerbot.db"
+    host: str = "0.0.0.0"
+    port: int = 3978
+    public_url: str = "http://localhost:3978"
+    slack_signing_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    def get(self, path: str) -> Any:
+        node: Any = self.values
+        for part in path.split("."):
+            node = node[part]
+        return node
+
+    @property
+    def timezone(self) -> str:
+        return self.values["timezone"]
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"Settings(database_url={_redact(self.database_url)!r}, slack_enabled={self.slack_enabled})"
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before it is logged."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values = copy.deepcopy(DEFAULTS)
+    path = Path(env.get("PARTNERBOT_CONFIG", "app.yaml"))
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, Mapping):
+            raise ConfigError(f"{path} must hold a mapping of settings")
+        _merge(values, loaded, "")
+    elif "PARTNERBOT_CONFIG" in env:
+        raise ConfigError(f"PARTNERBOT_CONFIG names {path}, which does not exist")
+    _merge(values, _env_overrides(env), "")
+    _validate(values)
+    return Settings(
+        values=values,
+        database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
+        host=env.get("HOST") or "0.0.0.0",
+        port=int(env.get("PORT") or 3978),
+        public_url=(env.get("PUBLIC_URL") or "http://localhost:3978").rstrip("/"),
+        slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+    )
+
+
+def _validate(values: dict) -> None:
+    from datetime import time
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(values["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"setting 'timezone' is not an IANA timezone: {values['timezone']!r}") from None
+    for path in ("cadence.commitments.due_time", "cadence.peer_sync.time"):
+        section, *rest = path.split(".")
+        node = values[section]
+        for part in rest[:-1]:
+            node = node[part]
+        try:
+            time.fromisoformat(node[rest[-1]])
+        except ValueError:
+            raise ConfigError(f"setting '{path}' must be HH:MM, got {node[rest[-1]]!r}") from None

@@ -1,0 +1,150 @@
+"""The outbox sender: claims owed messages, hands them to the platform, marks them sent.
+
+Rows are claimed with a lease, so two processes never send the same row at once; a
+process killed mid-send leaves its lease to expire and another sender takes over.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import or_, select, update
+
+from bot.delivery import Address, Deliverer, RetryAfter, Undeliverable
+from handlers.model import Reply
+from storage.db import Database
+from storage.models import Identity, OutboxMessage, Workspace
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    platform: str
+    address: Address | None  # None: the recipient has no identity on that platform yet
+    reply: Reply
+    attempts: int
+
+
+class OutboxSender:
+    def __init__(
+        self, db: Database, deliverers: Iterable[Deliverer], clock: Callable[[], datetime], *,
+        max_attempts: int = 12, poll_seconds: float = 1.0, batch_size: int = 50,
+        person_ids: set[int] | None = None,
+    ):
+        self.db = db
+        self.deliverers = {d.platform: d for d in deliverers}
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.person_ids = person_ids  # only these recipients (a console sends to its own user)
+        self._wake = asyncio.Event()
+        self._paused_until: dict[str, datetime] = {}  # platform -> throttled until
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox drain failed; retrying")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Send every message due now; returns how many were sent."""
+        sent = 0
+        while batch := await self._claim():
+            for message in batch:
+                sent += await self._send(message)
+        return sent
+
+    def _platforms_open(self, now: datetime) -> list[str]:
+        return [p for p in self.deliverers if self._paused_until.get(p, now) <= now]
+
+    async def _claim(self) -> list[Claimed]:
+        now = self.clock()
+        platforms = self._platforms_open(now)
+        if not platforms:
+            return []
+        async with self.db.session() as s:
+            query = (
+                select(OutboxMessage, Workspace.external_id, Identity.external_id)
+                .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
+                .outerjoin(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
+                           & (Identity.platform == OutboxMessage.platform))
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.platform.in_(platforms),
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.batch_size)
+                .with_for_update(of=OutboxMessage, skip_locked=True)
+            )
+            if self.person_ids is not None:
+                query = query.where(OutboxMessage.recipient_person_id.in_(self.person_ids))
+            rows = (await s.exec(query)).all()
+            if not rows:
+                return []
+            ids = [row[0].id for row in rows]
+            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + LEASE))
+        claimed = []
+        for message, workspace, user in rows:
+            if message.channel:
+                address = Address(workspace=workspace, channel=message.channel)
+            else:
+                address = Address(workspace=workspace, user=user) if user else None
+            claimed.append(Claimed(message.id, message.platform, address,
+                                   Reply.from_dict(message.payload), message.attempts))
+        return claimed
+
+    async def _send(self, message: Claimed) -> int:
+        deliverer = self.deliverers[message.platform]
+        try:
+            if message.address is None:
+                raise Undeliverable("the recipient has no identity on this platform")
+            await deliverer.deliver(message.address, message.reply)
+        except RetryAfter as throttled:
+            until = self.clock() + timedelta(seconds=throttled.seconds)
+            self._paused_until[message.platform] = until
+            log.warning("%s throttled us; waiting %.1fs", message.platform, throttled.seconds)
+            await self._finish(message.id, next_attempt_at=until, lease_until=None)
+            return 0
+        except Undeliverable as refused:
+            log.error("outbox %s undeliverable: %s", message.id, refused)
+            await self._finish(message.id, status="failed", last_error=str(refused)[:500],
+                               attempts=message.attempts + 1, lease_until=None)
+            return 0
+        except Exception as error:  # network trouble, 5xx: back off and retry
+            attempts = message.attempts + 1
+            delay = min(2 ** attempts, MAX_BACKOFF_SECONDS)
+            status = "failed" if attempts >= self.max_attempts else "pending"
+            log.warning("outbox %s attempt %d failed (%s); %s", message.id, attempts, error,
+                        "giving up" if status == "failed" else f"retrying in {delay}s")
+            await self._finish(message.id, status=status, attempts=attempts, last_error=repr(error)[:500],
+                               next_attempt_at=self.clock() + timedelta(seconds=delay), lease_until=None)
+            return 0
+        await self._finish(message.id, status="sent", sent_at=self.clock(),
+                           attempts=message.attempts + 1, lease_until=None)
+        return 1
+
+    async def _finish(self, message_id: int, **values) -> None:
+        async with self.db.session() as s:
+            await s.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))

@@ -1,0 +1,65 @@
+"""`partnerbot serve`: the aiohttp application, with the outbox sender and scheduler in-process."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.scheduler import start_scheduler
+from bot.wiring import Partnerbot
+
+log = logging.getLogger(__name__)
+
+
+def build_web_app(bot: Partnerbot) -> web.Application:
+    app = web.Application()
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            async with bot.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+        return web.json_response({"ok": True, "slack": bot.slack is not None})
+
+    app.router.add_get("/healthz", healthz)
+    if bot.slack is not None:
+        app.router.add_post("/slack/events", bot.slack.handle)
+
+    async def background(_app: web.Application):
+        sender = asyncio.create_task(bot.sender.run_forever(), name="outbox-sender")
+        scheduler = start_scheduler(bot)
+        yield
+        scheduler.shutdown(wait=False)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        await bot.close()
+
+    app.cleanup_ctx.append(background)
+    return app
+
+
+async def serve(bot: Partnerbot) -> None:
+    settings = bot.settings
+    await bot.upgrade()
+    if bot.slack is None:
+        log.warning("Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to enable /slack/events")
+    runner = web.AppRunner(build_web_app(bot), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    log.info("Partnerbot listening on http://%s:%s", settings.host, port)
+    print(f"Partnerbot listening on http://{settings.host}:{port}", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()

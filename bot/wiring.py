@@ -1,0 +1,47 @@
+"""Builds one Partnerbot from settings: database, dispatcher, outbox sender, platform adapters.
+
+No globals: tests build as many bots as they like, each with its own clock.
+"""
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+from bot.outbox import OutboxSender
+from handlers.dispatch import Clock, Dispatcher, utc_now
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Partnerbot:
+    def __init__(self, settings: Settings, clock: Clock = utc_now):
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.database_url)
+        self.dispatcher = Dispatcher(self.db, settings, clock, on_outbox=lambda: self.sender.wake())
+        self.slack = None
+        deliverers = []
+        if settings.slack_enabled:
+            from adapters.slack.app import SlackAdapter
+
+            self.slack = SlackAdapter(
+                signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
+                api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
+            )
+            deliverers.append(self.slack.deliverer)
+        self.sender = OutboxSender(
+            self.db, deliverers, clock,
+            max_attempts=settings.get("outbox.max_attempts"), poll_seconds=settings.get("outbox.poll_seconds"),
+        )
+
+    async def upgrade(self) -> None:
+        await upgrade(self.db)
+
+    async def tick(self) -> int:
+        """One pass of the scheduled work due now; returns the messages sent."""
+        return await self.sender.drain()
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,143 @@
+"""commit, done, drop: who does what by when."""
+from __future__ import annotations
+
+import re
+
+from handlers.context import Context
+from handlers.dates import due_instant, format_instant
+from handlers.errors import UserError
+from handlers.grammar import MENTION, parse_by_date, ref_kind, split_by_date
+from handlers.model import Card, Fact, Reply
+from handlers.registry import Verb
+from storage.models import Commitment
+
+_TO = re.compile(r"\s+to\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
+_RE_WORD = re.compile(r"\s+re\s+", re.IGNORECASE)
+
+
+def _snapshot(c: Commitment) -> dict:
+    return {"status": c.status, "what": c.what, "due_date": c.due_date.isoformat(),
+            "owner_id": c.owner_id, "note": c.close_note}
+
+
+def _split_commit(text: str, today) -> tuple[str, str | None, str | None, str | None]:
+    """'<what> by <date> [to @person] [re <target>]' → (what, date phrase, assignee mention, re target).
+
+    `re` is taken at its last occurrence that leaves a dated commitment before it, so
+    'look re pricing by fri re Acme' keeps 're pricing' in what it says.
+    """
+    def strip_to(part: str) -> tuple[str, str | None]:
+        m = _TO.search(part)
+        return (part[: m.start()], m.group(1)) if m else (part, None)
+
+    body, assignee = strip_to(text.strip())
+    for m in reversed(list(_RE_WORD.finditer(body))):
+        head, head_assignee = strip_to(body[: m.start()])
+        if split_by_date(head, today)[1] is not None and not (assignee and head_assignee):
+            what, phrase = split_by_date(head, today)
+            return what, phrase, assignee or head_assignee, body[m.end():].strip()
+    what, phrase = split_by_date(body, today)
+    return what, phrase, assignee, None
+
+
+async def commit(ctx: Context, args: str) -> Reply:
+    what, date_phrase, assignee_token, re_target = _split_commit(args, ctx.today)
+    if date_phrase is None:
+        raise UserError("A commitment needs a date: add `by <date>`, e.g. `by fri`.")
+    if not what:
+        raise UserError("Say what you will do before `by`.")
+    due_date = parse_by_date(date_phrase, ctx.today)
+
+    owner = ctx.caller
+    if assignee_token:
+        m = MENTION.match(assignee_token)
+        owner = await ctx.mentioned_person(m.group(1), m.group(2))
+        if owner.id != ctx.caller.id and not await ctx.store.is_manager_of(ctx.caller.id, owner.id):
+            raise UserError(f"Only {owner.display_name}'s manager can assign them a commitment; "
+                            f"ask them to commit themselves.")
+
+    account, handoff_id = None, None
+    if re_target:
+        kind = ref_kind(re_target)
+        if kind == "H":
+            handoff = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(re_target, "H", "handoff"))
+            if handoff is None:
+                raise UserError(f"There is no handoff {re_target.upper()} here.")
+            handoff_id, account = handoff.id, handoff.account
+        elif kind in {"L", "P", "C", "M", "S", "Q"}:
+            raise UserError(f"There is no {re_target.upper()} here to link to.")
+        else:
+            account = re_target
+
+    owner_tz = ctx.timezone_of(owner)
+    c = Commitment(
+        workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "C"),
+        owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date,
+        due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz), account=account, handoff_id=handoff_id,
+        created_at=ctx.now,
+    )
+    await ctx.store.add(c)
+    ref = f"C-{c.number}"
+    await ctx.log("commitment.created", ref, after=_snapshot(c))
+    due_text = format_instant(c.due_at, owner_tz)
+    if owner.id != ctx.caller.id:
+        await ctx.notify(owner, "commitment.assigned", ref, Reply(
+            f"{ctx.caller.display_name} assigned you {ref}: {what} — due {due_text}.",
+            cards=(Card(title=f"{ref} assigned to you", text=what,
+                        facts=(Fact("Due", due_text), Fact("From", ctx.caller.display_name))),),
+        ))
+        return Reply(f"{ref} saved for {owner.display_name}: {what} — due {due_text}. They've been told.")
+    return Reply(f"{ref} saved: {what} — due {due_text}.")
+
+
+async def _own_open_commitment(ctx: Context, token: str) -> Commitment:
+    c = await ctx.store.commitment(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"))
+    if c is None:
+        raise UserError(f"There is no commitment {token.upper()} here.")
+    ref = f"C-{c.number}"
+    if c.owner_id != ctx.caller.id and not await ctx.store.is_manager_of(ctx.caller.id, c.owner_id):
+        owner = await ctx.store.get_person(c.owner_id)
+        raise UserError(f"{ref} belongs to {owner.display_name}; only they or their manager can change it.")
+    if c.status != "open":
+        raise UserError(f"{ref} is already {'kept' if c.status == 'done' else 'dropped'}.")
+    return c
+
+
+async def done(ctx: Context, args: str) -> Reply:
+    token, _, note = args.strip().partition(" ")
+    if not token:
+        raise UserError("Say which commitment: `done C-1`.")
+    c = await _own_open_commitment(ctx, token)
+    before = _snapshot(c)
+    c.status, c.closed_at, c.close_note = "done", ctx.now, note.strip() or None
+    ref = f"C-{c.number}"
+    await ctx.log("commitment.done", ref, before=before, after=_snapshot(c))
+    timing = "on time" if ctx.now <= c.due_at else "late"
+    return Reply(f"{ref} kept ({timing}): {c.what}.", replace_source=ctx.command.from_button)
+
+
+async def drop(ctx: Context, args: str) -> Reply:
+    token, _, reason = args.strip().partition(" ")
+    if not token:
+        raise UserError("Say which commitment and why: `drop C-1 customer paused`.")
+    c = await _own_open_commitment(ctx, token)
+    if not reason.strip():
+        raise UserError(f"Give a reason for dropping C-{c.number}, so your partner knows why.")
+    before = _snapshot(c)
+    c.status, c.closed_at, c.close_note = "dropped", ctx.now, reason.strip()
+    ref = f"C-{c.number}"
+    await ctx.log("commitment.dropped", ref, before=before, after=_snapshot(c))
+    return Reply(f"{ref} dropped: {c.what}. Reason: {reason.strip()}.")
+
+
+VERBS = [
+    Verb("commit", ("commit <what> by <date> [to @person] [re <account or H-n>]",),
+         "record who does what by when", (
+             "commit send pricing deck to Acme by fri",
+             "commit book the security review by next week re H-3",
+             "commit call the CFO by dec 3 to @maria re Acme Corp",
+         ), commit),
+    Verb("done", ("done C-n [note]",), "mark a commitment kept", ("done C-12", "done C-12 sent with the case study"), done),
+    Verb("drop", ("drop C-n <reason>",), "release a commitment openly, with a reason",
+         ("drop C-12 customer paused the project",), drop),
+]

@@ -1,0 +1,79 @@
+"""What a handler knows about the command it is carrying out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from handlers.dates import local_today
+from handlers.errors import UserError
+from handlers.grammar import parse_ref, take_mention
+from handlers.model import Command, Reply
+from storage.models import Person, Workspace
+from storage.repository import Store
+
+
+class SettingsLike(Protocol):
+    timezone: str
+
+    def get(self, path: str) -> Any: ...
+
+
+@dataclass
+class Context:
+    command: Command
+    store: Store
+    now: datetime
+    settings: SettingsLike
+    workspace: Workspace
+    caller: Person
+
+    @property
+    def platform(self) -> str:
+        return self.command.platform
+
+    def timezone_of(self, person: Person) -> str:
+        return person.timezone or person.platform_timezone or self.settings.timezone
+
+    @property
+    def tz(self) -> str:
+        return self.timezone_of(self.caller)
+
+    @property
+    def today(self) -> date:
+        """The caller's local date: every date phrase is read against it."""
+        return local_today(self.now, self.tz)
+
+    async def mentioned_person(self, user_id: str, name: str | None) -> Person:
+        name = name or self.command.mention_names.get(user_id)
+        return await self.store.person(self.workspace, user_id, name, self.now)
+
+    async def take_person(self, text: str, usage_hint: str) -> tuple[Person, str]:
+        """The mention at the start of `text` as a person, and the rest of the text."""
+        taken = take_mention(text)
+        if taken is None:
+            raise UserError(f"Mention {usage_hint} with @ (a plain name is not enough).")
+        user_id, name, rest = taken
+        return await self.mentioned_person(user_id, name), rest
+
+    def ref_number(self, token: str, kind: str, what: str) -> int:
+        number = parse_ref(token, kind)
+        if number is None:
+            raise UserError(f"'{token}' is not a {what} reference like {kind}-1.")
+        return number
+
+    async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None) -> None:
+        await self.store.log(
+            workspace_id=self.workspace.id, at=self.now, person_id=self.caller.id,
+            platform=self.platform, action=action, record=record, before=before, after=after,
+        )
+
+    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> None:
+        """Owe `person` a message, through the outbox, on the platform they were last seen on."""
+        platforms = await self.store.platforms_of(person.id)
+        platform = self.platform if self.platform in platforms or not platforms else platforms[0]
+        await self.store.enqueue(
+            workspace_id=self.workspace.id,
+            key=f"{kind}:{self.workspace.id}/{record}:{period}:{person.id}",
+            platform=platform, person_id=person.id, payload=reply.to_dict(), now=self.now,
+        )

@@ -1,0 +1,68 @@
+"""Carry out a Command: one transaction, one Reply, never an exception to the adapter."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from handlers.context import Context, SettingsLike
+from handlers.errors import UserError
+from handlers.grammar import split_verb
+from handlers.model import Command, Reply
+from handlers.registry import Registry, default_registry
+from storage.db import Database
+from storage.repository import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, settings: SettingsLike, clock: Clock = utc_now,
+        registry: Registry | None = None, on_outbox: Callable[[], None] | None = None,
+    ):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.registry = registry or default_registry()
+        self.on_outbox = on_outbox  # wakes the outbox sender after a commit that owes messages
+
+    async def dispatch(self, command: Command) -> Reply:
+        name, args = split_verb(command.text)
+        if not name:
+            name, args = "help", ""
+        verb = self.registry.get(name)
+        if verb is None:
+            return Reply(f"I don't know the verb '{name}'. Try `help` for the list.", ok=False)
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                store = Store(session)
+                if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
+                    raise _Duplicate
+                workspace = await store.workspace(command.platform, command.workspace, now)
+                caller = await store.person(workspace, command.user, command.user_name, now)
+                if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
+                    caller.platform_timezone = command.platform_timezone
+                ctx = Context(command, store, now, self.settings, workspace, caller)
+                reply = await verb.handler(ctx, args)
+        except UserError as refusal:
+            return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)
+        except _Duplicate:
+            return Reply("That request was already handled; nothing more was done.", ok=False)
+        except Exception:
+            log.exception("command failed: %s %r", command.platform, command.text)
+            return Reply("Something went wrong on our side and nothing was changed. Please try again.", ok=False)
+        if store.enqueued and self.on_outbox:
+            self.on_outbox()
+        return reply

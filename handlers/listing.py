@@ -1,0 +1,58 @@
+"""list: open commitments and handoffs, soonest due first."""
+from __future__ import annotations
+
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.format import commitment_line, handoff_line
+from handlers.grammar import take_mention
+from handlers.model import Reply
+from handlers.registry import Verb
+
+LIMIT = 30  # more than this is not a list anyone reads in a chat
+
+
+async def list_items(ctx: Context, args: str) -> Reply:
+    scope = args.strip()
+    word = scope.split(" ", 1)[0].lower()
+    store, ws = ctx.store, ctx.workspace.id
+    if word in ("", "mine"):
+        person, title = ctx.caller, "Your open items"
+        commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(ws, person_id=person.id, limit=LIMIT)
+    elif word == "overdue":
+        title = "Overdue commitments"
+        commitments = await store.open_commitments(ws, due_before=ctx.now, limit=LIMIT)
+        handoffs = []
+    elif word == "account":
+        account = scope[len("account"):].strip()
+        if not account:
+            raise UserError("Name the account: `list account Acme Corp`.")
+        title = f"Open items for {account}"
+        handoffs = await store.open_handoffs(ws, account=account, limit=LIMIT)
+        commitments = await store.open_commitments(
+            ws, account=account, handoff_ids=[h.id for h in handoffs], limit=LIMIT)
+    elif take_mention(scope):
+        user_id, name, _ = take_mention(scope)
+        person = await ctx.mentioned_person(user_id, name)
+        title = f"Open items of {person.display_name}"
+        commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(ws, person_id=person.id, limit=LIMIT)
+    else:
+        raise UserError(f"I can't list '{scope}'.")
+
+    people = await store.people({c.owner_id for c in commitments}
+                                | {h.from_id for h in handoffs} | {h.to_id for h in handoffs})
+    lines = [commitment_line(c, people.get(c.owner_id), ctx.timezone_of(people[c.owner_id]))
+             for c in commitments]
+    lines += [handoff_line(h, people) for h in handoffs]
+    if not lines:
+        return Reply(f"{title}: nothing open.")
+    more = "\n(only the first few are shown)" if len(commitments) >= LIMIT or len(handoffs) >= LIMIT else ""
+    return Reply(f"{title}:\n" + "\n".join(lines) + more)
+
+
+VERBS = [
+    Verb("list", ("list [mine | @person | overdue | account <name>]",),
+         "open commitments and handoffs, soonest due first",
+         ("list", "list overdue", "list @maria", "list account Acme Corp"), list_items),
+]

@@ -1,0 +1,75 @@
+"""The platform-neutral messages that flow between adapters and handlers.
+
+Adapters turn a platform payload into a `Command` and render a `Reply` natively
+(Block Kit, Adaptive Card, terminal text). A button carries the command text it
+stands for, so a click comes back as a `Command` exactly like a typed one.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class Command:
+    platform: str  # slack | teams | console
+    workspace: str  # Slack team_id, Teams tenantId, console workspace name
+    user: str  # the caller's platform user id
+    text: str  # the command without its prefix, e.g. "commit send deck by fri"
+    user_name: str | None = None
+    channel: str | None = None
+    platform_timezone: str | None = None  # from the user's platform profile, when known
+    mention_names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+    delivery_id: str | None = None  # platform id of this delivery, for deduplicating retries
+    from_button: bool = False  # a click on a button of an earlier reply
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    command: str  # the command text a click runs, e.g. "handoff H-1 accept"
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    text: str = ""
+    facts: tuple[Fact, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # always complete on its own: the fallback for notifications and the console
+    cards: tuple[Card, ...] = ()
+    ok: bool = True  # False when the command was refused and nothing changed
+    replace_source: bool = False  # replace the message whose button produced this reply
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Reply":
+        cards = tuple(
+            Card(
+                title=c["title"],
+                text=c.get("text", ""),
+                facts=tuple(Fact(**f) for f in c.get("facts", ())),
+                buttons=tuple(Button(**b) for b in c.get("buttons", ())),
+            )
+            for c in data.get("cards", ())
+        )
+        return cls(
+            text=data["text"],
+            cards=cards,
+            ok=data.get("ok", True),
+            replace_source=data.get("replace_source", False),
+        )

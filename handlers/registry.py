@@ -1,0 +1,55 @@
+"""The verbs of the grammar: each topic module lists its own, the registry checks them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterable
+
+from handlers.model import Reply
+
+if TYPE_CHECKING:
+    from handlers.context import Context
+
+Handler = Callable[["Context", str], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str
+    usage: tuple[str, ...]  # one line per form, each starting with the verb
+    summary: str
+    examples: tuple[str, ...]
+    handler: Handler
+
+    @property
+    def usage_text(self) -> str:
+        return " | ".join(f"`{u}`" for u in self.usage)
+
+
+class Registry:
+    def __init__(self, verbs: Iterable[Verb] = ()):
+        self._verbs: dict[str, Verb] = {}
+        for verb in verbs:
+            self.add(verb)
+
+    def add(self, verb: Verb) -> None:
+        if verb.name in self._verbs:
+            raise ValueError(f"verb '{verb.name}' registered twice")
+        if not verb.usage or not all(u.startswith(verb.name) for u in verb.usage):
+            raise ValueError(f"verb '{verb.name}': every usage line must start with the verb")
+        if not verb.examples:
+            raise ValueError(f"verb '{verb.name}' needs at least one example")
+        self._verbs[verb.name] = verb
+
+    def get(self, name: str) -> Verb | None:
+        return self._verbs.get(name)
+
+    def __iter__(self):
+        return iter(self._verbs.values())
+
+
+@lru_cache(maxsize=1)
+def default_registry() -> Registry:
+    from handlers import commitments, handoffs, help, listing, people
+
+    return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *people.VERBS, *help.VERBS])

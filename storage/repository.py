@@ -1,0 +1,197 @@
+"""The repository handlers call: one instance per transaction (a session)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import (
+    ActivityLog,
+    Commitment,
+    Counter,
+    Handoff,
+    Identity,
+    OutboxMessage,
+    Person,
+    ProcessedDelivery,
+    Workspace,
+)
+
+OPEN_HANDOFF_STAGES = ("identified", "positioned", "introduced", "delivered")
+
+
+class Store:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+        self.enqueued = 0  # messages written to the outbox in this transaction
+
+    # --- helpers -------------------------------------------------------------------------
+    async def _insert_ignore(self, model: Any, values: dict, conflict: Sequence[str]) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
+        dialect = self.session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+        result = await self.session.exec(stmt)
+        return result.rowcount == 1
+
+    async def add(self, *rows: Any) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    # --- deliveries, workspaces, people ---------------------------------------------------
+    async def claim_delivery(self, key: str, now: datetime) -> bool:
+        """Record a platform delivery id; False when it was handled before (a retry)."""
+        return await self._insert_ignore(ProcessedDelivery, {"key": key, "at": now}, ["key"])
+
+    async def workspace(self, platform: str, external_id: str, now: datetime) -> Workspace:
+        query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
+        found = (await self.session.exec(query)).scalars().first()
+        if found:
+            return found
+        await self._insert_ignore(
+            Workspace, {"platform": platform, "external_id": external_id, "created_at": now},
+            ["platform", "external_id"],
+        )
+        return (await self.session.exec(query)).scalars().one()
+
+    async def person_by_identity(self, workspace_id: int, external_id: str) -> Person | None:
+        query = (
+            select(Person)
+            .join(Identity, Identity.person_id == Person.id)
+            .where(Identity.workspace_id == workspace_id, Identity.external_id == external_id)
+        )
+        return (await self.session.exec(query)).scalars().first()
+
+    async def person(
+        self, workspace: Workspace, external_id: str, name: str | None, now: datetime
+    ) -> Person:
+        """The person behind a platform user id, created on first sight."""
+        found = await self.person_by_identity(workspace.id, external_id)
+        if found:
+            if name and found.display_name != name and found.display_name == external_id:
+                found.display_name = name  # learnt a real name for someone known by id only
+            return found
+        person = Person(workspace_id=workspace.id, display_name=name or external_id, created_at=now)
+        await self.add(person)
+        inserted = await self._insert_ignore(
+            Identity,
+            {"workspace_id": workspace.id, "person_id": person.id,
+             "platform": workspace.platform, "external_id": external_id},
+            ["workspace_id", "external_id"],
+        )
+        if not inserted:  # another process created them a moment ago
+            await self.session.delete(person)
+            return await self.person_by_identity(workspace.id, external_id)
+        return person
+
+    async def get_person(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def people(self, ids: set[int]) -> dict[int, Person]:
+        if not ids:
+            return {}
+        rows = (await self.session.exec(select(Person).where(Person.id.in_(ids)))).scalars().all()
+        return {p.id: p for p in rows}
+
+    async def identity_of(self, person_id: int, platform: str) -> Identity | None:
+        query = select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
+        return (await self.session.exec(query)).scalars().first()
+
+    async def platforms_of(self, person_id: int) -> list[str]:
+        query = select(Identity.platform).where(Identity.person_id == person_id)
+        return list((await self.session.exec(query)).scalars().all())
+
+    # --- numbering and the activity log ---------------------------------------------------
+    async def next_number(self, workspace_id: int, kind: str) -> int:
+        await self._insert_ignore(Counter, {"workspace_id": workspace_id, "kind": kind, "value": 0},
+                                  ["workspace_id", "kind"])
+        stmt = (
+            update(Counter)
+            .where(Counter.workspace_id == workspace_id, Counter.kind == kind)
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        )
+        return (await self.session.exec(stmt)).scalar_one()
+
+    async def log(
+        self, *, workspace_id: int, at: datetime, person_id: int | None, platform: str,
+        action: str, record: str, before: dict | None = None, after: dict | None = None,
+    ) -> None:
+        self.session.add(ActivityLog(
+            workspace_id=workspace_id, at=at, person_id=person_id, platform=platform,
+            action=action, record=record, before=before, after=after,
+        ))
+
+    async def activity(self, workspace_id: int, record: str | None = None) -> list[ActivityLog]:
+        query = select(ActivityLog).where(ActivityLog.workspace_id == workspace_id)
+        if record:
+            query = query.where(ActivityLog.record == record)
+        return list((await self.session.exec(query.order_by(ActivityLog.id))).scalars().all())
+
+    # --- outbox ---------------------------------------------------------------------------
+    async def enqueue(
+        self, *, workspace_id: int, key: str, platform: str, payload: dict, now: datetime,
+        person_id: int | None = None, channel: str | None = None,
+    ) -> bool:
+        """Owe a message; False when one with this idempotency key is already owed or sent."""
+        inserted = await self._insert_ignore(
+            OutboxMessage,
+            {"workspace_id": workspace_id, "idempotency_key": key, "platform": platform,
+             "recipient_person_id": person_id, "channel": channel, "payload": payload,
+             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now},
+            ["idempotency_key"],
+        )
+        self.enqueued += int(inserted)
+        return inserted
+
+    # --- commitments ----------------------------------------------------------------------
+    async def commitment(self, workspace_id: int, number: int) -> Commitment | None:
+        query = select(Commitment).where(Commitment.workspace_id == workspace_id, Commitment.number == number)
+        return (await self.session.exec(query)).scalars().first()
+
+    async def open_commitments(
+        self, workspace_id: int, *, owner_id: int | None = None, due_before: datetime | None = None,
+        account: str | None = None, handoff_ids: Sequence[int] = (), limit: int = 50,
+    ) -> list[Commitment]:
+        query = select(Commitment).where(Commitment.workspace_id == workspace_id, Commitment.status == "open")
+        if owner_id is not None:
+            query = query.where(Commitment.owner_id == owner_id)
+        if due_before is not None:
+            query = query.where(Commitment.due_at < due_before)
+        if account is not None:
+            match = func.lower(Commitment.account).contains(account.lower(), autoescape=True)
+            if handoff_ids:
+                match = or_(match, Commitment.handoff_id.in_(handoff_ids))
+            query = query.where(match)
+        query = query.order_by(Commitment.due_at, Commitment.number).limit(limit)
+        return list((await self.session.exec(query)).scalars().all())
+
+    # --- handoffs -------------------------------------------------------------------------
+    async def handoff(self, workspace_id: int, number: int) -> Handoff | None:
+        query = select(Handoff).where(Handoff.workspace_id == workspace_id, Handoff.number == number)
+        return (await self.session.exec(query)).scalars().first()
+
+    async def open_handoffs(
+        self, workspace_id: int, *, person_id: int | None = None, account: str | None = None, limit: int = 50,
+    ) -> list[Handoff]:
+        query = select(Handoff).where(
+            Handoff.workspace_id == workspace_id,
+            Handoff.stage.in_(OPEN_HANDOFF_STAGES),
+            Handoff.declined_at.is_(None),
+        )
+        if person_id is not None:
+            query = query.where(or_(Handoff.from_id == person_id, Handoff.to_id == person_id))
+        if account is not None:
+            query = query.where(func.lower(Handoff.account).contains(account.lower(), autoescape=True))
+        # soonest due first; handoffs without a date after those with one
+        query = query.order_by(Handoff.due_date.is_(None), Handoff.due_date, Handoff.number).limit(limit)
+        return list((await self.session.exec(query)).scalars().all())
+
+    async def is_manager_of(self, manager_id: int, *person_ids: int) -> bool:
+        query = select(func.count()).select_from(Person).where(
+            and_(Person.id.in_(person_ids), Person.manager_id == manager_id)
+        )
+        return (await self.session.exec(query)).scalar_one() > 0

@@ -1,0 +1,104 @@
+"""A fake Slack Web API on loopback: records every call, answers like Slack, can throttle.
+
+Point SLACK_API_URL (or AsyncWebClient(base_url=…)) at `fake.url`.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlackApi:
+    def __init__(self, *, team_id: str = "T1", timezones: dict[str, str] | None = None):
+        self.team_id = team_id
+        self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
+        self.calls: list[Call] = []
+        self.throttle_remaining = 0  # answer this many next calls with 429
+        self.retry_after = 1
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.changed = asyncio.Event()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> "FakeSlackApi":
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/api/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    # -- queries for tests -------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while len(self.calls_to(method)) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"expected {count} call(s) to {method}, got {self.calls_to(method)}")
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+        return self.calls_to(method)
+
+    # -- the API -----------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+            for key in ("blocks", "view"):
+                if isinstance(args.get(key), str):
+                    args[key] = json.loads(args[key])
+        if self.throttle_remaining > 0:
+            self.throttle_remaining -= 1
+            self.calls.append(Call(f"{method}#429", args))
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(self.retry_after)})
+        self.calls.append(Call(method, args))
+        self.changed.set()
+        return web.json_response(self._answer(method, args))
+
+    def _answer(self, method: str, args: dict) -> dict:
+        if method == "auth.test":
+            return {"ok": True, "team_id": self.team_id, "user_id": "UBOT", "bot_id": "BBOT",
+                    "user": "partnerbot", "team": "Test team", "url": "https://test.slack.com/"}
+        if method == "users.info":
+            user = args.get("user")
+            return {"ok": True, "user": {"id": user, "name": user, "tz": self.timezones.get(user, "UTC")}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or f"{next(self._ts)}.000100"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{next(self._ts)}.000200"}
+        if method == "views.publish" or method == "views.open":
+            return {"ok": True, "view": {"id": "V1"}}
+        return {"ok": False, "error": "unknown_method"}

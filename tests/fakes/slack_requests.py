@@ -1,0 +1,43 @@
+"""Slack requests as Slack sends them: form-encoded, signed with the signing secret."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def slash_body(text: str, user: str = "U1", team: str = "T1", channel: str = "C1", user_name: str | None = None) -> str:
+    return urlencode({
+        "token": "legacy", "team_id": team, "team_domain": "test", "channel_id": channel,
+        "channel_name": "general", "user_id": user, "user_name": user_name or user.lower(),
+        "command": "/partner", "text": text, "api_app_id": "A1", "is_enterprise_install": "false",
+        "response_url": "https://hooks.slack.invalid/commands/1", "trigger_id": uuid.uuid4().hex,
+    })
+
+
+def button_body(value: str, user: str, channel: str, message_ts: str, team: str = "T1",
+                action_id: str = "pb:0:0") -> str:
+    payload = {
+        "type": "block_actions", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": uuid.uuid4().hex,
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": "directmessage"},
+        "message": {"type": "message", "ts": message_ts, "text": "", "blocks": []},
+        "response_url": "https://hooks.slack.invalid/actions/1",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                     "text": {"type": "plain_text", "text": "Accept"}, "action_ts": str(time.time())}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
