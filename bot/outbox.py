@@ -71,6 +71,10 @@ class OutboxSender:
         sent = 0
         while batch := await self._claim():
             for message in batch:
+                if self._paused_until.get(message.platform, self.clock()) > self.clock():
+                    # throttled mid-batch: hand the rest back untouched rather than hammer
+                    await self._finish(message.id, lease_until=None)
+                    continue
                 sent += await self._send(message)
         return sent
 

@@ -59,7 +59,7 @@ class Dispatcher:
         except UserError as refusal:
             return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)
         except _Duplicate:
-            return Reply("That request was already handled; nothing more was done.", ok=False)
+            return Reply("That request was already handled; nothing more was done.", ok=False, repeated=True)
         except Exception:
             log.exception("command failed: %s %r", command.platform, command.text)
             return Reply("Something went wrong on our side and nothing was changed. Please try again.", ok=False)

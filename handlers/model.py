@@ -52,6 +52,7 @@ class Reply:
     cards: tuple[Card, ...] = ()
     ok: bool = True  # False when the command was refused and nothing changed
     replace_source: bool = False  # replace the message whose button produced this reply
+    repeated: bool = False  # the platform delivered this command before; nothing was done again
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,4 +73,5 @@ class Reply:
             cards=cards,
             ok=data.get("ok", True),
             replace_source=data.get("replace_source", False),
+            repeated=data.get("repeated", False),
         )

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from typing import AsyncIterator
 
 import pytest
 
@@ -11,6 +13,7 @@ from handlers.dispatch import Dispatcher
 from handlers.model import Command
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.postgres import fresh_postgres_url
 
 # Mon 23 Nov 2026, 10:00 UTC: "fri" is the 27th, "next week" the 30th.
 FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -30,12 +33,39 @@ def settings(tmp_path, monkeypatch):
     return load_settings({})
 
 
-@pytest.fixture
-async def db(tmp_path):
-    database = Database(os.environ.get("PARTNERBOT_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path}/pb.db")
+# The backend every database test runs on: sqlite (default) or postgres.
+BACKEND = os.environ.get("PARTNERBOT_TEST_BACKEND", "sqlite")
+
+
+@asynccontextmanager
+async def database_url(backend: str, tmp_path) -> AsyncIterator[str]:
+    if backend == "postgres":
+        async with fresh_postgres_url() as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path}/pb.db"
+
+
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
     await upgrade(database)
-    yield database
-    await database.dispose()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def db_url(tmp_path):
+    async with database_url(BACKEND, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def db(db_url):
+    async with migrated(db_url) as database:
+        yield database
 
 
 @pytest.fixture

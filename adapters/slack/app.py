@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.deliver import SlackDeliverer
 from adapters.slack.profiles import SlackTimezones
-from adapters.slack.render import message
+from adapters.slack.render import home_blocks, message
 from handlers.model import Command, Reply
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,10 @@ class SlackAdapter:
         self.timezones = SlackTimezones(self.client)
         self.deliverer = SlackDeliverer(self.client)
         self.dispatch = dispatch
-        self.app = AsyncApp(signing_secret=signing_secret, token=token, client=self.client)
+        self.app = AsyncApp(signing_secret=signing_secret, client=self.client)
         self.app.command("/partner")(self._on_slash_command)
         self.app.action(re.compile(r"^pb:"))(self._on_button)
+        self.app.event("app_home_opened")(self._on_home_opened)
 
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for POST /slack/events."""
@@ -59,3 +60,13 @@ class SlackAdapter:
                 await client.chat_postEphemeral(channel=channel, user=user.get("id"), **message(reply))
         except Exception:  # the change is saved; only the on-screen echo is lost
             log.exception("could not show the result of a Slack button")
+
+    async def _on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
+        """The Home tab shows the person's open items; a retried event publishes nothing twice."""
+        if event.get("tab") != "home":
+            return
+        team, user = body.get("team_id", ""), event.get("user", "")
+        reply = await self.dispatch(translate.from_home_opened(body, await self.timezones.of(team, user)))
+        if reply.repeated:
+            return
+        await client.views_publish(user_id=user, view={"type": "home", "blocks": home_blocks(reply)})

@@ -52,3 +52,12 @@ def blocks(reply: Reply) -> list[dict]:
 def message(reply: Reply) -> dict:
     """Keyword arguments for chat.postMessage / chat.update / ack."""
     return {"text": reply.text, "blocks": blocks(reply)}
+
+
+def home_blocks(reply: Reply) -> list[dict]:
+    """The App Home tab: a header, the reply, and how to act on it."""
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": "Partnerbot"}},
+        *blocks(reply),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/partner help` to see every verb."}]},
+    ][:100]

@@ -29,3 +29,13 @@ def from_button(body: Mapping[str, Any], timezone: str | None) -> Command:
         platform_timezone=timezone, from_button=True,
         delivery_id=f"slack:{team}:{trigger}:{action.get('action_id')}" if trigger else None, raw=body,
     )
+
+
+def from_home_opened(body: Mapping[str, Any], timezone: str | None) -> Command:
+    """Opening the Home tab reads as `list mine`; the event_id deduplicates Slack's retries."""
+    team = body.get("team_id") or ""
+    event = body.get("event") or {}
+    return Command(
+        platform="slack", workspace=team, user=event.get("user") or "", text="list mine",
+        platform_timezone=timezone, delivery_id=f"slack:{team}:event:{body.get('event_id')}", raw=body,
+    )

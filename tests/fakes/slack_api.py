@@ -26,7 +26,8 @@ class FakeSlackApi:
         self.team_id = team_id
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
         self.calls: list[Call] = []
-        self.throttle_remaining = 0  # answer this many next calls with 429
+        self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
+        self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
         self.retry_after = 1
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -36,7 +37,7 @@ class FakeSlackApi:
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> "FakeSlackApi":
         app = web.Application()
-        app.router.add_post("/api/{method}", self._handle)
+        app.router.add_route("*", "/api/{method}", self._handle)  # users.info is a GET
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -70,16 +71,23 @@ class FakeSlackApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
+        args: dict = dict(request.query)  # slack_sdk sends some arguments as query parameters
         if request.content_type == "application/json":
-            args = json.loads(raw or "{}")
+            args.update(json.loads(raw or "{}"))
         else:
-            args = dict(parse_qsl(raw))
+            args.update(parse_qsl(raw))
             for key in ("blocks", "view"):
                 if isinstance(args.get(key), str):
                     args[key] = json.loads(args[key])
-        if self.throttle_remaining > 0:
+        if self.fail_next and method != "auth.test":
+            status, error = self.fail_next.pop(0)
+            self.calls.append(Call(f"{method}#{error}", args))
+            self.changed.set()
+            return web.json_response({"ok": False, "error": error}, status=status)
+        if self.throttle_remaining > 0 and method != "auth.test":
             self.throttle_remaining -= 1
             self.calls.append(Call(f"{method}#429", args))
+            self.changed.set()
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": str(self.retry_after)})
         self.calls.append(Call(method, args))

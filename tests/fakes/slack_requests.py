@@ -41,3 +41,15 @@ def button_body(value: str, user: str, channel: str, message_ts: str, team: str 
                      "text": {"type": "plain_text", "text": "Accept"}, "action_ts": str(time.time())}],
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(event: dict, event_id: str, team: str = "T1") -> str:
+    """An Events API callback, as JSON (signed like every other Slack request)."""
+    return json.dumps({
+        "token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+        "event_id": event_id, "event_time": int(time.time()), "event": event,
+    })
+
+
+def json_headers(body: str, **kw) -> dict:
+    return {**signed_headers(body, **kw), "Content-Type": "application/json"}

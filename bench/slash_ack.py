@@ -1,0 +1,531 @@
+"""How fast does Partnerbot ack `/partner commit …`, next to a bare slack-bolt app?
+
+One run starts, each in its own process:
+  * a fake Slack Web API (tests/fakes/slack_api.py) for auth.test / users.info,
+  * `partnerbot serve` on a fresh SQLite database,
+  * a bare slack-bolt AsyncApp on aiohttp whose /partner listener only acks,
+then drives both with the same load: 16 keep-alive connections posting signed
+`/partner commit send pricing deck to Acme by fri` slash commands to /slack/events,
+in alternating rounds (a warm-up each, then bare, partnerbot, bare, partnerbot…).
+Every request has its own trigger_id and signature (Partnerbot refuses replays), all
+pre-signed before the timed rounds.
+
+Load generator: `wrk` when installed (apt-get install wrk), else an aiohttp client in
+its own process. Force one with --generator wrk|aiohttp.
+
+Prints requests/s, p50 and p99 latency and errors per target, the ratio
+partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms.
+A Partnerbot response counts as an error unless it is a 200 whose body says "saved";
+a bare one unless it is a 200.
+
+Run from the repository root:
+
+    /tmp/venv/bin/python bench/slash_ack.py [--rounds 3] [--seconds 4] [--generator auto]
+
+Takes about 40 seconds with the defaults.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SIGNING_SECRET = "bench-signing-secret"
+BOT_TOKEN = "xoxb-bench-token"
+COMMAND_TEXT = "commit send pricing deck to Acme by fri"
+TARGETS = ("bare", "partnerbot")
+GOAL_RATIO = 0.6
+GOAL_P99_MS = 50.0
+
+
+# ---------------------------------------------------------------------------------------
+# Child roles: the same file run as `--role fake-api|bare|load`
+# ---------------------------------------------------------------------------------------
+
+async def _serve_forever() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def role_fake_api() -> None:
+    from tests.fakes.slack_api import FakeSlackApi
+
+    fake = await FakeSlackApi().start()
+    print(f"fake slack api at {fake.url}", flush=True)
+    await _serve_forever()
+    await fake.stop()
+
+
+async def role_bare() -> None:
+    """A slack-bolt AsyncApp that only acks /partner, behind aiohttp: the reference."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.async_app import AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    token = os.environ["SLACK_BOT_TOKEN"]
+    client = AsyncWebClient(token=token, base_url=os.environ["SLACK_API_URL"])
+    bolt = AsyncApp(signing_secret=os.environ["SLACK_SIGNING_SECRET"], token=token, client=client)
+
+    @bolt.command("/partner")
+    async def _ack(ack):
+        await ack(response_type="ephemeral", text="ok")
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(f"bare listening on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
+    await _serve_forever()
+    await runner.cleanup()
+
+
+def read_requests(path: Path) -> list[tuple[dict, bytes]]:
+    """The pre-signed requests file: one `timestamp<TAB>signature<TAB>body` per line."""
+    requests = []
+    for line in path.read_text().splitlines():
+        ts, sig, body = line.split("\t", 2)
+        headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        requests.append((headers, body.encode()))
+    return requests
+
+
+async def role_load(url: str, requests_file: str, seconds: float, connections: int, check_saved: bool) -> None:
+    """aiohttp load generator: `connections` workers on as many keep-alive connections."""
+    import aiohttp
+
+    requests = read_requests(Path(requests_file))
+    state = {"next": 0, "wrapped": 0}
+    result = {"requests": 0, "non200": 0, "not_saved": 0, "socket_errors": 0}
+    hist: collections.Counter = collections.Counter()
+
+    def next_request() -> tuple[dict, bytes]:
+        if state["next"] >= len(requests):
+            state["next"], state["wrapped"] = 0, state["wrapped"] + 1
+        state["next"] += 1
+        return requests[state["next"] - 1]
+
+    async def worker(session: aiohttp.ClientSession, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            headers, body = next_request()
+            started = time.perf_counter()
+            try:
+                async with session.post(url, data=body, headers=headers) as response:
+                    text = await response.text()
+                    status = response.status
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                result["socket_errors"] += 1
+                continue
+            hist[round((time.perf_counter() - started) * 1e6)] += 1
+            result["requests"] += 1
+            if status != 200:
+                result["non200"] += 1
+            elif check_saved and "saved" not in text:
+                result["not_saved"] += 1
+
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(worker(session, deadline) for _ in range(connections)))
+        result["duration_s"] = time.perf_counter() - started
+    result["wrapped"] = state["wrapped"]
+    result["hist"] = {str(us): n for us, n in hist.items()}
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------------------------------
+# The parent: processes, requests, rounds, report
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class RoundResult:
+    requests: int
+    duration_s: float
+    non200: int
+    not_saved: int
+    socket_errors: int
+    wrapped: int
+    hist: collections.Counter = field(repr=False)
+
+    @property
+    def errors(self) -> int:
+        return self.non200 + self.not_saved + self.socket_errors
+
+
+class Processes:
+    """Every child we start; `stop_all` terminates them (and their sessions) at the end."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.started: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, cmd: list[str], env: dict, cwd: Path, ready: str,
+              timeout: float = 30.0) -> re.Match:
+        out, err = self.workdir / f"{name}.out", self.workdir / f"{name}.err"
+        with open(out, "w") as stdout, open(err, "w") as stderr:
+            proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=stdout, stderr=stderr,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        self.started.append((name, proc))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(ready, out.read_text())
+            if match:
+                return match
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"{name} did not become ready (exit code {proc.poll()}); "
+                           f"stderr ends with:\n{_tail(err)}")
+
+    def stop_all(self) -> None:
+        for _name, proc in reversed(self.started):
+            if proc.poll() is None:
+                _signal_group(proc, signal.SIGTERM)
+        for _name, proc in reversed(self.started):
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)  # its own session: pgid == pid
+    except ProcessLookupError:
+        pass
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def child_env(**extra: str) -> dict:
+    """Our environment without PARTNERBOT_* overrides, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERBOT_")}
+    env.update(extra)
+    return env
+
+
+def self_cmd(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), *args]
+
+
+def partnerbot_cmd() -> list[str]:
+    beside = Path(sys.executable).parent / "partnerbot"
+    found = str(beside) if beside.exists() else shutil.which("partnerbot")
+    return [found, "serve"] if found else [sys.executable, "-m", "bot.cli", "serve"]
+
+
+def start_servers(procs: Processes, workdir: Path) -> dict[str, str]:
+    """Fake Slack API, Partnerbot and the bare app; returns target -> events URL."""
+    fake = procs.start("fake-api", self_cmd("--role", "fake-api"), child_env(), REPO,
+                       r"fake slack api at (\S+)").group(1)
+    slack = dict(SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake)
+    pb_env = child_env(DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'partnerbot.db'}",
+                       HOST="127.0.0.1", PORT="0", **slack)
+    pb_home = workdir / "partnerbot-cwd"  # no app.yaml here: built-in defaults
+    pb_home.mkdir()
+    pb = procs.start("partnerbot", partnerbot_cmd(), pb_env, pb_home,
+                     r"Partnerbot listening on (http://\S+)").group(1)
+    bare = procs.start("bare", self_cmd("--role", "bare"), child_env(**slack), REPO,
+                       r"bare listening on (http://\S+)").group(1)
+    return {"bare": f"{bare}/slack/events", "partnerbot": f"{pb}/slack/events"}
+
+
+def write_requests(path: Path, count: int) -> None:
+    from tests.fakes.slack_requests import signed_headers, slash_body
+
+    with open(path, "w") as f:
+        for _ in range(count):
+            body = slash_body(COMMAND_TEXT, user="U1", team="T1", channel="C1")
+            headers = signed_headers(body, SIGNING_SECRET)
+            f.write(f"{headers['X-Slack-Request-Timestamp']}\t{headers['X-Slack-Signature']}\t{body}\n")
+
+
+# -- generators ---------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Cycles through pre-signed requests (this thread's share of the file); counts bad
+-- responses; done() prints totals and the latency histogram (microseconds).
+local threads, counter = {}, 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+local reqs, idx = {}, 0
+wrapped, non200, not_saved = 0, 0, 0
+function init(args)
+  local path, nthreads = args[1], tonumber(args[2])
+  check_saved = args[3] == "saved"
+  local n = 0
+  for line in io.lines(path) do
+    if n % nthreads == id then
+      local ts, sig, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+      reqs[#reqs + 1] = wrk.format("POST", wrk.path, {
+        ["X-Slack-Request-Timestamp"] = ts, ["X-Slack-Signature"] = sig,
+        ["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+    end
+    n = n + 1
+  end
+end
+
+function request()
+  idx = idx + 1
+  if idx > #reqs then idx, wrapped = 1, wrapped + 1 end
+  return reqs[idx]
+end
+
+function response(status, headers, body)
+  if status ~= 200 then non200 = non200 + 1
+  elseif check_saved and not string.find(body, "saved", 1, true) then not_saved = not_saved + 1 end
+end
+
+function done(summary, latency, requests)
+  local w, bad, unsaved = 0, 0, 0
+  for _, t in ipairs(threads) do
+    w, bad, unsaved = w + t:get("wrapped"), bad + t:get("non200"), unsaved + t:get("not_saved")
+  end
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d duration_us=%d non200=%d not_saved=%d wrapped=%d socket_errors=%d p50_us=%d p99_us=%d\n",
+    summary.requests, summary.duration, bad, unsaved, w, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+  for us = latency.min, latency.max do
+    local n = latency[us + 1]  -- latency[i] is the count of value i - 1
+    if n > 0 then io.write(string.format("H %d %d\n", us, n)) end
+  end
+end
+"""
+
+
+def run_wrk(workdir: Path, url: str, requests_file: Path, seconds: float, connections: int,
+            check_saved: bool) -> RoundResult:
+    script = workdir / "requests.lua"
+    if not script.exists():
+        script.write_text(WRK_SCRIPT)
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+           "-s", str(script), url, "--", str(requests_file), str(threads),
+           "saved" if check_saved else "any"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    match = re.search(r"^RESULT (.*)$", out, re.M)
+    if not match:
+        raise RuntimeError(f"wrk printed no RESULT line:\n{out}")
+    fields = {k: int(v) for k, v in (kv.split("=") for kv in match.group(1).split())}
+    hist = collections.Counter({int(us): int(n) for us, n in re.findall(r"^H (\d+) (\d+)$", out, re.M)})
+    return RoundResult(fields["requests"], fields["duration_us"] / 1e6, fields["non200"], fields["not_saved"],
+                       fields["socket_errors"], fields["wrapped"], hist)
+
+
+def run_aiohttp(_workdir: Path, url: str, requests_file: Path, seconds: float, connections: int,
+                check_saved: bool) -> RoundResult:
+    cmd = self_cmd("--role", "load", "--url", url, "--requests-file", str(requests_file),
+                   "--seconds", str(seconds), "--connections", str(connections))
+    if check_saved:
+        cmd.append("--check-saved")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    hist = collections.Counter({int(us): n for us, n in data["hist"].items()})
+    return RoundResult(data["requests"], data["duration_s"], data["non200"], data["not_saved"],
+                       data["socket_errors"], data["wrapped"], hist)
+
+
+GENERATORS = {"wrk": run_wrk, "aiohttp": run_aiohttp}
+
+
+# -- figures ------------------------------------------------------------------------------
+
+def percentile_ms(hist: collections.Counter, pct: float) -> float:
+    """Nearest-rank percentile of a microsecond histogram, in milliseconds."""
+    total = sum(hist.values())
+    if not total:
+        return float("nan")
+    rank, seen = max(1, round(total * pct / 100 + 0.4999)), 0
+    for us in sorted(hist):
+        seen += hist[us]
+        if seen >= rank:
+            return us / 1000
+    return max(hist) / 1000
+
+
+def summarize(rounds: list[RoundResult]) -> dict:
+    hist: collections.Counter = collections.Counter()
+    for r in rounds:
+        hist.update(r.hist)
+    duration = sum(r.duration_s for r in rounds)
+    return {
+        "rps": sum(r.requests for r in rounds) / duration if duration else 0.0,
+        "p50": percentile_ms(hist, 50), "p99": percentile_ms(hist, 99),
+        "errors": sum(r.errors for r in rounds), "requests": sum(r.requests for r in rounds),
+        "wrapped": sum(r.wrapped for r in rounds),
+        "per_round_rps": [r.requests / r.duration_s if r.duration_s else 0.0 for r in rounds],
+    }
+
+
+def machine_info() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpus} CPU(s), {model}, Python {platform.python_version()} ({platform.platform()})"
+
+
+def generator_version(name: str) -> str:
+    if name == "wrk":
+        proc = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        first = (proc.stdout or proc.stderr).strip().splitlines()
+        return first[0] if first else "wrk"
+    import aiohttp
+    return f"aiohttp {aiohttp.__version__} client in its own process"
+
+
+def print_report(summaries: dict[str, dict], generator: str, args: argparse.Namespace) -> None:
+    print()
+    print(f"load generator: {generator_version(generator)}; {args.connections} connections; "
+          f"{args.rounds} alternating rounds of {args.seconds:g} s per target after a {args.warmup:g} s warm-up")
+    print(f"machine: {machine_info()}")
+    print()
+    print(f"{'target':<12}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}{'requests':>10}  per-round req/s")
+    for target in TARGETS:
+        s = summaries[target]
+        rounds = " ".join(f"{x:.0f}" for x in s["per_round_rps"])
+        print(f"{target:<12}{s['rps']:>12.1f}{s['p50']:>10.2f}{s['p99']:>10.2f}{s['errors']:>9}{s['requests']:>10}  {rounds}")
+    bare, pb = summaries["bare"], summaries["partnerbot"]
+    ratio = pb["rps"] / bare["rps"] if bare["rps"] else 0.0
+    print()
+    print(f"ratio partnerbot/bare = {ratio:.2f}")
+    ok_ratio, ok_p99 = ratio >= GOAL_RATIO, pb["p99"] < GOAL_P99_MS
+    print(f"goal throughput >= {GOAL_RATIO}x bare: {'met' if ok_ratio else 'NOT met'}")
+    print(f"goal partnerbot p99 < {GOAL_P99_MS:g} ms: {'met' if ok_p99 else 'NOT met'} ({pb['p99']:.2f} ms)")
+    if pb["wrapped"]:
+        print(f"warning: Partnerbot's pre-signed requests ran out and were replayed ({pb['wrapped']} time(s)); "
+              f"replays are refused as duplicates. Raise --per-second.")
+
+
+def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes) -> None:
+    generator = args.generator
+    if generator == "auto":
+        generator = "wrk" if shutil.which("wrk") else "aiohttp"
+    run_load = GENERATORS[generator]
+    print(f"load generator: {generator}", flush=True)
+
+    started = time.monotonic()
+    urls = start_servers(procs, workdir)
+    print(f"servers ready in {time.monotonic() - started:.1f} s: {urls}", flush=True)
+
+    started = time.monotonic()
+    plan = [(target, "warmup", args.warmup) for target in TARGETS]
+    plan += [(target, i, args.seconds) for i in range(args.rounds) for target in TARGETS]
+    files = {}
+    for target, label, seconds in plan:
+        files[target, label] = workdir / f"{target}-{label}.tsv"
+        write_requests(files[target, label], max(100, int(args.per_second * seconds)))
+    print(f"pre-signed {sum(int(args.per_second * s) for *_, s in plan)} requests "
+          f"in {time.monotonic() - started:.1f} s", flush=True)
+
+    results: dict[str, list[RoundResult]] = {t: [] for t in TARGETS}
+    for target, label, seconds in plan:
+        result = run_load(workdir, urls[target], files[target, label], seconds, args.connections,
+                          check_saved=(target == "partnerbot"))
+        rps = result.requests / result.duration_s if result.duration_s else 0.0
+        print(f"  {target:<11} {str(label):<7} {rps:8.1f} req/s  p50 {percentile_ms(result.hist, 50):7.2f} ms"
+              f"  p99 {percentile_ms(result.hist, 99):7.2f} ms  errors {result.errors}", flush=True)
+        if label != "warmup":
+            results[target].append(result)
+    print_report({t: summarize(results[t]) for t in TARGETS}, generator, args)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--generator", choices=("auto", "wrk", "aiohttp"), default="auto")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one round per target")
+    parser.add_argument("--warmup", type=float, default=1.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--per-second", type=int, default=3000,
+                        help="pre-signed requests per second of run per target (default 3000)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    # internal: the child processes
+    parser.add_argument("--role", choices=("fake-api", "bare", "load"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--requests-file", help=argparse.SUPPRESS)
+    parser.add_argument("--check-saved", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.role == "fake-api":
+        asyncio.run(role_fake_api())
+        return 0
+    if args.role == "bare":
+        asyncio.run(role_bare())
+        return 0
+    if args.role == "load":
+        asyncio.run(role_load(args.url, args.requests_file, args.seconds, args.connections, args.check_saved))
+        return 0
+
+    # SIGTERM to the bench behaves like Ctrl-C: children are stopped, temp dir removed.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="slash-ack-"))
+    procs = Processes(workdir)
+    try:
+        run_benchmark(args, workdir, procs)
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (RuntimeError, subprocess.SubprocessError) as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        if isinstance(error, subprocess.CalledProcessError):
+            print(error.stderr, file=sys.stderr)
+        for name, _proc in procs.started:
+            print(f"--- {name} stderr (tail) ---\n{_tail(workdir / f'{name}.err')}", file=sys.stderr)
+        return 1
+    finally:
+        procs.stop_all()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        print(f"total run time {time.monotonic() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Reading the database the way an auditor would: what was saved, logged and owed."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import ActivityLog, Commitment, Handoff, OutboxMessage, Person
+
+
+async def count(db: Database, model) -> int:
+    async with db.session() as s:
+        return (await s.exec(select(func.count()).select_from(model))).scalar_one()
+
+
+async def snapshot(db: Database) -> dict[str, int]:
+    """Row counts of everything a command may change, to prove a refusal changed nothing."""
+    return {m.__name__: await count(db, m) for m in (Commitment, Handoff, ActivityLog, OutboxMessage)}
+
+
+async def rows(db: Database, model, *where) -> list:
+    async with db.session() as s:
+        return list((await s.exec(select(model).where(*where))).scalars().all())
+
+
+async def outbox(db: Database) -> list[OutboxMessage]:
+    return await rows(db, OutboxMessage)
+
+
+async def person_named(db: Database, name: str) -> Person:
+    (person,) = await rows(db, Person, Person.display_name == name)
+    return person

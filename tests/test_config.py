@@ -1,0 +1,54 @@
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({})
+    assert settings.get("cadence.peer_sync.time") == "09:00"
+    assert settings.get("credit.deliverer") == 0.5
+    assert settings.port == 3978 and settings.database_url == "sqlite+aiosqlite:///partnerbot.db"
+    assert not settings.slack_enabled
+
+
+def test_the_shipped_app_yaml_matches_the_built_in_defaults():
+    from pathlib import Path
+
+    from bot.config import DEFAULTS
+
+    shipped = load_settings({"PARTNERBOT_CONFIG": str(Path(__file__).parents[1] / "app.yaml")})
+    assert shipped.values == DEFAULTS
+
+
+def test_env_overrides_file_overrides_defaults(tmp_path):
+    config = tmp_path / "custom.yaml"
+    config.write_text("cadence:\n  peer_sync:\n    time: '08:00'\n    max_nudges: 5\n")
+    settings = load_settings({
+        "PARTNERBOT_CONFIG": str(config),
+        "PARTNERBOT_CADENCE__PEER_SYNC__TIME": "08:30",
+        "PARTNERBOT_TIMEZONE": "Europe/Berlin",
+        "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-secret-token",
+    })
+    assert settings.get("cadence.peer_sync.time") == "08:30"
+    assert settings.get("cadence.peer_sync.max_nudges") == 5
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.slack_enabled and "xoxb-secret-token" not in repr(settings)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"PARTNERBOT_CADENCE__TICK_SECONDS": "often"}, "must be a int"),
+    ({"PARTNERBOT_CADENCE__NOPE": "1"}, "unknown setting 'cadence.nope'"),
+    ({"PARTNERBOT_TIMEZONE": "Mars/Base"}, "not an IANA timezone"),
+    ({"PARTNERBOT_CADENCE__COMMITMENTS__DUE_TIME": "5pm"}, "HH:MM"),
+    ({"PARTNERBOT_CONFIG": "/nonexistent.yaml"}, "does not exist"),
+])
+def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkeypatch, env, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_a_database_password_is_not_shown():
+    settings = load_settings({"DATABASE_URL": "postgresql+asyncpg://pb:hunter2@db/pb"})
+    assert "hunter2" not in repr(settings)

@@ -1,0 +1,97 @@
+"""handoff: create, the receiver's Accept/Decline message, stages and who may move them."""
+import pytest
+
+from handlers.model import Reply
+from storage.models import ActivityLog, Handoff
+from tests.helpers import outbox, person_named, rows, snapshot
+
+
+async def test_a_handoff_is_offered_to_the_receiver_with_accept_and_decline(chat, db):
+    reply = await chat.say("ana", "handoff <@bob|Bob> Acme Corp: needs a security review by fri")
+    assert reply.ok and "H-1" in reply.text and "Bob" in reply.text
+    (h,) = await rows(db, Handoff)
+    assert (h.account, h.need, h.stage, str(h.due_date)) == ("Acme Corp", "needs a security review", "identified", "2026-11-27")
+    (message,) = await outbox(db)
+    bob = await person_named(db, "Bob")
+    assert message.recipient_person_id == bob.id and message.status == "pending"
+    offer = Reply.from_dict(message.payload)
+    assert all(word in offer.text for word in ("H-1", "Acme Corp", "needs a security review", "ana"))
+    assert [(b.label, b.command) for b in offer.cards[0].buttons] == [
+        ("Accept", "handoff H-1 accept"), ("Decline", "handoff H-1 decline")]
+
+
+async def test_accepting_from_the_button_replaces_the_offer_and_tells_the_sender(chat, db):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    reply = await chat.say("bob", "handoff H-1 accept", from_button=True)
+    assert reply.ok and reply.replace_source and "accepted H-1" in reply.text
+    assert not reply.cards[0].buttons  # the updated message has no buttons left
+    (h,) = await rows(db, Handoff)
+    assert h.accepted_at is not None
+    told = [m for m in await outbox(db) if m.idempotency_key.startswith("handoff.accepted")]
+    assert told[0].recipient_person_id == (await person_named(db, "ana")).id
+    assert "bob accepted H-1" in told[0].payload["text"]
+
+
+async def test_declining_records_the_reason(chat, db):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    assert (await chat.say("bob", "handoff h-1 decline not my territory")).ok
+    (h,) = await rows(db, Handoff)
+    assert h.declined_at is not None and h.decline_reason == "not my territory"
+    told = [m for m in await outbox(db) if m.idempotency_key.startswith("handoff.declined")]
+    assert "not my territory" in told[0].payload["text"]
+    refused = await chat.say("ana", "handoff H-1 positioned")
+    assert not refused.ok and "declined" in refused.text
+
+
+async def test_stages_move_forward_and_the_other_rep_is_told(chat, db):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    assert "now positioned" in (await chat.say("ana", "handoff H-1 positioned value explained")).text
+    assert "now introduced" in (await chat.say("bob", "handoff H1 introduced")).text
+    back = await chat.say("ana", "handoff H-1 positioned")
+    assert not back.ok and "only move forward" in back.text
+    assert "now won" in (await chat.say("ana", "handoff H-1 won")).text
+    assert not (await chat.say("ana", "handoff H-1 lost")).ok
+    keys = [m.idempotency_key for m in await outbox(db)]
+    assert any(k.startswith("handoff.stage.positioned") for k in keys)
+    log = await rows(db, ActivityLog, ActivityLog.action == "handoff.stage")
+    assert [entry.after["stage"] for entry in log] == ["positioned", "introduced", "won"]
+    assert log[0].after["note"] == "value explained"
+
+
+async def test_a_manager_of_either_rep_may_move_it(chat, db):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    await chat.say("carol", "help")
+    carol, bob = await person_named(db, "carol"), await person_named(db, "bob")
+    refused = await chat.say("carol", "handoff H-1 positioned")
+    assert not refused.ok and "Only the two reps" in refused.text
+    async with db.session() as s:
+        (await s.get(type(bob), bob.id)).manager_id = carol.id
+    assert (await chat.say("carol", "handoff H-1 positioned")).ok
+
+
+@pytest.mark.parametrize("who, command, reason", [
+    ("ana", "handoff <@ana> Acme: needs a review", "to yourself"),
+    ("ana", "handoff bob Acme: needs a review", "Mention"),
+    ("ana", "handoff <@bob> Acme needs a review", "colon"),
+    ("ana", "handoff <@bob> : needs a review", "Name the account"),
+    ("ana", "handoff <@bob> Acme:   ", "needs after the colon"),
+    ("ana", "handoff <@bob> Acme: review by 2026-01-01", "in the past"),
+    ("ana", "handoff H-9 positioned", "no handoff H-9"),
+    ("ana", "handoff H-1 shipped", "not a stage"),
+    ("ana", "handoff H-1", "Say what happened"),
+    ("ana", "handoff H-1 accept", "Only the rep"),
+    ("carol", "handoff H-1 positioned", "Only the two reps"),
+])
+async def test_bad_handoffs_get_a_reason_and_change_nothing(chat, db, who, command, reason):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    before = await snapshot(db)
+    reply = await chat.say(who, command)
+    assert not reply.ok and reason in reply.text and "Usage:" in reply.text
+    assert await snapshot(db) == before
+
+
+async def test_accepting_twice_is_refused(chat):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    await chat.say("bob", "handoff H-1 accept")
+    again = await chat.say("bob", "handoff H-1 decline")
+    assert not again.ok and "already accepted" in again.text

@@ -1,0 +1,88 @@
+"""The storage contract, run against SQLite and (when reachable) PostgreSQL."""
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from storage.migrate import current_revision
+from storage.repository import Store
+from tests.conftest import database_url, migrated
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store_db(request, tmp_path):
+    async with database_url(request.param, tmp_path) as url:
+        async with migrated(url) as database:
+            yield database
+
+
+async def test_migrations_reach_head_and_are_idempotent(store_db):
+    from storage.migrate import upgrade
+
+    assert await current_revision(store_db) == "0001"
+    await upgrade(store_db)  # a second run (every `serve` start) changes nothing
+    assert await current_revision(store_db) == "0001"
+
+
+async def test_numbers_are_per_workspace_and_kind_and_never_repeat(store_db):
+    async with store_db.session() as s:
+        store = Store(s)
+        acme = await store.workspace("slack", "T1", NOW)
+        globex = await store.workspace("slack", "T2", NOW)
+        got = [await store.next_number(acme.id, "C") for _ in range(3)]
+        got += [await store.next_number(acme.id, "H"), await store.next_number(globex.id, "C")]
+    assert got == [1, 2, 3, 1, 1]
+
+
+async def test_concurrent_numbering_gives_distinct_numbers(store_db):
+    async with store_db.session() as s:
+        ws = await Store(s).workspace("slack", "T1", NOW)
+
+    async def take() -> int:
+        async with store_db.session() as s:
+            return await Store(s).next_number(ws.id, "C")
+
+    numbers = await asyncio.gather(*(take() for _ in range(20)))
+    assert sorted(numbers) == list(range(1, 21))
+
+
+async def test_a_person_is_found_again_by_their_platform_identity(store_db):
+    async with store_db.session() as s:
+        store = Store(s)
+        ws = await store.workspace("slack", "T1", NOW)
+        first = await store.person(ws, "U1", "U1", NOW)
+        again = await store.person(ws, "U1", "ana", NOW)  # a real name learnt later
+    assert first.id == again.id and again.display_name == "ana"
+
+
+async def test_a_delivery_id_is_claimed_once(store_db):
+    async with store_db.session() as s:
+        assert await Store(s).claim_delivery("slack:T1:abc", NOW)
+    async with store_db.session() as s:
+        assert not await Store(s).claim_delivery("slack:T1:abc", NOW)
+
+
+async def test_an_outbox_key_is_owed_once(store_db):
+    async with store_db.session() as s:
+        store = Store(s)
+        ws = await store.workspace("slack", "T1", NOW)
+        args = dict(workspace_id=ws.id, key="handoff.offered:1/H-1:-:2", platform="slack",
+                    payload={"text": "hi"}, now=NOW, channel="C1")
+        assert await store.enqueue(**args)
+        assert not await store.enqueue(**args)
+        assert store.enqueued == 1
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(store_db):
+    with pytest.raises(RuntimeError):
+        async with store_db.session() as s:
+            store = Store(s)
+            ws = await store.workspace("slack", "T9", NOW)
+            await store.next_number(ws.id, "C")
+            raise RuntimeError("handler blew up")
+    async with store_db.session() as s:
+        store = Store(s)
+        ws = await store.workspace("slack", "T9", NOW)
+        assert await store.next_number(ws.id, "C") == 1
