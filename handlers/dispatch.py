@@ -11,6 +11,7 @@ from handlers.grammar import split_verb
 from handlers.model import Command, Reply
 from handlers.registry import Registry, default_registry
 from storage.db import Database
+from storage.models import Workspace
 from storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Dispatcher:
         self.clock = clock
         self.registry = registry or default_registry()
         self.on_outbox = on_outbox  # wakes the outbox sender after a commit that owes messages
+        self._workspaces: dict[tuple[str, str], Workspace] = {}  # rows never change once committed
 
     async def dispatch(self, command: Command) -> Reply:
         name, args = split_verb(command.text)
@@ -50,7 +52,8 @@ class Dispatcher:
                 store = Store(session)
                 if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
                     raise _Duplicate
-                workspace = await store.workspace(command.platform, command.workspace, now)
+                workspace = self._workspaces.get((command.platform, command.workspace)) or \
+                    await store.workspace(command.platform, command.workspace, now)
                 caller = await store.person(workspace, command.user, command.user_name, now)
                 if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
                     caller.platform_timezone = command.platform_timezone
@@ -63,6 +66,8 @@ class Dispatcher:
         except Exception:
             log.exception("command failed: %s %r", command.platform, command.text)
             return Reply("Something went wrong on our side and nothing was changed. Please try again.", ok=False)
+        # remembered only once committed: a refused first command rolls its workspace back
+        self._workspaces[(command.platform, command.workspace)] = workspace
         if store.enqueued and self.on_outbox:
             self.on_outbox()
         return reply

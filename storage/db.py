@@ -38,7 +38,9 @@ class Database:
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(self.engine, expire_on_commit=False) as s:
+        # autoflush off: Store.add flushes when a handler needs an id; everything else is
+        # flushed once at commit instead of before every query.
+        async with AsyncSession(self.engine, expire_on_commit=False, autoflush=False) as s:
             async with s.begin():
                 yield s
 

@@ -29,11 +29,14 @@ class Store:
         self.enqueued = 0  # messages written to the outbox in this transaction
 
     # --- helpers -------------------------------------------------------------------------
+    def _insert(self, model: Any):
+        """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
+        dialect = self.session.bind.dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
     async def _insert_ignore(self, model: Any, values: dict, conflict: Sequence[str]) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
-        dialect = self.session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+        stmt = self._insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
         result = await self.session.exec(stmt)
         return result.rowcount == 1
 
@@ -106,12 +109,11 @@ class Store:
 
     # --- numbering and the activity log ---------------------------------------------------
     async def next_number(self, workspace_id: int, kind: str) -> int:
-        await self._insert_ignore(Counter, {"workspace_id": workspace_id, "kind": kind, "value": 0},
-                                  ["workspace_id", "kind"])
+        """The next reference number, in one upsert: the row lock serialises concurrent callers."""
         stmt = (
-            update(Counter)
-            .where(Counter.workspace_id == workspace_id, Counter.kind == kind)
-            .values(value=Counter.value + 1)
+            self._insert(Counter)
+            .values(workspace_id=workspace_id, kind=kind, value=1)
+            .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": Counter.value + 1})
             .returning(Counter.value)
         )
         return (await self.session.exec(stmt)).scalar_one()

@@ -145,3 +145,9 @@ async def test_help_lists_every_verb_and_explains_one_with_examples(chat):
     one = (await chat.say("ana", "help commit")).text
     assert "commit send pricing deck to Acme by fri" in one and "Examples" in one
     assert not (await chat.say("ana", "help nonsense")).ok
+
+
+async def test_a_refused_first_command_in_a_new_workspace_does_not_break_the_next(chat):
+    chat.workspace = "newco"
+    assert not (await chat.say("ana", "commit no date")).ok
+    assert "C-1 saved" in (await chat.say("ana", "commit a by fri")).text

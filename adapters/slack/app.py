@@ -31,7 +31,9 @@ class SlackAdapter:
         self.timezones = SlackTimezones(self.client)
         self.deliverer = SlackDeliverer(self.client)
         self.dispatch = dispatch
-        self.app = AsyncApp(signing_secret=signing_secret, client=self.client)
+        # process_before_response: our listeners ack as soon as their answer is committed, so
+        # bolt need not poll for the ack (a 10 ms sleep loop that puts a floor under every reply).
+        self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True)
         self.app.command("/partner")(self._on_slash_command)
         self.app.action(re.compile(r"^pb:"))(self._on_button)
         self.app.event("app_home_opened")(self._on_home_opened)
