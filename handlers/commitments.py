@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from handlers.context import Context
-from handlers.dates import due_instant, format_instant
+from handlers.dates import due_instant, format_instant, parse_date
 from handlers.errors import UserError
-from handlers.grammar import MENTION, parse_by_date, ref_kind, split_by_date
+from handlers.grammar import MENTION, ref_kind, split_by_date
 from handlers.model import Card, Fact, Reply
 from handlers.registry import Verb
 from storage.models import Commitment
@@ -20,7 +21,7 @@ def _snapshot(c: Commitment) -> dict:
             "owner_id": c.owner_id, "note": c.close_note}
 
 
-def _split_commit(text: str, today) -> tuple[str, str | None, str | None, str | None]:
+def _split_commit(text: str, today: date) -> tuple[str, str | None, str | None, str | None]:
     """'<what> by <date> [to @person] [re <target>]' → (what, date phrase, assignee mention, re target).
 
     `re` is taken at its last occurrence that leaves a dated commitment before it, so
@@ -46,7 +47,7 @@ async def commit(ctx: Context, args: str) -> Reply:
         raise UserError("A commitment needs a date: add `by <date>`, e.g. `by fri`.")
     if not what:
         raise UserError("Say what you will do before `by`.")
-    due_date = parse_by_date(date_phrase, ctx.today)
+    due_date = parse_date(date_phrase, ctx.today)
 
     owner = ctx.caller
     if assignee_token:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.dates import is_date, parse_date
+from handlers.dates import is_date
 
 # Slack sends <@U123|name> or <@U123>; the other adapters rewrite their mentions to this form.
 MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
@@ -53,7 +53,3 @@ def split_by_date(text: str, today: date) -> tuple[str, str | None]:
         if head and tail and is_date(tail, today):
             return head, tail
     return text.strip(), None
-
-
-def parse_by_date(phrase: str, today: date) -> date:
-    return parse_date(phrase, today)

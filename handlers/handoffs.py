@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.grammar import parse_by_date, parse_ref, split_by_date
+from handlers.dates import parse_date
+from handlers.grammar import parse_ref, split_by_date
 from handlers.model import Button, Card, Fact, Reply
 from handlers.registry import Verb
 from storage.models import Handoff, Person
@@ -44,7 +45,7 @@ async def _create(ctx: Context, args: str) -> Reply:
         raise UserError("Name the account before the colon.")
     if not need:
         raise UserError(f"Say what {account} needs after the colon.")
-    due_date = parse_by_date(date_phrase, ctx.today) if date_phrase else None
+    due_date = parse_date(date_phrase, ctx.today) if date_phrase else None
 
     h = Handoff(
         workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "H"),

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from storage.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x5042_4D49  # any constant shared by every Partnerbot process
 
 
 def alembic_config() -> Config:
@@ -24,9 +26,11 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         cfg.attributes["connection"] = sync_connection
         command.upgrade(cfg, revision)
 
-    # engine.begin() (not db.session()) so SQLite's BEGIN IMMEDIATE covers the whole upgrade
-    # and two processes starting at once apply each step once.
+    # One transaction holding the database's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+    # an advisory lock), so replicas starting at once apply each step once.
     async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(_run)
 
 

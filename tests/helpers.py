@@ -29,3 +29,14 @@ async def outbox(db: Database) -> list[OutboxMessage]:
 async def person_named(db: Database, name: str) -> Person:
     (person,) = await rows(db, Person, Person.display_name == name)
     return person
+
+
+async def assert_refused_without_change(chat, db, user: str, command: str, reason: str) -> None:
+    """A refusal: says why (with the usage line) and leaves every record as it was."""
+    before = await snapshot(db)
+    reply = await chat.say(user, command)
+    assert not reply.ok
+    assert reason in reply.text
+    if "verb" not in reason:
+        assert "Usage:" in reply.text
+    assert await snapshot(db) == before

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from storage.models import ActivityLog, Commitment
-from tests.helpers import outbox, person_named, rows, snapshot
+from tests.helpers import assert_refused_without_change, outbox, person_named, rows
 
 
 async def test_commit_names_the_reference_and_the_due_date_in_the_callers_timezone(chat, db):
@@ -93,13 +93,7 @@ async def test_a_manager_may_assign_a_commitment_and_the_owner_is_told(chat, db)
 ])
 async def test_bad_input_gets_a_reason_and_changes_nothing(chat, db, command, reason):
     await chat.say("ana", "commit a by fri")
-    before = await snapshot(db)
-    reply = await chat.say("bob", command)
-    assert not reply.ok
-    assert reason in reply.text
-    if "verb" not in reason:
-        assert "Usage:" in reply.text
-    assert await snapshot(db) == before
+    await assert_refused_without_change(chat, db, "bob", command, reason)
 
 
 async def test_a_closed_commitment_cannot_be_closed_again(chat):

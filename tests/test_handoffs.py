@@ -3,7 +3,7 @@ import pytest
 
 from handlers.model import Reply
 from storage.models import ActivityLog, Handoff
-from tests.helpers import outbox, person_named, rows, snapshot
+from tests.helpers import assert_refused_without_change, outbox, person_named, rows
 
 
 async def test_a_handoff_is_offered_to_the_receiver_with_accept_and_decline(chat, db):
@@ -84,10 +84,7 @@ async def test_a_manager_of_either_rep_may_move_it(chat, db):
 ])
 async def test_bad_handoffs_get_a_reason_and_change_nothing(chat, db, who, command, reason):
     await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
-    before = await snapshot(db)
-    reply = await chat.say(who, command)
-    assert not reply.ok and reason in reply.text and "Usage:" in reply.text
-    assert await snapshot(db) == before
+    await assert_refused_without_change(chat, db, who, command, reason)
 
 
 async def test_accepting_twice_is_refused(chat):

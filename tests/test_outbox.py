@@ -7,7 +7,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.deliver import SlackDeliverer
 from bot.outbox import OutboxSender
 from handlers.dispatch import Dispatcher
-from storage.models import OutboxMessage
 from tests.conftest import Chat
 from tests.fakes.slack_api import FakeSlackApi
 from tests.helpers import outbox

@@ -86,3 +86,18 @@ async def test_a_failed_transaction_leaves_nothing_behind(store_db):
         store = Store(s)
         ws = await store.workspace("slack", "T9", NOW)
         assert await store.next_number(ws.id, "C") == 1
+
+
+async def test_processes_upgrading_at_once_apply_each_step_once(request, tmp_path):
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from tests.conftest import BACKEND
+
+    async with database_url(BACKEND, tmp_path) as url:
+        engines = [Database(url) for _ in range(3)]  # three processes' engines, one database
+        try:
+            await asyncio.wait_for(asyncio.gather(*(upgrade(e) for e in engines)), 60)
+            assert await current_revision(engines[0]) == "0001"
+        finally:
+            for e in engines:
+                await e.dispose()
