@@ -11,6 +11,7 @@ from storage.models import Handoff, Person
 
 STAGES = ("identified", "positioned", "introduced", "delivered", "won", "lost")
 CLOSED = ("won", "lost")
+OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED)
 
 
 def _snapshot(h: Handoff) -> dict:

@@ -5,6 +5,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.format import commitment_line, handoff_line
 from handlers.grammar import take_mention
+from handlers.handoffs import OPEN_STAGES
 from handlers.model import Reply
 from handlers.registry import Verb
 
@@ -18,7 +19,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
     if word in ("", "mine"):
         person, title = ctx.caller, "Your open items"
         commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(ws, person_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
     elif word == "overdue":
         title = "Overdue commitments"
         commitments = await store.open_commitments(ws, due_before=ctx.now, limit=LIMIT)
@@ -28,7 +29,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
         if not account:
             raise UserError("Name the account: `list account Acme Corp`.")
         title = f"Open items for {account}"
-        handoffs = await store.open_handoffs(ws, account=account, limit=LIMIT)
+        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, account=account, limit=LIMIT)
         commitments = await store.open_commitments(
             ws, account=account, handoff_ids=[h.id for h in handoffs], limit=LIMIT)
     elif take_mention(scope):
@@ -36,7 +37,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
         person = await ctx.mentioned_person(user_id, name)
         title = f"Open items of {person.display_name}"
         commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(ws, person_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
     else:
         raise UserError(f"I can't list '{scope}'.")
 

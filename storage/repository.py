@@ -20,9 +20,6 @@ from storage.models import (
     Workspace,
 )
 
-OPEN_HANDOFF_STAGES = ("identified", "positioned", "introduced", "delivered")
-
-
 class Store:
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -99,10 +96,6 @@ class Store:
         rows = (await self.session.exec(select(Person).where(Person.id.in_(ids)))).scalars().all()
         return {p.id: p for p in rows}
 
-    async def identity_of(self, person_id: int, platform: str) -> Identity | None:
-        query = select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
-        return (await self.session.exec(query)).scalars().first()
-
     async def platforms_of(self, person_id: int) -> list[str]:
         query = select(Identity.platform).where(Identity.person_id == person_id)
         return list((await self.session.exec(query)).scalars().all())
@@ -126,12 +119,6 @@ class Store:
             workspace_id=workspace_id, at=at, person_id=person_id, platform=platform,
             action=action, record=record, before=before, after=after,
         ))
-
-    async def activity(self, workspace_id: int, record: str | None = None) -> list[ActivityLog]:
-        query = select(ActivityLog).where(ActivityLog.workspace_id == workspace_id)
-        if record:
-            query = query.where(ActivityLog.record == record)
-        return list((await self.session.exec(query.order_by(ActivityLog.id))).scalars().all())
 
     # --- outbox ---------------------------------------------------------------------------
     async def enqueue(
@@ -177,11 +164,12 @@ class Store:
         return (await self.session.exec(query)).scalars().first()
 
     async def open_handoffs(
-        self, workspace_id: int, *, person_id: int | None = None, account: str | None = None, limit: int = 50,
+        self, workspace_id: int, *, stages: Sequence[str], person_id: int | None = None,
+        account: str | None = None, limit: int = 50,
     ) -> list[Handoff]:
         query = select(Handoff).where(
             Handoff.workspace_id == workspace_id,
-            Handoff.stage.in_(OPEN_HANDOFF_STAGES),
+            Handoff.stage.in_(stages),
             Handoff.declined_at.is_(None),
         )
         if person_id is not None:
