@@ -29,10 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partnerbot",
         description="Partnerbot keeps a partnering cadence on Slack, Teams and the terminal. "
-                    "With no command: serve when Slack credentials are set, else the console.")
+                    "With no command: serve when Slack or Teams credentials are set, else the console.")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING… (default INFO; console WARNING)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="HTTP server for Slack (/slack/events), /healthz, scheduler and outbox sender")
+    sub.add_parser("serve", help="HTTP server: Slack /slack/events, Teams /api/messages, /healthz; scheduler and outbox sender")
     console = sub.add_parser("console", help="a local chat in the terminal, no platform needed")
     console.add_argument("--as", dest="user", default=None, help="who you are (default: your login name)")
     console.add_argument("--workspace", default="console", help="workspace name (default: console)")
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"partnerbot: configuration error: {error}", file=sys.stderr)
         return 2
-    command = args.command or ("serve" if settings.slack_enabled else "console")
+    command = args.command or ("serve" if settings.platform_credentials else "console")
     level = args.log_level or ("WARNING" if command == "console" else "INFO")
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)

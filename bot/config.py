@@ -91,6 +91,10 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_bot_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    microsoft_app_id: str = ""  # empty: the Teams endpoint runs unauthenticated (local testing)
+    microsoft_app_password: str = ""
+    microsoft_app_tenant_id: str = ""
+    microsoft_app_type: str = "MultiTenant"
 
     def get(self, path: str) -> Any:
         node: Any = self.values
@@ -103,11 +107,17 @@ class Settings:
         return self.values["timezone"]
 
     @property
+    def platform_credentials(self) -> bool:
+        """Slack or Teams credentials are set: `partnerbot` alone then serves instead of chatting."""
+        return self.slack_enabled or bool(self.microsoft_app_id)
+
+    @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_signing_secret and self.slack_bot_token)
 
     def __repr__(self) -> str:  # never print secrets
-        return f"Settings(database_url={_redact(self.database_url)!r}, slack_enabled={self.slack_enabled})"
+        return (f"Settings(database_url={_redact(self.database_url)!r}, slack_enabled={self.slack_enabled}, "
+                f"microsoft_app_id={self.microsoft_app_id!r})")
 
 
 def _redact(url: str) -> str:
@@ -142,6 +152,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
+        microsoft_app_id=env.get("MICROSOFT_APP_ID") or "",
+        microsoft_app_password=env.get("MICROSOFT_APP_PASSWORD") or "",
+        microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID") or "",
+        microsoft_app_type=env.get("MICROSOFT_APP_TYPE") or "MultiTenant",
     )
 
 

@@ -12,6 +12,7 @@ class Address:
     workspace: str  # the platform's workspace id (Slack team_id…)
     user: str | None = None  # a platform user id, for a direct message
     channel: str | None = None  # a platform channel id
+    contact: dict | None = None  # the stored way to reach `user` (Teams conversation reference)
 
 
 class RetryAfter(Exception):
@@ -20,6 +21,10 @@ class RetryAfter(Exception):
     def __init__(self, seconds: float):
         super().__init__(f"rate limited for {seconds}s")
         self.seconds = seconds
+
+
+class NotReachableYet(Exception):
+    """The recipient has never talked to the bot on this platform; wait for their first contact."""
 
 
 class Undeliverable(Exception):

@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import or_, select, update
 
-from bot.delivery import Address, Deliverer, RetryAfter, Undeliverable
+from bot.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
 from handlers.model import Reply
 from storage.db import Database
 from storage.models import Identity, OutboxMessage, Workspace
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300
+WAIT_FOR_CONTACT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class OutboxSender:
             return []
         async with self.db.session() as s:
             query = (
-                select(OutboxMessage, Workspace.external_id, Identity.external_id)
+                select(OutboxMessage, Workspace.external_id, Identity.external_id, Identity.contact)
                 .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
                 .outerjoin(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
                            & (Identity.platform == OutboxMessage.platform))
@@ -110,11 +111,11 @@ class OutboxSender:
             ids = [row[0].id for row in rows]
             await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + LEASE))
         claimed = []
-        for message, workspace, user in rows:
+        for message, workspace, user, contact in rows:
             if message.channel:
                 address = Address(workspace=workspace, channel=message.channel)
             else:
-                address = Address(workspace=workspace, user=user) if user else None
+                address = Address(workspace=workspace, user=user, contact=contact) if user else None
             claimed.append(Claimed(message.id, message.platform, address,
                                    Reply.from_dict(message.payload), message.attempts))
         return claimed
@@ -130,6 +131,9 @@ class OutboxSender:
             self._paused_until[message.platform] = until
             log.warning("%s throttled us; waiting %.1fs", message.platform, throttled.seconds)
             await self._finish(message.id, next_attempt_at=until, lease_until=None)
+            return 0
+        except NotReachableYet:
+            await self._park_until_contact(message.id)
             return 0
         except Undeliverable as refused:
             log.error("outbox %s undeliverable: %s", message.id, refused)
@@ -148,6 +152,22 @@ class OutboxSender:
         await self._finish(message.id, status="sent", sent_at=self.clock(),
                            attempts=message.attempts + 1, lease_until=None)
         return 1
+
+    async def _park_until_contact(self, message_id: int) -> None:
+        """Wait for the recipient's first contact, which releases the message at once
+        (Store.remember_contact); the daily retry is only a safety net. If that contact came
+        while we were trying, the release already happened: retry now instead of parking."""
+        now = self.clock()
+        async with self.db.session() as s:
+            message = await s.get(OutboxMessage, message_id)
+            contacts = (await s.exec(select(Identity.contact).where(
+                Identity.person_id == message.recipient_person_id,
+                Identity.platform == message.platform))).scalars().all()
+            arrived = any(c is not None for c in contacts)
+            message.next_attempt_at = now if arrived else now + WAIT_FOR_CONTACT
+            message.lease_until = None
+        if arrived:
+            self.wake()
 
     async def _finish(self, message_id: int, **values) -> None:
         async with self.db.session() as s:

@@ -24,11 +24,13 @@ def build_web_app(bot: Partnerbot) -> web.Application:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             return web.json_response({"ok": False, "database": "unreachable"}, status=503)
-        return web.json_response({"ok": True, "slack": bot.slack is not None})
+        return web.json_response({"ok": True, "slack": bot.slack is not None,
+                                  "teams": "authenticated" if bot.teams.authenticated else "unauthenticated"})
 
     app.router.add_get("/healthz", healthz)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
+    app.router.add_post("/api/messages", bot.teams.handle)
 
     async def background(_app: web.Application):
         sender = asyncio.create_task(bot.sender.run_forever(), name="outbox-sender")
@@ -49,6 +51,9 @@ async def serve(bot: Partnerbot) -> None:
     await bot.upgrade()
     if bot.slack is None:
         log.warning("Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to enable /slack/events")
+    if not bot.teams.authenticated:
+        log.warning("!!! MICROSOFT_APP_ID is not set: /api/messages accepts UNAUTHENTICATED Teams activities. "
+                    "Fine for local testing with the Bot Framework Emulator; never expose it like this. !!!")
     runner = web.AppRunner(build_web_app(bot), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

@@ -31,6 +31,14 @@ class Partnerbot:
                 api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
             )
             deliverers.append(self.slack.deliverer)
+        from adapters.teams.app import TeamsAdapter
+
+        self.teams = TeamsAdapter(
+            app_id=settings.microsoft_app_id, password=settings.microsoft_app_password,
+            tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
+            dispatch=self.dispatcher.dispatch, remember_contact=self.dispatcher.remember_contact,
+        )
+        deliverers.append(self.teams.deliverer)
         self.sender = OutboxSender(
             self.db, deliverers, clock,
             max_attempts=settings.get("outbox.max_attempts"), poll_seconds=settings.get("outbox.poll_seconds"),

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from handlers.dates import local_today
 from handlers.errors import UserError
 from handlers.grammar import parse_ref, take_mention
-from handlers.model import Command, Reply
+from handlers.model import NEEDS_FIRST_CONTACT, Command, Reply
 from storage.models import Person, Workspace
 from storage.repository import Store
 
@@ -68,8 +68,9 @@ class Context:
             platform=self.platform, action=action, record=record, before=before, after=after,
         )
 
-    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> None:
-        """Owe `person` a message, through the outbox, on the platform they were last seen on."""
+    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> bool:
+        """Owe `person` a message through the outbox. False when it must wait until they first
+        talk to the bot (it is delivered then)."""
         platforms = await self.store.platforms_of(person.id)
         platform = self.platform if self.platform in platforms or not platforms else platforms[0]
         await self.store.enqueue(
@@ -77,3 +78,4 @@ class Context:
             key=f"{kind}:{self.workspace.id}/{record}:{period}:{person.id}",
             platform=platform, person_id=person.id, payload=reply.to_dict(), now=self.now,
         )
+        return await self.store.reachable(person.id, platform, platform in NEEDS_FIRST_CONTACT)

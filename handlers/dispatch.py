@@ -11,7 +11,7 @@ from handlers.grammar import split_verb
 from handlers.model import Command, Reply
 from handlers.registry import Registry, default_registry
 from storage.db import Database
-from storage.models import Workspace
+from storage.models import Person, Workspace
 from storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class Dispatcher:
             name, args = "help", ""
         verb = self.registry.get(name)
         if verb is None:
+            await self.remember_contact(command)
             return Reply(f"I don't know the verb '{name}'. Try `help` for the list.", ok=False)
         now = self.clock()
         try:
@@ -52,22 +53,49 @@ class Dispatcher:
                 store = Store(session)
                 if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
                     raise _Duplicate
-                workspace = self._workspaces.get((command.platform, command.workspace)) or \
-                    await store.workspace(command.platform, command.workspace, now)
-                caller = await store.person(workspace, command.user, command.user_name, now)
-                if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
-                    caller.platform_timezone = command.platform_timezone
+                workspace, caller = await self._caller(store, command, now)
                 ctx = Context(command, store, now, self.settings, workspace, caller)
                 reply = await verb.handler(ctx, args)
         except UserError as refusal:
+            await self.remember_contact(command)  # rolled back with the refused change
             return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)
         except _Duplicate:
             return Reply("That request was already handled; nothing more was done.", ok=False, repeated=True)
         except Exception:
             log.exception("command failed: %s %r", command.platform, command.text)
             return Reply("Something went wrong on our side and nothing was changed. Please try again.", ok=False)
+        self._after_commit(command, workspace, store)
+        return reply
+
+    async def remember_contact(self, command: Command) -> None:
+        """Save how to reach the caller, in a transaction of its own (a first contact
+        releases the messages that waited for it)."""
+        if not command.contact:
+            return
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                store = Store(session)
+                workspace, _ = await self._caller(store, command, now)
+        except Exception:
+            log.exception("could not save the contact of %s:%s", command.platform, command.user)
+            return
+        self._after_commit(command, workspace, store)
+
+    async def _caller(self, store: Store, command: Command, now: datetime) -> tuple[Workspace, Person]:
+        """The caller's workspace and person (created on first sight), with what the platform
+        told us of them this time: their profile timezone and how to reach them."""
+        workspace = self._workspaces.get((command.platform, command.workspace)) or \
+            await store.workspace(command.platform, command.workspace, now)
+        caller = await store.person(workspace, command.user, command.user_name, now)
+        if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
+            caller.platform_timezone = command.platform_timezone
+        if command.contact:
+            await store.remember_contact(workspace.id, command.user, dict(command.contact), now)
+        return workspace, caller
+
+    def _after_commit(self, command: Command, workspace: Workspace, store: Store) -> None:
         # remembered only once committed: a refused first command rolls its workspace back
         self._workspaces[(command.platform, command.workspace)] = workspace
         if store.enqueued and self.on_outbox:
             self.on_outbox()
-        return reply

@@ -56,13 +56,17 @@ async def _create(ctx: Context, args: str) -> Reply:
     await ctx.store.add(h)
     ref = f"H-{h.number}"
     await ctx.log("handoff.created", ref, after=_snapshot(h))
-    await ctx.notify(receiver, "handoff.offered", ref, Reply(
+    reachable = await ctx.notify(receiver, "handoff.offered", ref, Reply(
         f"{ctx.caller.display_name} handed you {ref}: {account} — {need}. Accept or decline it.",
         cards=(_card(h, ctx.caller, f"Handoff {ref} from {ctx.caller.display_name}", (
             Button("Accept", f"handoff {ref} accept", "primary"),
             Button("Decline", f"handoff {ref} decline", "danger"),
         )),),
     ))
+    if not reachable:
+        return Reply(f"{ref} handed to {receiver.display_name}: {account} — {need}. "
+                     f"{receiver.display_name} has not talked to Partnerbot yet, so I can't message them; "
+                     f"the request waits and reaches them as soon as they do.")
     return Reply(f"{ref} handed to {receiver.display_name}: {account} — {need}. "
                  f"I've asked them to accept it.")
 

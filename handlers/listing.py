@@ -17,9 +17,10 @@ async def list_items(ctx: Context, args: str) -> Reply:
     word = scope.split(" ", 1)[0].lower()
     store, ws = ctx.store, ctx.workspace.id
     if word in ("", "mine"):
+        # a person's own items come from every platform they linked (workspace None)
         person, title = ctx.caller, "Your open items"
-        commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
+        commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
     elif word == "overdue":
         title = "Overdue commitments"
         commitments = await store.open_commitments(ws, due_before=ctx.now, limit=LIMIT)
@@ -36,20 +37,29 @@ async def list_items(ctx: Context, args: str) -> Reply:
         user_id, name, _ = take_mention(scope)
         person = await ctx.mentioned_person(user_id, name)
         title = f"Open items of {person.display_name}"
-        commitments = await store.open_commitments(ws, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
+        commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
+        handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
     else:
         raise UserError(f"I can't list '{scope}'.")
 
     people = await store.people({c.owner_id for c in commitments}
                                 | {h.from_id for h in handoffs} | {h.to_id for h in handoffs})
-    lines = [commitment_line(c, people.get(c.owner_id), ctx.timezone_of(people[c.owner_id]))
+    # a reference from another platform's workspace says where it lives: C-3 there is not C-3 here
+    elsewhere = await store.workspace_platforms({r.workspace_id for r in (*commitments, *handoffs)} - {ws})
+    lines = [_where(commitment_line(c, people.get(c.owner_id), ctx.timezone_of(people[c.owner_id])), c, elsewhere)
              for c in commitments]
-    lines += [handoff_line(h, people) for h in handoffs]
+    lines += [_where(handoff_line(h, people), h, elsewhere) for h in handoffs]
     if not lines:
         return Reply(f"{title}: nothing open.")
     more = "\n(only the first few are shown)" if len(commitments) >= LIMIT or len(handoffs) >= LIMIT else ""
     return Reply(f"{title}:\n" + "\n".join(lines) + more)
+
+
+def _where(line: str, record, elsewhere: dict[int, str]) -> str:
+    if record.workspace_id not in elsewhere:
+        return line
+    ref, rest = line.split(" · ", 1)
+    return f"{ref} (on {elsewhere[record.workspace_id].capitalize()}) · {rest}"
 
 
 VERBS = [

@@ -22,7 +22,13 @@ class Command:
     mention_names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
     delivery_id: str | None = None  # platform id of this delivery, for deduplicating retries
     from_button: bool = False  # a click on a button of an earlier reply
+    contact: Mapping[str, Any] | None = None  # how to reach the caller later (Teams conversation reference)
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+# Platforms on which the bot can only message someone who has talked to it before (it needs
+# the conversation reference of their last activity); elsewhere it can open a chat itself.
+NEEDS_FIRST_CONTACT = frozenset({"teams"})
 
 
 @dataclass(frozen=True)

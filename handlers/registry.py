@@ -50,6 +50,7 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    from handlers import commitments, handoffs, help, listing, people
+    from handlers import commitments, handoffs, help, link, listing, people
 
-    return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *people.VERBS, *help.VERBS])
+    return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *people.VERBS, *link.VERBS,
+                     *help.VERBS])

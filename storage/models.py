@@ -41,6 +41,18 @@ class Identity(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     platform: str
     external_id: str
+    # How to reach this person proactively on platforms that need it (a Teams conversation
+    # reference), saved from their latest activity; None until they first talk to the bot.
+    contact: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins a person's identities on two platforms (`link`)."""
+
+    __tablename__ = "link_code"
+    code: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    expires_at: datetime = _utc(nullable=False)
 
 
 class Counter(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +14,7 @@ from storage.models import (
     Counter,
     Handoff,
     Identity,
+    LinkCode,
     OutboxMessage,
     Person,
     ProcessedDelivery,
@@ -96,6 +97,64 @@ class Store:
         rows = (await self.session.exec(select(Person).where(Person.id.in_(ids)))).scalars().all()
         return {p.id: p for p in rows}
 
+    async def remember_contact(self, workspace_id: int, external_id: str, contact: dict, now: datetime) -> bool:
+        """Save how to reach an identity; True on first contact, which releases what waited for it."""
+        query = select(Identity).where(Identity.workspace_id == workspace_id, Identity.external_id == external_id)
+        identity = (await self.session.exec(query)).scalars().one()
+        first = identity.contact is None
+        if identity.contact != contact:
+            identity.contact = contact
+        if first:
+            released = await self.session.exec(
+                update(OutboxMessage)
+                .where(OutboxMessage.recipient_person_id == identity.person_id,
+                       OutboxMessage.platform == identity.platform, OutboxMessage.status == "pending")
+                .values(next_attempt_at=now)
+            )
+            self.enqueued += released.rowcount
+        return first
+
+    async def reachable(self, person_id: int, platform: str, needs_contact: bool) -> bool:
+        if not needs_contact:
+            return True
+        query = select(Identity.contact).where(Identity.person_id == person_id, Identity.platform == platform)
+        return any(c is not None for c in (await self.session.exec(query)).scalars().all())
+
+    # --- linking identities ---------------------------------------------------------------
+    async def issue_link_code(self, code: str, person_id: int, expires_at: datetime) -> None:
+        await self.session.exec(delete(LinkCode).where(LinkCode.person_id == person_id))  # one live code each
+        self.session.add(LinkCode(code=code, person_id=person_id, expires_at=expires_at))
+
+    async def take_link_code(self, code: str) -> LinkCode | None:
+        """The code, used up (a code works once)."""
+        found = await self.session.get(LinkCode, code)
+        if found:
+            await self.session.delete(found)
+        return found
+
+    async def merge_person(self, absorbed: Person, into: Person) -> None:
+        """Everything of `absorbed` becomes `into`'s: identities, records, log, messages."""
+        await self.session.flush()  # pending changes to `absorbed` go out before it does
+        absorbed_id, into_id = absorbed.id, into.id
+        into.timezone = into.timezone or absorbed.timezone
+        into.platform_timezone = into.platform_timezone or absorbed.platform_timezone
+        moves = [
+            (Identity.person_id, Identity), (Commitment.owner_id, Commitment),
+            (Commitment.created_by_id, Commitment), (Handoff.from_id, Handoff), (Handoff.to_id, Handoff),
+            (ActivityLog.person_id, ActivityLog), (OutboxMessage.recipient_person_id, OutboxMessage),
+            (Person.manager_id, Person), (LinkCode.person_id, LinkCode),
+        ]
+        for column, model in moves:
+            await self.session.exec(update(model).where(column == absorbed_id).values({column.key: into_id}))
+        await self.session.exec(delete(Person).where(Person.id == absorbed_id))
+        self.session.expunge(absorbed)
+
+    async def workspace_platforms(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = (await self.session.exec(select(Workspace.id, Workspace.platform).where(Workspace.id.in_(ids)))).all()
+        return dict(rows)
+
     async def platforms_of(self, person_id: int) -> list[str]:
         query = select(Identity.platform).where(Identity.person_id == person_id)
         return list((await self.session.exec(query)).scalars().all())
@@ -142,10 +201,12 @@ class Store:
         return (await self.session.exec(query)).scalars().first()
 
     async def open_commitments(
-        self, workspace_id: int, *, owner_id: int | None = None, due_before: datetime | None = None,
+        self, workspace_id: int | None, *, owner_id: int | None = None, due_before: datetime | None = None,
         account: str | None = None, handoff_ids: Sequence[int] = (), limit: int = 50,
     ) -> list[Commitment]:
-        query = select(Commitment).where(Commitment.workspace_id == workspace_id, Commitment.status == "open")
+        query = select(Commitment).where(Commitment.status == "open")
+        if workspace_id is not None:  # None: a person's items on every platform they linked
+            query = query.where(Commitment.workspace_id == workspace_id)
         if owner_id is not None:
             query = query.where(Commitment.owner_id == owner_id)
         if due_before is not None:
@@ -164,14 +225,12 @@ class Store:
         return (await self.session.exec(query)).scalars().first()
 
     async def open_handoffs(
-        self, workspace_id: int, *, stages: Sequence[str], person_id: int | None = None,
+        self, workspace_id: int | None, *, stages: Sequence[str], person_id: int | None = None,
         account: str | None = None, limit: int = 50,
     ) -> list[Handoff]:
-        query = select(Handoff).where(
-            Handoff.workspace_id == workspace_id,
-            Handoff.stage.in_(stages),
-            Handoff.declined_at.is_(None),
-        )
+        query = select(Handoff).where(Handoff.stage.in_(stages), Handoff.declined_at.is_(None))
+        if workspace_id is not None:
+            query = query.where(Handoff.workspace_id == workspace_id)
         if person_id is not None:
             query = query.where(or_(Handoff.from_id == person_id, Handoff.to_id == person_id))
         if account is not None:

@@ -1,0 +1,60 @@
+"""Outbox messages → Teams, through the conversation reference saved from the person's last activity."""
+from __future__ import annotations
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationParameters, ConversationReference
+
+from adapters.teams.render import message_activity
+from bot.delivery import Address, NotReachableYet, RetryAfter, Undeliverable
+from handlers.model import Reply
+
+RETRYABLE = {412, 502, 504}  # Teams asks for backoff on these as well as 429
+
+
+class TeamsDeliverer:
+    platform = "teams"
+
+    def __init__(self, adapter, app_id: str):
+        self.adapter = adapter
+        self.app_id = app_id
+
+    async def deliver(self, address: Address, reply: Reply) -> None:
+        if not address.contact:
+            raise NotReachableYet(address.user)
+        reference = ConversationReference().deserialize(address.contact)
+        activity = Activity().deserialize(message_activity(reply))
+
+        async def send(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(activity)
+
+        try:
+            if (reference.conversation.conversation_type or "personal") == "personal":
+                await self.adapter.continue_conversation(reference, send, self.app_id)
+            else:  # last seen in a channel: open the 1:1 chat with them first
+                parameters = ConversationParameters(
+                    is_group=False, bot=reference.bot, members=[reference.user],
+                    tenant_id=reference.conversation.tenant_id,
+                    channel_data={"tenant": {"id": reference.conversation.tenant_id}},
+                )
+                await self.adapter.create_conversation(
+                    self.app_id, send, parameters, channel_id=reference.channel_id,
+                    service_url=reference.service_url)
+        except Exception as error:
+            status, retry_after = _status_of(error)
+            if status == 429:
+                raise RetryAfter(retry_after or 1.0) from None
+            if status in (403, 404):
+                raise Undeliverable(f"Teams answered {status}") from None
+            raise
+
+
+def _status_of(error: Exception) -> tuple[int | None, float | None]:
+    """The HTTP status (and Retry-After) behind a connector error, whatever its wrapper."""
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    headers = getattr(response, "headers", None) or {}
+    retry = next((v for k, v in dict(headers).items() if k.lower() == "retry-after"), None)
+    try:
+        return status, float(retry) if retry is not None else None
+    except ValueError:
+        return status, None

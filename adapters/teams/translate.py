@@ -1,0 +1,106 @@
+"""Bot Framework activities (wire JSON) → neutral Commands.
+
+Works on the JSON, not botbuilder's classes, so a move to Microsoft's Agents SDK
+touches only app.py.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Mapping
+
+from handlers.model import Command
+
+PLATFORM = "teams"
+_PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)
+_TAG = re.compile(r"<(?!@)[^>]*>")  # HTML formatting Teams adds; keeps our <@id|name> mentions
+
+
+def tenant_of(activity: Mapping[str, Any]) -> str:
+    conversation = activity.get("conversation") or {}
+    channel_data = activity.get("channelData") or {}
+    return conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id") or ""
+
+
+def user_of(account: Mapping[str, Any]) -> str:
+    """A person's Teams identity: their Entra (AAD) object id, else the channel account id."""
+    return account.get("aadObjectId") or account.get("id") or ""
+
+
+def timezone_of(activity: Mapping[str, Any]) -> str | None:
+    if activity.get("localTimezone"):
+        return activity["localTimezone"]
+    for entity in activity.get("entities") or ():
+        if entity.get("type") == "clientInfo" and entity.get("timezone"):
+            return entity["timezone"]
+    return None
+
+
+def conversation_reference(activity: Mapping[str, Any]) -> dict:
+    """What a later proactive message needs: where to post and as whom."""
+    return {
+        "activityId": activity.get("id"),
+        "user": activity.get("from"),
+        "bot": activity.get("recipient"),
+        "conversation": activity.get("conversation"),
+        "channelId": activity.get("channelId"),
+        "locale": activity.get("locale"),
+        "serviceUrl": activity.get("serviceUrl"),
+    }
+
+
+def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """The text with the bot's mention removed and people's mentions as <@id|name>."""
+    text = activity.get("text") or ""
+    bot_id = (activity.get("recipient") or {}).get("id")
+    names: dict[str, str] = {}
+    for entity in activity.get("entities") or ():
+        if entity.get("type") != "mention":
+            continue
+        mentioned = entity.get("mentioned") or {}
+        shown = entity.get("text") or f"<at>{mentioned.get('name', '')}</at>"
+        if mentioned.get("id") == bot_id:
+            text = text.replace(shown, " ", 1)
+        else:
+            person, name = user_of(mentioned), (mentioned.get("name") or "").replace("|", " ").replace(">", " ")
+            names[person] = name
+            text = text.replace(shown, f"<@{person}|{name}>", 1)
+    text = html.unescape(_TAG.sub(" ", text))
+    text = " ".join(text.split())
+    return _PREFIX.sub("", text, count=1), names
+
+
+def from_activity(activity: Mapping[str, Any]) -> Command | None:
+    """A message or card submit as a Command; None for anything without a command in it."""
+    value = activity.get("value")
+    from_button = isinstance(value, Mapping) and isinstance(value.get("command"), str)
+    if from_button:
+        text, names = value["command"].strip(), {}
+    else:
+        text, names = _command_text(activity)
+    if not text:
+        return None
+    sender = activity.get("from") or {}
+    return Command(
+        platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender), user_name=sender.get("name"),
+        text=text, channel=(activity.get("conversation") or {}).get("id"),
+        platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
+        delivery_id=_delivery_id(activity),
+        contact=conversation_reference(activity), raw=activity,
+    )
+
+
+def _delivery_id(activity: Mapping[str, Any]) -> str | None:
+    """Activity ids are unique within a conversation: together they spot a redelivery."""
+    conversation = (activity.get("conversation") or {}).get("id")
+    return f"teams:{conversation}:{activity['id']}" if activity.get("id") and conversation else None
+
+
+def contact_only(activity: Mapping[str, Any]) -> Command | None:
+    """The sender of a non-command activity (the bot installed, a member added), to save how
+    to reach them: their first contact releases messages that waited for it."""
+    sender = activity.get("from") or {}
+    if not user_of(sender) or not tenant_of(activity):
+        return None
+    return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
+                   user_name=sender.get("name"), text="", contact=conversation_reference(activity), raw=activity)

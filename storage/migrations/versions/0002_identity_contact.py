@@ -1,0 +1,22 @@
+"""identity.contact: the conversation reference that reaches a person proactively
+
+Revision ID: 0002
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("identity") as batch_op:
+        batch_op.add_column(sa.Column("contact", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("identity") as batch_op:
+        batch_op.drop_column("contact")

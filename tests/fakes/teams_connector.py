@@ -1,0 +1,127 @@
+"""A fake Bot Framework connector on loopback: the `serviceUrl` Teams activities point at.
+
+Records what the bot posts (`/v3/conversations/{id}/activities[/{replyToId}]`), updates
+(PUT) and 1:1 conversations it creates; can answer with an error status for a while.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+BOT = {"id": "28:partnerbot", "name": "Partnerbot"}
+TENANT = "tenant-1"
+
+
+@dataclass
+class Posted:
+    method: str
+    conversation: str
+    reply_to: str | None
+    activity: dict
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def card(self) -> dict:
+        return self.activity["attachments"][0]["content"]
+
+    @property
+    def fallback(self) -> str:
+        return self.card.get("fallbackText", "")
+
+    @property
+    def submits(self) -> list[tuple[str, str]]:
+        return [(a["title"], a["data"]["command"]) for a in self.card.get("actions", [])]
+
+
+class FakeConnector:
+    def __init__(self):
+        self.posted: list[Posted] = []
+        self.created: list[dict] = []
+        self.fail_next: list[tuple[int, dict]] = []  # (status, headers)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.changed = asyncio.Event()
+
+    async def start(self) -> "FakeConnector":
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    def to(self, conversation: str) -> list[Posted]:
+        return [p for p in self.posted if p.conversation == conversation]
+
+    async def wait_for(self, conversation: str, count: int = 1, timeout: float = 10.0) -> list[Posted]:
+        deadline = time.monotonic() + timeout
+        while len(self.to(conversation)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} activities in {conversation}, got {self.posted}")
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                pass
+        return self.to(conversation)
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        if self.fail_next:
+            status, headers = self.fail_next.pop(0)
+            return web.json_response({"error": {"code": "Throttled"}}, status=status, headers=headers)
+        self.posted.append(Posted(request.method, request.match_info["conversation"],
+                                  request.match_info.get("reply_to"), await request.json()))
+        self.changed.set()
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        parameters = await request.json()
+        self.created.append(parameters)
+        member = parameters["members"][0]["id"]
+        return web.json_response({"id": f"a:personal-{member}", "activityId": f"activity-{next(self._ids)}"})
+
+
+def person(aad: str, name: str) -> dict:
+    return {"id": f"29:{aad}", "name": name, "aadObjectId": aad}
+
+
+def message(text: str | None, *, sender: dict, service_url: str, conversation: str | None = None,
+            channel: bool = False, entities: list | None = None, value: dict | None = None,
+            reply_to: str | None = None, local_timezone: str | None = None) -> dict:
+    """A Teams message activity as the Bot Framework service posts it to /api/messages."""
+    conversation = conversation or (f"19:channel@thread.tacv2" if channel else f"a:personal-{sender['aadObjectId']}")
+    activity = {
+        "type": "message", "id": str(uuid.uuid4().int)[:13], "timestamp": "2026-11-23T10:00:00.000Z",
+        "serviceUrl": service_url, "channelId": "msteams", "from": sender, "recipient": BOT,
+        "conversation": {"id": conversation, "tenantId": TENANT, "isGroup": channel,
+                         "conversationType": "channel" if channel else "personal"},
+        "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US", "entities": entities or [],
+    }
+    if text is not None:
+        activity["text"] = text
+    if value is not None:
+        activity["value"] = value
+    if reply_to:
+        activity["replyToId"] = reply_to
+    if local_timezone:
+        activity["localTimezone"] = local_timezone
+    return activity
+
+
+def mention(account: dict) -> dict:
+    return {"type": "mention", "text": f"<at>{account['name']}</at>", "mentioned": account}
