@@ -52,10 +52,11 @@ async def read_until(process: asyncio.subprocess.Process, pattern: str, timeout:
     return match, "".join(seen)
 
 
-async def serve(cwd: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+async def serve(cwd: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str, str]:
+    """A running `partnerbot serve`: the process, its URL, and what it printed while starting."""
     process = await start("serve", cwd=cwd, env={**env, "HOST": "127.0.0.1", "PORT": "0"})
-    match, _ = await read_until(process, r"Partnerbot listening on (http://\S+)")
-    return process, match.group(1)
+    match, seen = await read_until(process, r"Partnerbot listening on (http://\S+)")
+    return process, match.group(1), seen
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:

@@ -105,3 +105,76 @@ async def test_two_senders_never_send_the_same_message(slack_chat, db, clock, fa
     assert sum(sent) == 10
     channels = [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")]
     assert len(channels) == len(set(channels)) == 10
+
+
+@pytest.fixture
+async def connector():
+    from tests.fakes.teams_connector import FakeConnector
+
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def teams_sender(db, clock):
+    from adapters.teams.app import TeamsAdapter
+
+    adapter = TeamsAdapter(app_id="", password="", tenant_id="", app_type="MultiTenant",
+                           dispatch=None, remember_contact=None)
+    return OutboxSender(db, [adapter.deliverer], clock, max_attempts=5)
+
+
+async def _teams_offer(db, settings, clock, connector) -> Chat:
+    from tests.fakes.teams_connector import message, person
+
+    chat = Chat(Dispatcher(db, settings, clock), platform="teams", workspace="tenant-1")
+    maria = message("help", sender=person("aad-maria", "Maria"), service_url=connector.url)
+    await chat.dispatcher.dispatch(__import__("adapters.teams.translate", fromlist=["x"]).from_activity(maria))
+    assert (await chat.say("aad-ana", "handoff <@aad-maria|Maria> Acme: needs a review")).ok
+    return chat
+
+
+@pytest.mark.parametrize("status", [429, 412, 502, 504])
+async def test_teams_throttling_and_gateway_errors_are_retried_later(db, settings, clock, connector, teams_sender, status):
+    await _teams_offer(db, settings, clock, connector)
+    connector.fail_next = [(status, {"Retry-After": "7"})]
+    assert await teams_sender.drain() == 0
+    (message,) = await outbox(db)
+    assert message.status == "pending" and connector.posted == []
+    wait = 7 if status == 429 else 2  # 429 says how long; the others back off
+    assert message.next_attempt_at == clock.now + timedelta(seconds=wait)
+    clock.now += timedelta(seconds=wait)
+    assert await teams_sender.drain() == 1
+    assert len(connector.to("a:personal-aad-maria")) == 1
+
+
+async def test_a_contact_arriving_while_a_send_is_parked_is_not_lost(db, settings, clock, connector, teams_sender):
+    from adapters.teams import translate
+    from tests.fakes.teams_connector import message, person
+
+    chat = Chat(Dispatcher(db, settings, clock), platform="teams", workspace="tenant-1")
+    await chat.say("aad-ana", "handoff <@aad-maria|Maria> Acme: needs a review")
+    assert await teams_sender.drain() == 0  # Maria never talked to the bot: parked for a day
+    (parked,) = await outbox(db)
+    assert parked.next_attempt_at == clock.now + timedelta(days=1)
+    maria = message("help", sender=person("aad-maria", "Maria"), service_url=connector.url)
+    await chat.dispatcher.dispatch(translate.from_activity(maria))  # her first contact releases it
+    assert await teams_sender.drain() == 1
+    assert "handed you H-1" in connector.to("a:personal-aad-maria")[0].fallback
+
+
+async def test_someone_last_seen_in_a_channel_gets_a_new_one_to_one_chat(db, settings, clock, connector, teams_sender):
+    from adapters.teams import translate
+    from tests.fakes.teams_connector import message, person
+
+    chat = Chat(Dispatcher(db, settings, clock), platform="teams", workspace="tenant-1")
+    in_channel = message("help", sender=person("aad-maria", "Maria"), service_url=connector.url, channel=True)
+    await chat.dispatcher.dispatch(translate.from_activity(in_channel))
+    await chat.say("aad-ana", "handoff <@aad-maria|Maria> Acme: needs a review")
+    assert await teams_sender.drain() == 1
+    (created,) = connector.created
+    assert created["members"][0]["id"] == "29:aad-maria" and created["isGroup"] is False
+    (offer,) = connector.to("a:personal-29:aad-maria")
+    assert "handed you H-1" in offer.fallback
+    assert connector.to("19:channel@thread.tacv2") == []  # never into the channel

@@ -26,7 +26,7 @@ async def test_a_reply_survives_sigkill_and_its_message_is_delivered_after_resta
     env = clean_env(DATABASE_URL=db_url, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                     SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url)
     fake_slack.throttle_remaining, fake_slack.retry_after = 10_000, 1  # keep the DM from leaving
-    process, url = await serve(tmp_path, env)
+    process, url, _ = await serve(tmp_path, env)
     try:
         body = slash_body("handoff <@U2> Acme Corp: needs a security review by fri")
         async with aiohttp.ClientSession() as http:
@@ -46,7 +46,7 @@ async def test_a_reply_survives_sigkill_and_its_message_is_delivered_after_resta
     assert handoff.account == "Acme Corp" and message.status == "pending"
 
     fake_slack.throttle_remaining = 0
-    process, _ = await serve(tmp_path, env)
+    process, _, _ = await serve(tmp_path, env)
     try:
         (dm,) = await fake_slack.wait_for("chat.postMessage", timeout=15)
         assert dm.args["channel"] == "DU2" and "H-1" in dm.args["text"]
@@ -56,8 +56,9 @@ async def test_a_reply_survives_sigkill_and_its_message_is_delivered_after_resta
         await stop(process)
 
 
-async def test_healthz_answers(tmp_path, db_url):
-    process, url = await serve(tmp_path, clean_env(DATABASE_URL=db_url))
+async def test_healthz_answers_and_an_open_teams_endpoint_is_announced(tmp_path, db_url):
+    process, url, started = await serve(tmp_path, clean_env(DATABASE_URL=db_url))
+    assert "MICROSOFT_APP_ID is not set" in started and "UNAUTHENTICATED" in started
     try:
         async with aiohttp.ClientSession() as http:
             response = await http.get(f"{url}/healthz")

@@ -178,3 +178,19 @@ async def test_link_across_a_slack_and_a_teams_identity_over_http(db_url, connec
     finally:
         await runner.cleanup()
         await slack_api.stop()
+
+
+async def test_a_card_submit_without_its_command_is_refused_clearly(teams):
+    before = await snapshot(teams.bot.db)
+    await teams.say(None, value={"reference": "H-1"}, reply_to="x")
+    (answer,) = await teams.connector.wait_for("a:personal-aad-ana")
+    assert "incomplete" in answer.fallback
+    assert await snapshot(teams.bot.db) == before
+
+
+def test_the_timezone_comes_from_the_client_info_entity_too():
+    from adapters.teams.translate import from_activity
+
+    activity = message("list", sender=ANA, service_url="http://x/",
+                       entities=[{"type": "clientInfo", "locale": "de-DE", "timezone": "Europe/Berlin"}])
+    assert from_activity(activity).platform_timezone == "Europe/Berlin"

@@ -57,6 +57,10 @@ class TeamsAdapter:
         if turn_context.activity.type == ActivityTypes.message:
             command = translate.from_activity(activity)
             if command is None:
+                if isinstance(activity.get("value"), dict):  # a card submit without its command
+                    reply = Reply("That card's data is incomplete, so nothing was changed. Type `help` to start again.",
+                                  ok=False)
+                    await turn_context.send_activity(Activity().deserialize(message_activity(reply)))
                 return
             reply = await self.dispatch(command)
             if reply.repeated:

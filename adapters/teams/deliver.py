@@ -24,8 +24,14 @@ class TeamsDeliverer:
         reference = ConversationReference().deserialize(address.contact)
         activity = Activity().deserialize(message_activity(reply))
 
+        failures: list[Exception] = []
+
         async def send(turn_context: TurnContext) -> None:
-            await turn_context.send_activity(activity)
+            # caught here: botbuilder hands a turn's exception to on_turn_error, not to us
+            try:
+                await turn_context.send_activity(activity)
+            except Exception as error:
+                failures.append(error)
 
         try:
             if (reference.conversation.conversation_type or "personal") == "personal":
@@ -39,6 +45,8 @@ class TeamsDeliverer:
                 await self.adapter.create_conversation(
                     self.app_id, send, parameters, channel_id=reference.channel_id,
                     service_url=reference.service_url)
+            if failures:
+                raise failures[0]
         except Exception as error:
             status, retry_after = _status_of(error)
             if status == 429:
