@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from bot.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
 from handlers.model import Reply
 from storage.db import Database
-from storage.models import Identity, OutboxMessage, Workspace
+from storage.models import ChannelContact, Identity, OutboxMessage, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,13 @@ class OutboxSender:
             return []
         async with self.db.session() as s:
             query = (
-                select(OutboxMessage, Workspace.external_id, Identity.external_id, Identity.contact)
+                select(OutboxMessage, Workspace.external_id, Identity.external_id, Identity.contact,
+                       ChannelContact.contact)
                 .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
                 .outerjoin(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
                            & (Identity.platform == OutboxMessage.platform))
+                .outerjoin(ChannelContact, (ChannelContact.workspace_id == OutboxMessage.workspace_id)
+                           & (ChannelContact.channel == OutboxMessage.channel))
                 .where(
                     OutboxMessage.status == "pending",
                     OutboxMessage.platform.in_(platforms),
@@ -111,9 +114,9 @@ class OutboxSender:
             ids = [row[0].id for row in rows]
             await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + LEASE))
         claimed = []
-        for message, workspace, user, contact in rows:
+        for message, workspace, user, contact, channel_contact in rows:
             if message.channel:
-                address = Address(workspace=workspace, channel=message.channel)
+                address = Address(workspace=workspace, channel=message.channel, contact=channel_contact)
             else:
                 address = Address(workspace=workspace, user=user, contact=contact) if user else None
             claimed.append(Claimed(message.id, message.platform, address,

@@ -70,7 +70,7 @@ class Dispatcher:
     async def remember_contact(self, command: Command) -> None:
         """Save how to reach the caller, in a transaction of its own (a first contact
         releases the messages that waited for it)."""
-        if not command.contact:
+        if not (command.contact or command.channel_contact):
             return
         now = self.clock()
         try:
@@ -92,6 +92,8 @@ class Dispatcher:
             caller.platform_timezone = command.platform_timezone
         if command.contact:
             await store.remember_contact(workspace.id, command.user, dict(command.contact), now)
+        if command.channel_contact and command.channel:
+            await store.remember_channel(workspace.id, command.channel, dict(command.channel_contact), now)
         return workspace, caller
 
     def _after_commit(self, command: Command, workspace: Workspace, store: Store) -> None:

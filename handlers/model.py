@@ -23,6 +23,7 @@ class Command:
     delivery_id: str | None = None  # platform id of this delivery, for deduplicating retries
     from_button: bool = False  # a click on a button of an earlier reply
     contact: Mapping[str, Any] | None = None  # how to reach the caller later (Teams conversation reference)
+    channel_contact: Mapping[str, Any] | None = None  # how to post into `channel` later, where that needs one
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 

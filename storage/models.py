@@ -46,6 +46,17 @@ class Identity(SQLModel, table=True):
     contact: Optional[dict] = Field(default=None, sa_column=Column(JSON))
 
 
+class ChannelContact(SQLModel, table=True):
+    """How to post into a channel proactively (a Teams channel's conversation reference),
+    saved from the latest activity there."""
+
+    __tablename__ = "channel_contact"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    channel: str = Field(primary_key=True)
+    contact: dict = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc(nullable=False)
+
+
 class LinkCode(SQLModel, table=True):
     """A one-time code that joins a person's identities on two platforms (`link`)."""
 

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     ActivityLog,
+    ChannelContact,
     Commitment,
     Counter,
     Handoff,
@@ -113,6 +114,15 @@ class Store:
             )
             self.enqueued += released.rowcount
         return first
+
+    async def remember_channel(self, workspace_id: int, channel: str, contact: dict, now: datetime) -> None:
+        stmt = (
+            self._insert(ChannelContact)
+            .values(workspace_id=workspace_id, channel=channel, contact=contact, updated_at=now)
+            .on_conflict_do_update(index_elements=["workspace_id", "channel"],
+                                   set_={"contact": contact, "updated_at": now})
+        )
+        await self.session.exec(stmt)
 
     async def reachable(self, person_id: int, platform: str, needs_contact: bool) -> bool:
         if not needs_contact:

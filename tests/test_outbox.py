@@ -178,3 +178,21 @@ async def test_someone_last_seen_in_a_channel_gets_a_new_one_to_one_chat(db, set
     (offer,) = connector.to("a:personal-29:aad-maria")
     assert "handed you H-1" in offer.fallback
     assert connector.to("19:channel@thread.tacv2") == []  # never into the channel
+
+
+async def test_a_channel_message_goes_into_the_channel_seen_last(db, settings, clock, connector, teams_sender):
+    from adapters.teams import translate
+    from storage.repository import Store
+    from tests.fakes.teams_connector import message, person
+
+    dispatcher = Dispatcher(db, settings, clock)
+    in_channel = message("help", sender=person("aad-ana", "Ana"), service_url=connector.url, channel=True)
+    await dispatcher.dispatch(translate.from_activity(in_channel))
+    async with db.session() as s:
+        store = Store(s)
+        ws = await store.workspace("teams", "tenant-1", clock.now)
+        await store.enqueue(workspace_id=ws.id, key="digest:1/P-1:w48:channel", platform="teams",
+                            channel="19:channel@thread.tacv2", payload={"text": "Weekly digest"}, now=clock.now)
+    assert await teams_sender.drain() == 1
+    posts = [p for p in connector.to("19:channel@thread.tacv2") if p.fallback == "Weekly digest"]
+    assert len(posts) == 1 and connector.created == []

@@ -20,7 +20,7 @@ class TeamsDeliverer:
 
     async def deliver(self, address: Address, reply: Reply) -> None:
         if not address.contact:
-            raise NotReachableYet(address.user)
+            raise NotReachableYet(address.user or address.channel)
         reference = ConversationReference().deserialize(address.contact)
         activity = Activity().deserialize(message_activity(reply))
 
@@ -34,7 +34,8 @@ class TeamsDeliverer:
                 failures.append(error)
 
         try:
-            if (reference.conversation.conversation_type or "personal") == "personal":
+            personal = (reference.conversation.conversation_type or "personal") == "personal"
+            if personal or address.channel:  # their 1:1 chat, or the channel itself
                 await self.adapter.continue_conversation(reference, send, self.app_id)
             else:  # last seen in a channel: open the 1:1 chat with them first
                 parameters = ConversationParameters(

@@ -86,7 +86,7 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
         text=text, channel=(activity.get("conversation") or {}).get("id"),
         platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
         delivery_id=_delivery_id(activity),
-        contact=conversation_reference(activity), raw=activity,
+        contact=conversation_reference(activity), channel_contact=_channel_contact(activity), raw=activity,
     )
 
 
@@ -103,4 +103,14 @@ def contact_only(activity: Mapping[str, Any]) -> Command | None:
     if not user_of(sender) or not tenant_of(activity):
         return None
     return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
-                   user_name=sender.get("name"), text="", contact=conversation_reference(activity), raw=activity)
+                   user_name=sender.get("name"), text="", channel=(activity.get("conversation") or {}).get("id"),
+                   contact=conversation_reference(activity), channel_contact=_channel_contact(activity),
+                   raw=activity)
+
+
+def _channel_contact(activity: Mapping[str, Any]) -> dict | None:
+    """A channel's or group chat's reference, kept to post there later; None in a 1:1 chat."""
+    conversation = activity.get("conversation") or {}
+    if conversation.get("conversationType", "personal") == "personal":
+        return None
+    return conversation_reference(activity)
