@@ -4,7 +4,6 @@ Point SLACK_API_URL (or AsyncWebClient(base_url=…)) at `fake.url`.
 """
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -12,6 +11,8 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -21,8 +22,9 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeSlackApi:
+class FakeSlackApi(LoopbackServer):
     def __init__(self, *, team_id: str = "T1", timezones: dict[str, str] | None = None):
+        super().__init__()
         self.team_id = team_id
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
         self.calls: list[Call] = []
@@ -30,42 +32,22 @@ class FakeSlackApi:
         self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
         self.retry_after = 1
         self._ts = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self.url = ""
-        self.changed = asyncio.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> "FakeSlackApi":
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)  # users.info is a GET
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}/api/"
+        await self.serve(app)
+        self.url = f"http://127.0.0.1:{self.port}/api/"
         return self
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     # -- queries for tests -------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while len(self.calls_to(method)) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"expected {count} call(s) to {method}, got {self.calls_to(method)}")
-            self.changed.clear()
-            try:
-                await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
-        return self.calls_to(method)
+        return await self.wait_until(lambda: self.calls_to(method), count, timeout, f"call(s) to {method}")
 
     # -- the API -----------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:

@@ -5,13 +5,14 @@ Records what the bot posts (`/v3/conversations/{id}/activities[/{replyToId}]`), 
 """
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 import uuid
 from dataclasses import dataclass, field
 
 from aiohttp import web
+
+from tests.fakes.loopback import LoopbackServer
 
 BOT = {"id": "28:partnerbot", "name": "Partnerbot"}
 TENANT = "tenant-1"
@@ -38,15 +39,14 @@ class Posted:
         return [(a["title"], a["data"]["command"]) for a in self.card.get("actions", [])]
 
 
-class FakeConnector:
+class FakeConnector(LoopbackServer):
     def __init__(self):
+        super().__init__()
         self.posted: list[Posted] = []
         self.created: list[dict] = []
         self.fail_next: list[tuple[int, dict]] = []  # (status, headers)
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self.url = ""
-        self.changed = asyncio.Event()
 
     async def start(self) -> "FakeConnector":
         app = web.Application()
@@ -54,31 +54,15 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        await self.serve(app)
+        self.url = f"http://127.0.0.1:{self.port}/"
         return self
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
 
     def to(self, conversation: str) -> list[Posted]:
         return [p for p in self.posted if p.conversation == conversation]
 
     async def wait_for(self, conversation: str, count: int = 1, timeout: float = 10.0) -> list[Posted]:
-        deadline = time.monotonic() + timeout
-        while len(self.to(conversation)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} activities in {conversation}, got {self.posted}")
-            self.changed.clear()
-            try:
-                await asyncio.wait_for(self.changed.wait(), max(0.01, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                pass
-        return self.to(conversation)
+        return await self.wait_until(lambda: self.to(conversation), count, timeout, f"activities in {conversation}")
 
     async def _activity(self, request: web.Request) -> web.Response:
         if self.fail_next:
@@ -104,7 +88,7 @@ def message(text: str | None, *, sender: dict, service_url: str, conversation: s
             channel: bool = False, entities: list | None = None, value: dict | None = None,
             reply_to: str | None = None, local_timezone: str | None = None) -> dict:
     """A Teams message activity as the Bot Framework service posts it to /api/messages."""
-    conversation = conversation or (f"19:channel@thread.tacv2" if channel else f"a:personal-{sender['aadObjectId']}")
+    conversation = conversation or ("19:channel@thread.tacv2" if channel else f"a:personal-{sender['aadObjectId']}")
     activity = {
         "type": "message", "id": str(uuid.uuid4().int)[:13], "timestamp": "2026-11-23T10:00:00.000Z",
         "serviceUrl": service_url, "channelId": "msteams", "from": sender, "recipient": BOT,
