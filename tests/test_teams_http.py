@@ -194,3 +194,9 @@ def test_the_timezone_comes_from_the_client_info_entity_too():
     activity = message("list", sender=ANA, service_url="http://x/",
                        entities=[{"type": "clientInfo", "locale": "de-DE", "timezone": "Europe/Berlin"}])
     assert from_activity(activity).platform_timezone == "Europe/Berlin"
+
+
+async def test_a_bare_mention_of_the_bot_is_answered_with_help(teams):
+    await teams.say("<at>Partnerbot</at>", channel=True, entities=[mention(BOT)])
+    (answer,) = await teams.connector.wait_for("19:channel@thread.tacv2")
+    assert "Partnerbot verbs" in answer.fallback

@@ -71,15 +71,16 @@ def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
 
 
 def from_activity(activity: Mapping[str, Any]) -> Command | None:
-    """A message or card submit as a Command; None for anything without a command in it."""
+    """A message or card submit as a Command (an empty message reads as `help`); None for a
+    card submit that does not carry its command."""
     value = activity.get("value")
     from_button = isinstance(value, Mapping) and isinstance(value.get("command"), str)
     if from_button:
         text, names = value["command"].strip(), {}
+    elif isinstance(value, Mapping):
+        return None
     else:
         text, names = _command_text(activity)
-    if not text:
-        return None
     sender = activity.get("from") or {}
     return Command(
         platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender), user_name=sender.get("name"),
