@@ -17,6 +17,7 @@ from bot.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeli
 from handlers.model import Reply
 from storage.db import Database
 from storage.models import ChannelContact, Identity, OutboxMessage, Workspace
+from storage.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,7 @@ class OutboxSender:
         now = self.clock()
         async with self.db.session() as s:
             message = await s.get(OutboxMessage, message_id)
-            contacts = (await s.exec(select(Identity.contact).where(
-                Identity.person_id == message.recipient_person_id,
-                Identity.platform == message.platform))).scalars().all()
-            arrived = any(c is not None for c in contacts)
+            arrived = await Store(s).reachable(message.recipient_person_id, message.platform, needs_contact=True)
             message.next_attempt_at = now if arrived else now + WAIT_FOR_CONTACT
             message.lease_until = None
         if arrived:

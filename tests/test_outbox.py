@@ -126,11 +126,12 @@ def teams_sender(db, clock):
 
 
 async def _teams_offer(db, settings, clock, connector) -> Chat:
+    from adapters.teams import translate
     from tests.fakes.teams_connector import message, person
 
     chat = Chat(Dispatcher(db, settings, clock), platform="teams", workspace="tenant-1")
     maria = message("help", sender=person("aad-maria", "Maria"), service_url=connector.url)
-    await chat.dispatcher.dispatch(__import__("adapters.teams.translate", fromlist=["x"]).from_activity(maria))
+    await chat.dispatcher.dispatch(translate.from_activity(maria))
     assert (await chat.say("aad-ana", "handoff <@aad-maria|Maria> Acme: needs a review")).ok
     return chat
 

@@ -37,9 +37,9 @@ def timezone_of(activity: Mapping[str, Any]) -> str | None:
 
 
 def conversation_reference(activity: Mapping[str, Any]) -> dict:
-    """What a later proactive message needs: where to post and as whom."""
+    """What a later proactive message needs: where to post and as whom. No activity id: it
+    changes with every message and would rewrite the stored reference each time."""
     return {
-        "activityId": activity.get("id"),
         "user": activity.get("from"),
         "bot": activity.get("recipient"),
         "conversation": activity.get("conversation"),
