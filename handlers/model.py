@@ -24,6 +24,8 @@ class Command:
     from_button: bool = False  # a click on a button of an earlier reply
     contact: Mapping[str, Any] | None = None  # how to reach the caller later (Teams conversation reference)
     channel_contact: Mapping[str, Any] | None = None  # how to post into `channel` later, where that needs one
+    is_direct: bool = False  # typed in a 1:1 chat with the bot (not in a channel or group)
+    form_values: Mapping[str, str] | None = None  # the answers of a submitted Form; None when typed
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
@@ -54,12 +56,35 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Question:
+    id: str  # the key of the answer in Command.form_values
+    label: str
+    multiline: bool = True
+    value: str = ""  # prefilled answer (editing an earlier one)
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    """Questions the caller answers in one go: a Slack modal, an Adaptive Card with inputs,
+    or questions in turn on the console. Submitting runs `submit_command` with the answers
+    in `Command.form_values`."""
+
+    title: str
+    submit_command: str  # e.g. "sync submit S-3"
+    questions: tuple[Question, ...]
+    intro: str = ""
+    submit_label: str = "Submit"
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str  # always complete on its own: the fallback for notifications and the console
     cards: tuple[Card, ...] = ()
     ok: bool = True  # False when the command was refused and nothing changed
     replace_source: bool = False  # replace the message whose button produced this reply
     repeated: bool = False  # the platform delivered this command before; nothing was done again
+    form: Form | None = None  # open this form for the caller
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,10 +100,16 @@ class Reply:
             )
             for c in data.get("cards", ())
         )
+        form = data.get("form")
+        if form:
+            form = Form(title=form["title"], submit_command=form["submit_command"],
+                        questions=tuple(Question(**q) for q in form.get("questions", ())),
+                        intro=form.get("intro", ""), submit_label=form.get("submit_label", "Submit"))
         return cls(
             text=data["text"],
             cards=cards,
             ok=data.get("ok", True),
             replace_source=data.get("replace_source", False),
             repeated=data.get("repeated", False),
+            form=form or None,
         )

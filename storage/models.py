@@ -92,7 +92,11 @@ class Commitment(SQLModel, table=True):
     close_note: Optional[str] = None
     account: Optional[str] = None
     handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id")
+    peer_sync_id: Optional[int] = Field(default=None, foreign_key="peer_sync.id", index=True)  # a sync pledge
     created_at: datetime = _utc(nullable=False)
+    # The next reminder or overdue notice (cadence_step) is due at cadence_at; None when nothing is.
+    cadence_at: Optional[datetime] = _utc(nullable=True, index=True)
+    cadence_step: Optional[str] = None  # reminder | overdue
 
 
 class Handoff(SQLModel, table=True):
@@ -111,6 +115,103 @@ class Handoff(SQLModel, table=True):
     declined_at: Optional[datetime] = _utc(nullable=True)
     decline_reason: Optional[str] = None
     created_at: datetime = _utc(nullable=False)
+    accept_nudged_at: Optional[datetime] = _utc(nullable=True)  # the receiver was nudged to accept
+    stale_reported_at: Optional[datetime] = _utc(nullable=True)  # managers told it is stuck in its stage
+
+
+class Partnership(SQLModel, table=True):
+    """Two sides that sell together (P-n); lives in the workspace where it was created."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("workspace_id", "name_key"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    number: int
+    name: str
+    name_key: str  # the name folded for uniqueness ("acme alliance")
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _utc(nullable=False)
+
+
+class PartnershipMember(SQLModel, table=True):
+    __tablename__ = "partnership_member"
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+    side: str  # a | b
+    role: str  # manager | rep
+    added_at: datetime = _utc(nullable=False)
+
+
+class PartnershipGoal(SQLModel, table=True):
+    __tablename__ = "partnership_goal"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    text: str
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _utc(nullable=False)
+
+
+class PartnershipChannel(SQLModel, table=True):
+    """A channel (Slack or Teams) where the partnership's digests are posted."""
+
+    __tablename__ = "partnership_channel"
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)  # the channel's own workspace
+    channel: str = Field(primary_key=True)
+    platform: str
+    bound_at: datetime = _utc(nullable=False)
+
+
+class SyncSeries(SQLModel, table=True):
+    """A manager's weekly peer-sync prompt: its rule, and when it next fires (their timezone)."""
+
+    __tablename__ = "sync_series"
+    __table_args__ = (UniqueConstraint("partnership_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id")
+    person_id: int = Field(foreign_key="person.id")
+    weekday: str  # mon … sun
+    time: str  # HH:MM
+    timezone: str  # the one next_run_at was computed in
+    next_run_at: datetime = _utc(nullable=False, index=True)
+
+
+class PeerSync(SQLModel, table=True):
+    """One week's peer sync of a partnership (S-n); week is the ISO week of the prompt's local date."""
+
+    __tablename__ = "peer_sync"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("partnership_id", "week"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    number: int
+    partnership_id: int = Field(foreign_key="partnership.id")
+    week: str  # 2026-W48
+    opened_at: datetime = _utc(nullable=False)
+    deadline_at: datetime = _utc(nullable=False, index=True)  # the digest goes out then at the latest
+    pledges_due_at: datetime = _utc(nullable=False)  # the next sync: pledges are due by then
+    digest_at: Optional[datetime] = _utc(nullable=True)
+
+
+class SyncAnswer(SQLModel, table=True):
+    """A manager's part in one peer sync: prompted, nudged, answered."""
+
+    __tablename__ = "sync_answer"
+    peer_sync_id: int = Field(foreign_key="peer_sync.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    side: str
+    prompted_at: Optional[datetime] = _utc(nullable=True)
+    nudges: int = 0
+    last_nudged_at: Optional[datetime] = _utc(nullable=True)
+    answered_at: Optional[datetime] = _utc(nullable=True)
+    edited_at: Optional[datetime] = _utc(nullable=True)
+    answers: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+
+
+class Claim(SQLModel, table=True):
+    """Scheduled work already done: the key (kind:record:period:recipient) is inserted, in the
+    transaction of the work, before the work; a second tick or process finds it and skips."""
+
+    key: str = Field(primary_key=True)
+    at: datetime = _utc(nullable=False)
 
 
 class ActivityLog(SQLModel, table=True):

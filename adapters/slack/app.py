@@ -5,20 +5,24 @@ our listeners only translate, call the dispatcher, and render.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from dataclasses import replace
 from typing import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.deliver import SlackDeliverer
 from adapters.slack.profiles import SlackTimezones
-from adapters.slack.render import home_blocks, message
-from handlers.model import Command, Reply
+from adapters.slack.render import FORM_CALLBACK, home_blocks, message, modal, refused_modal
+from bot.delivery import Address
+from handlers.model import Command, Form, Reply
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +40,37 @@ class SlackAdapter:
         self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True)
         self.app.command("/partner")(self._on_slash_command)
         self.app.action(re.compile(r"^pb:"))(self._on_button)
+        self.app.view_submission(re.compile(rf"^{re.escape(FORM_CALLBACK)}"))(self._on_form_submitted)
         self.app.event("app_home_opened")(self._on_home_opened)
+        self._background: set[asyncio.Task] = set()  # work that must not hold up an ack
 
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for POST /slack/events."""
         bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    async def _on_slash_command(self, ack, command: dict) -> None:
+    async def _on_slash_command(self, ack, command: dict, client: AsyncWebClient) -> None:
         tz = await self.timezones.of(command.get("team_id", ""), command.get("user_id", ""))
-        reply = await self.dispatch(translate.from_slash_command(command, tz))
+        cmd = translate.from_slash_command(command, tz)
+        reply = await self.dispatch(cmd)
+        if reply.form and not reply.repeated:
+            problem = await self._open_form(client, command.get("trigger_id"), reply.form, cmd)
+            if problem:
+                reply = replace(reply, text=f"{reply.text}\n{problem}")
         await ack(response_type="ephemeral", **message(reply))
 
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
         user = body.get("user") or {}
         tz = await self.timezones.of((body.get("team") or {}).get("id", ""), user.get("id", ""))
-        reply = await self.dispatch(translate.from_button(body, tz))
+        cmd = translate.from_button(body, tz)
+        reply = await self.dispatch(cmd)
+        if reply.form and not reply.repeated:
+            problem = await self._open_form(client, body.get("trigger_id"), reply.form, cmd)
+            if problem:
+                reply = replace(reply, text=f"{reply.text}\n{problem}")
+            elif not reply.replace_source:
+                return  # the modal is the answer
         container = body.get("container") or {}
         channel, ts = container.get("channel_id"), container.get("message_ts")
         try:
@@ -62,6 +80,54 @@ class SlackAdapter:
                 await client.chat_postEphemeral(channel=channel, user=user.get("id"), **message(reply))
         except Exception:  # the change is saved; only the on-screen echo is lost
             log.exception("could not show the result of a Slack button")
+
+    async def _open_form(self, client: AsyncWebClient, trigger_id: str | None, form: Form, command: Command) -> str | None:
+        """Open the form as a modal; what went wrong, for the person, when it could not be opened."""
+        if not trigger_id:
+            return "Slack did not say where to open the form; please run the command again."
+        try:
+            await client.views_open(trigger_id=trigger_id, view=modal(form, command.channel, command.is_direct))
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            return f"Slack would not open the form ({error.response.get('error')}); please run the command again."
+        except Exception:
+            log.exception("views.open failed")
+            return "Slack would not open the form; please run the command again."
+        return None
+
+    async def _on_form_submitted(self, ack, body: dict, view: dict) -> None:
+        """A form modal submitted: run its command with the answers. Accepted: the modal closes
+        and the result comes as a direct message. Refused: the modal shows why, answers kept."""
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+        command = translate.from_view_submission(body, await self.timezones.of(team, user.get("id", "")))
+        if command is None:
+            await ack(response_action="update", view=refused_modal(
+                {"title": view.get("title")}, "This form's data is incomplete, so nothing was changed. "
+                "Type `/partner help` to start again.", {}))
+            return
+        reply = await self.dispatch(command)
+        if reply.repeated:
+            await ack()
+        elif not reply.ok:
+            await ack(response_action="update", view=refused_modal(view, reply.text, command.form_values or {}))
+        elif reply.form:  # the answers lead to another form
+            await ack(response_action="update", view=modal(reply.form, command.channel, command.is_direct))
+        else:
+            await ack()
+            self._soon(self._tell(Address(workspace=team, user=command.user), reply))
+
+    async def _tell(self, address: Address, reply: Reply) -> None:
+        try:
+            await self.deliverer.deliver(address, reply)
+        except Exception:  # the answers are saved; only the confirmation is lost
+            log.exception("could not tell %s the result of a form", address.user)
+
+    def _soon(self, work: Awaitable[None]) -> None:
+        """Run after the ack is sent (bolt answers Slack only once the listener returns)."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
         """The Home tab shows the person's open items; a retried event publishes nothing twice."""

@@ -1,11 +1,19 @@
 """Reply → Block Kit. The plain `text` always goes along, for notifications and old clients."""
 from __future__ import annotations
 
+import json
 import re
+from typing import Any, Mapping
 
-from handlers.model import Card, Reply
+from handlers.model import Card, Form, Question, Reply
 
 SECTION_LIMIT = 3000
+TITLE_LIMIT = 24  # a modal's title, submit and close labels
+INPUT_LIMIT = 3000  # plain_text_input's longest value
+LABEL_LIMIT = 2000  # an input block's label and hint
+FORM_CALLBACK = "pb:form"  # callback_id of every form modal; the submit listener matches its prefix
+ANSWER_ACTION = "answer"  # action_id of the text input inside each question's block
+REFUSAL_BLOCK = "pb:refusal"  # block_id prefix of the reason shown when a submit is refused
 _MENTION_OR_SPECIAL = re.compile(r"(<@[A-Za-z0-9._:\-]+(?:\|[^>]*)?>)|([&<>])")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -61,3 +69,71 @@ def home_blocks(reply: Reply) -> list[dict]:
         *blocks(reply),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/partner help` to see every verb."}]},
     ][:100]
+
+
+# -- forms as modals ---------------------------------------------------------------------------
+
+
+def _plain(text: str, limit: int) -> dict:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": text or " "}
+
+
+def _input_block(block_id: str, label: str, multiline: bool, value: str = "", hint: str = "") -> dict:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": ANSWER_ACTION, "multiline": multiline}
+    if value:
+        element["initial_value"] = value[:INPUT_LIMIT]
+    block: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": True,
+                             "label": _plain(label, LABEL_LIMIT), "element": element}
+    if hint:
+        block["hint"] = _plain(hint, LABEL_LIMIT)
+    return block
+
+
+def _question(question: Question) -> dict:
+    return _input_block(question.id, question.label, question.multiline, question.value, question.hint)
+
+
+def form_metadata(form: Form, channel: str | None, direct: bool) -> str:
+    """What the submit needs back from Slack: the command to run and where the form was opened.
+    Slack returns private_metadata untouched in the (signed) view_submission."""
+    return json.dumps({"command": form.submit_command, "channel": channel, "direct": direct},
+                      separators=(",", ":"))
+
+
+def modal(form: Form, channel: str | None = None, direct: bool = False) -> dict:
+    """The modal view for views.open: the intro, then one optional text input per question."""
+    blocks = (_section(form.intro) if form.intro else []) + [_question(q) for q in form.questions]
+    return {
+        "type": "modal", "callback_id": FORM_CALLBACK, "title": _plain(form.title, TITLE_LIMIT),
+        "submit": _plain(form.submit_label, TITLE_LIMIT), "close": _plain("Cancel", TITLE_LIMIT),
+        "private_metadata": form_metadata(form, channel, direct), "blocks": blocks[:100],
+    }
+
+
+def refused_modal(view: Mapping[str, Any], reason: str, answers: Mapping[str, str]) -> dict:
+    """The submitted modal again, with the reason it was refused on top and the answers kept
+    (same block and action ids, so Slack keeps what was typed), to fix and submit again or cancel."""
+    reason_blocks = [{**block, "block_id": f"{REFUSAL_BLOCK}:{i}"}
+                     for i, block in enumerate(_section(f":warning: {reason}"))]
+    blocks: list[dict] = []
+    for block in view.get("blocks") or ():
+        block_id = block.get("block_id") or ""
+        if block_id.startswith(REFUSAL_BLOCK):
+            continue  # the reason of an earlier refusal
+        if block.get("type") == "input":
+            element = block.get("element") or {}
+            blocks.append(_input_block(block_id, (block.get("label") or {}).get("text", ""),
+                                       bool(element.get("multiline")), answers.get(block_id, ""),
+                                       (block.get("hint") or {}).get("text", "")))
+        elif block.get("type") == "section" and block.get("text"):
+            blocks.append({"type": "section", "text": block["text"]})
+    refused = {
+        "type": "modal", "callback_id": view.get("callback_id") or FORM_CALLBACK,
+        "title": view.get("title") or _plain("Partnerbot", TITLE_LIMIT),
+        "close": view.get("close") or _plain("Cancel", TITLE_LIMIT),
+        "private_metadata": view.get("private_metadata") or "", "blocks": (reason_blocks + blocks)[:100],
+    }
+    if any(b["type"] == "input" for b in refused["blocks"]):
+        refused["submit"] = view.get("submit") or _plain("Submit", TITLE_LIMIT)
+    return refused

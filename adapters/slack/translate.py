@@ -1,9 +1,15 @@
 """Slack payloads → neutral Commands."""
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from handlers.model import Command
+
+
+def _is_direct(channel_id: str | None, channel_name: str | None) -> bool:
+    """A 1:1 chat with the bot: Slack's direct-message channel ids start with D."""
+    return (channel_id or "").startswith("D") or channel_name == "directmessage"
 
 
 def from_slash_command(payload: Mapping[str, Any], timezone: str | None) -> Command:
@@ -13,6 +19,7 @@ def from_slash_command(payload: Mapping[str, Any], timezone: str | None) -> Comm
         platform="slack", workspace=team, user=payload.get("user_id") or "",
         user_name=payload.get("user_name"), text=(payload.get("text") or "").strip(),
         channel=payload.get("channel_id"), platform_timezone=timezone,
+        is_direct=_is_direct(payload.get("channel_id"), payload.get("channel_name")),
         delivery_id=f"slack:{team}:{trigger}" if trigger else None, raw=payload,
     )
 
@@ -22,11 +29,13 @@ def from_button(body: Mapping[str, Any], timezone: str | None) -> Command:
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
     trigger = body.get("trigger_id")
+    channel = body.get("channel") or {}
+    channel_id = (body.get("container") or {}).get("channel_id") or channel.get("id")
     return Command(
         platform="slack", workspace=team, user=user.get("id") or "",
         user_name=user.get("username") or user.get("name"), text=str(action.get("value") or ""),
-        channel=(body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id"),
-        platform_timezone=timezone, from_button=True,
+        channel=channel_id, platform_timezone=timezone, from_button=True,
+        is_direct=_is_direct(channel_id, channel.get("name")),
         delivery_id=f"slack:{team}:{trigger}:{action.get('action_id')}" if trigger else None, raw=body,
     )
 
@@ -37,5 +46,35 @@ def from_home_opened(body: Mapping[str, Any], timezone: str | None) -> Command:
     event = body.get("event") or {}
     return Command(
         platform="slack", workspace=team, user=event.get("user") or "", text="list mine",
-        platform_timezone=timezone, delivery_id=f"slack:{team}:event:{body.get('event_id')}", raw=body,
+        platform_timezone=timezone, is_direct=True,  # the Home tab is the person's own
+        delivery_id=f"slack:{team}:event:{body.get('event_id')}", raw=body,
+    )
+
+
+def from_view_submission(body: Mapping[str, Any], timezone: str | None) -> Command | None:
+    """A submitted form modal as the command it stands for, with the answers keyed by question
+    id (an input left empty, or missing from the state, is ""); None when the modal's
+    private_metadata does not carry its command."""
+    view = body.get("view") or {}
+    try:
+        meta = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("command"), str) or not meta["command"].strip():
+        return None
+    answers = {block["block_id"]: "" for block in view.get("blocks") or ()
+               if block.get("type") == "input" and block.get("block_id")}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for action in (actions or {}).values():
+            if (action or {}).get("type") == "plain_text_input":
+                answers[block_id] = action.get("value") or ""
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    trigger = body.get("trigger_id")
+    channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
+    return Command(
+        platform="slack", workspace=team, user=user.get("id") or "",
+        user_name=user.get("username") or user.get("name"), text=meta["command"].strip(),
+        channel=channel, platform_timezone=timezone, is_direct=bool(meta.get("direct")),
+        form_values=answers, delivery_id=f"slack:{team}:{trigger}" if trigger else None, raw=body,
     )

@@ -9,6 +9,7 @@ import html
 import re
 from typing import Any, Mapping
 
+from adapters.teams.render import FORM_KEYS
 from handlers.model import Command
 
 PLATFORM = "teams"
@@ -70,13 +71,33 @@ def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     return _PREFIX.sub("", text, count=1), names
 
 
+def is_direct(activity: Mapping[str, Any]) -> bool:
+    """A 1:1 chat with the bot (not a channel or group chat)."""
+    conversation = activity.get("conversation") or {}
+    kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
+    return kind == "personal"
+
+
+def form_values(value: Mapping[str, Any]) -> dict[str, str] | None:
+    """The answers of a submitted form card: every input's value by its id (an input Teams left
+    out, as it may an empty one, is ""); None when the submit is not a form's."""
+    if not value.get("pb_form"):
+        return None
+    inputs = value.get("pb_inputs")
+    answers = {str(i): "" for i in inputs if str(i) not in FORM_KEYS} if isinstance(inputs, list) else {}
+    answers.update({k: v for k, v in value.items() if k not in FORM_KEYS and isinstance(v, str)})
+    return answers
+
+
 def from_activity(activity: Mapping[str, Any]) -> Command | None:
-    """A message or card submit as a Command (an empty message reads as `help`); None for a
-    card submit that does not carry its command."""
+    """A message, button click or form submit as a Command (an empty message reads as `help`);
+    None for a card submit that does not carry its command."""
     value = activity.get("value")
     from_button = isinstance(value, Mapping) and isinstance(value.get("command"), str)
+    answers = None
     if from_button:
         text, names = value["command"].strip(), {}
+        answers = form_values(value)
     elif isinstance(value, Mapping):
         return None
     else:
@@ -86,7 +107,7 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
         platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender), user_name=sender.get("name"),
         text=text, channel=(activity.get("conversation") or {}).get("id"),
         platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
-        delivery_id=_delivery_id(activity),
+        is_direct=is_direct(activity), form_values=answers, delivery_id=_delivery_id(activity),
         contact=conversation_reference(activity), channel_contact=_channel_contact(activity), raw=activity,
     )
 
@@ -105,7 +126,8 @@ def contact_only(activity: Mapping[str, Any]) -> Command | None:
         return None
     return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
                    user_name=sender.get("name"), text="", channel=(activity.get("conversation") or {}).get("id"),
-                   contact=conversation_reference(activity), channel_contact=_channel_contact(activity),
+                   is_direct=is_direct(activity), contact=conversation_reference(activity),
+                   channel_contact=_channel_contact(activity),
                    raw=activity)
 
 

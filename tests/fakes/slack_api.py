@@ -32,6 +32,7 @@ class FakeSlackApi(LoopbackServer):
         self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
         self.retry_after = 1
         self._ts = itertools.count(1)
+        self._views = itertools.count(1)
         self.url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -89,6 +90,9 @@ class FakeSlackApi(LoopbackServer):
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts") or f"{next(self._ts)}.000100"}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{next(self._ts)}.000200"}
-        if method == "views.publish" or method == "views.open":
+        if method == "views.publish":
             return {"ok": True, "view": {"id": "V1"}}
+        if method == "views.open":
+            view = args.get("view") if isinstance(args.get("view"), dict) else {}
+            return {"ok": True, "view": {**view, "id": f"V{next(self._views)}"}}
         return {"ok": False, "error": "unknown_method"}

@@ -18,10 +18,12 @@ def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | Non
             "Content-Type": "application/x-www-form-urlencoded"}
 
 
-def slash_body(text: str, user: str = "U1", team: str = "T1", channel: str = "C1", user_name: str | None = None) -> str:
+def slash_body(text: str, user: str = "U1", team: str = "T1", channel: str = "C1", user_name: str | None = None,
+               channel_name: str | None = None) -> str:
     return urlencode({
         "token": "legacy", "team_id": team, "team_domain": "test", "channel_id": channel,
-        "channel_name": "general", "user_id": user, "user_name": user_name or user.lower(),
+        "channel_name": channel_name or ("directmessage" if channel.startswith("D") else "general"),
+        "user_id": user, "user_name": user_name or user.lower(),
         "command": "/partner", "text": text, "api_app_id": "A1", "is_enterprise_install": "false",
         "response_url": "https://hooks.slack.invalid/commands/1", "trigger_id": uuid.uuid4().hex,
     })
@@ -39,6 +41,29 @@ def button_body(value: str, user: str, channel: str, message_ts: str, team: str 
         "response_url": "https://hooks.slack.invalid/actions/1",
         "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
                      "text": {"type": "plain_text", "text": "Accept"}, "action_ts": str(time.time())}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(view: dict, answers: dict[str, str | None], user: str = "U1", team: str = "T1",
+                         view_id: str = "V1") -> str:
+    """A modal submitted, as Slack posts it: `view` as the app opened it (views.open's `view`),
+    each input's value from `answers` by block id (else what the field started with; an empty
+    input is null, as Slack sends it)."""
+    values = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        value = answers.get(block["block_id"], element.get("initial_value"))
+        values[block["block_id"]] = {element["action_id"]: {"type": element["type"], "value": value or None}}
+    payload = {
+        "type": "view_submission", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": uuid.uuid4().hex,
+        "view": {**view, "id": view_id, "team_id": team, "app_id": "A1", "bot_id": "BBOT",
+                 "hash": uuid.uuid4().hex[:16], "state": {"values": values}},
+        "response_urls": [], "is_enterprise_install": False, "enterprise": None,
     }
     return urlencode({"payload": json.dumps(payload)})
 

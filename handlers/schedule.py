@@ -1,0 +1,56 @@
+"""Weekly rules → instants, in a person's timezone, with APScheduler's CronTrigger (DST-aware).
+
+CronTrigger fires twice on a wall time that a fall-back transition repeats (01:30 on the
+first Sunday of November in New York); a weekly rule never wants two runs on one local
+day, so `next_fire` skips a fire that lands on the day of the previous one.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TICK = timedelta(microseconds=1)
+
+
+def _trigger(weekday: str, hhmm: str, tz: str) -> CronTrigger:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return CronTrigger(day_of_week=weekday, hour=hour, minute=minute, timezone=ZoneInfo(tz))
+
+
+def fire_at_or_after(weekday: str, hhmm: str, tz: str, moment: datetime) -> datetime:
+    """The first run of the rule at or after `moment`."""
+    return _trigger(weekday, hhmm, tz).get_next_fire_time(None, moment)
+
+
+def next_fire(weekday: str, hhmm: str, tz: str, previous: datetime) -> datetime:
+    """The run after `previous`, never on the same local day."""
+    trigger = _trigger(weekday, hhmm, tz)
+    zone = ZoneInfo(tz)
+    candidate = trigger.get_next_fire_time(previous, previous + _TICK)
+    previous_day = previous.astimezone(zone).date()
+    if candidate.astimezone(zone).date() == previous_day:  # the repeated hour of a fall-back
+        next_day = datetime.combine(previous_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        candidate = trigger.get_next_fire_time(None, next_day)
+    return candidate
+
+
+def latest_fire_not_after(weekday: str, hhmm: str, tz: str, now: datetime) -> datetime:
+    """The most recent run at or before `now` (a tick that was down for weeks runs only it)."""
+    fire = fire_at_or_after(weekday, hhmm, tz, now - timedelta(days=7, hours=2))
+    while (following := next_fire(weekday, hhmm, tz, fire)) <= now:
+        fire = following
+    return fire
+
+
+def week_of(moment: datetime, tz: str) -> str:
+    """The ISO week of the local date, e.g. '2026-W48': a peer sync's period."""
+    year, week, _ = moment.astimezone(ZoneInfo(tz)).date().isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(week: str) -> date:
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)

@@ -1,0 +1,81 @@
+"""A test verb with a form, for the adapters' form tests (no real handler opens one yet).
+
+`survey` opens the form; `survey submit` with the form's answers records them in the
+activity log and echoes them; a second submit by the same person is refused, as is a
+`survey submit` typed without a form.
+
+Run as `python -m tests.fakes.survey [--as NAME]`: `partnerbot console` with this verb added.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from sqlalchemy import select
+
+from handlers.context import Context
+from handlers.errors import UserError
+from handlers.model import Form, Question, Reply
+from handlers.registry import Registry, Verb, default_registry
+from storage.models import ActivityLog
+
+FORM = Form(
+    title="Weekly peer sync with Globex Corp",  # longer than Slack's 24-character modal title
+    submit_command="survey submit",
+    intro="Answer for your side of P-1. Skip what does not apply.",
+    questions=(
+        Question("results", "Results since the last sync", hint="Numbers beat adjectives."),
+        Question("working", "What is working", value="joint pipeline reviews"),
+        Question("owner", "Who owns the follow-up?", multiline=False),
+    ),
+    submit_label="Send answers",
+)
+
+
+async def survey(ctx: Context, args: str) -> Reply:
+    answers = ctx.command.form_values
+    if args.strip() != "submit":
+        return Reply("Opening the survey form…", form=FORM)
+    if answers is None:
+        raise UserError("Answer the survey in its form: type `survey`.")
+    answered = (await ctx.store.session.exec(select(ActivityLog).where(
+        ActivityLog.action == "survey.answered", ActivityLog.person_id == ctx.caller.id))).scalars().first()
+    if answered is not None:
+        raise UserError("You already answered this week's survey; nothing was changed.")
+    await ctx.log("survey.answered", "survey", after=dict(answers))
+    shown = "; ".join(f"{key}={value!r}" for key, value in sorted(answers.items()))
+    where = "direct" if ctx.command.is_direct else "channel"
+    return Reply(f"Survey recorded ({where}): {shown}", replace_source=ctx.command.from_button)
+
+
+SURVEY = Verb("survey", ("survey", "survey submit"), "a test form", ("survey",), survey)
+
+
+def survey_registry() -> Registry:
+    return Registry([*default_registry(), SURVEY])
+
+
+async def answered(db) -> list[dict]:
+    """Every recorded set of answers, oldest first."""
+    async with db.session() as session:
+        rows = (await session.exec(select(ActivityLog).where(ActivityLog.action == "survey.answered")
+                                   .order_by(ActivityLog.id))).scalars().all()
+    return [row.after for row in rows]
+
+
+def main() -> None:
+    from adapters.console.console import run_console
+    from bot.config import load_settings
+    from bot.wiring import Partnerbot
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--as", dest="user", default="ana")
+    parser.add_argument("--workspace", default="console")
+    args = parser.parse_args()
+    bot = Partnerbot(load_settings())
+    bot.dispatcher.registry = survey_registry()
+    asyncio.run(run_console(bot, args.user, args.workspace))
+
+
+if __name__ == "__main__":
+    main()
