@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 async def _tick(bot) -> None:
     try:
         await bot.upgrade()
-        sent = await bot.tick()
-        print(f"tick at {bot.clock().isoformat()}: {sent} message(s) sent")
+        done, sent = await bot.tick()
+        work = ", ".join(f"{count} {name}" for name, count in sorted(done.items())) or "nothing due"
+        print(f"tick at {bot.clock().isoformat()}: {work}; {sent} message(s) sent")
     finally:
         await bot.close()
 

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def start_scheduler(bot: Partnerbot) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        bot.tick, "interval", seconds=bot.settings.get("cadence.tick_seconds"), id="tick",
+        bot.run_cadence, "interval", seconds=bot.settings.get("cadence.tick_seconds"), id="tick",
         max_instances=1, coalesce=True,  # a slow tick is never run twice at once
     )
     scheduler.start()

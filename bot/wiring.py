@@ -5,9 +5,11 @@ No globals: tests build as many bots as they like, each with its own clock.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from bot.config import Settings
 from bot.outbox import OutboxSender
+from handlers.cadence import CadenceRunner
 from handlers.dispatch import Clock, Dispatcher, utc_now
 from storage.db import Database
 from storage.migrate import upgrade
@@ -39,6 +41,7 @@ class Partnerbot:
             dispatch=self.dispatcher.dispatch, remember_contact=self.dispatcher.remember_contact,
         )
         deliverers.append(self.teams.deliverer)
+        self.cadence = CadenceRunner(self.db, settings)
         self.sender = OutboxSender(
             self.db, deliverers, clock,
             max_attempts=settings.get("outbox.max_attempts"), poll_seconds=settings.get("outbox.poll_seconds"),
@@ -47,9 +50,18 @@ class Partnerbot:
     async def upgrade(self) -> None:
         await upgrade(self.db)
 
-    async def tick(self) -> int:
-        """One pass of the scheduled work due now; returns the messages sent."""
-        return await self.sender.drain()
+    async def run_cadence(self) -> Counter:
+        """The scheduled work due now, written to the outbox; `serve`'s sender sends it."""
+        done = await self.cadence.tick(self.clock())
+        if done:
+            self.sender.wake()
+        return done
+
+    async def tick(self) -> tuple[Counter, int]:
+        """`partnerbot tick`: the scheduled work due now, then send what is owed; returns
+        what was done per kind and the number of messages sent."""
+        done = await self.cadence.tick(self.clock())
+        return done, await self.sender.drain()
 
     async def close(self) -> None:
         await self.db.dispose()

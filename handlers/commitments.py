@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from handlers.context import Context
-from handlers.dates import due_instant, format_instant, parse_date
+from handlers.dates import due_instant, format_instant, local_today, parse_date
 from handlers.errors import UserError
 from handlers.grammar import MENTION, ref_kind, split_by_date
-from handlers.model import Card, Fact, Reply
+from handlers.model import Card, Fact, Form, Question, Reply
 from handlers.registry import Verb
+from handlers.reminders import schedule_reminders, stop_reminders
 from storage.models import Commitment
 
 _TO = re.compile(r"\s+to\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
@@ -77,6 +78,7 @@ async def commit(ctx: Context, args: str) -> Reply:
         due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz), account=account, handoff_id=handoff_id,
         created_at=ctx.now,
     )
+    schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
     await ctx.store.add(c)
     ref = f"C-{c.number}"
     await ctx.log("commitment.created", ref, after=_snapshot(c))
@@ -92,7 +94,7 @@ async def commit(ctx: Context, args: str) -> Reply:
 
 
 async def _own_open_commitment(ctx: Context, token: str) -> Commitment:
-    c = await ctx.store.commitment(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"))
+    c = await ctx.store.commitment_for(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"), ctx.caller.id)
     if c is None:
         raise UserError(f"There is no commitment {token.upper()} here.")
     ref = f"C-{c.number}"
@@ -111,6 +113,7 @@ async def done(ctx: Context, args: str) -> Reply:
     c = await _own_open_commitment(ctx, token)
     before = _snapshot(c)
     c.status, c.closed_at, c.close_note = "done", ctx.now, note.strip() or None
+    stop_reminders(c)
     ref = f"C-{c.number}"
     await ctx.log("commitment.done", ref, before=before, after=_snapshot(c))
     timing = "on time" if ctx.now <= c.due_at else "late"
@@ -122,13 +125,43 @@ async def drop(ctx: Context, args: str) -> Reply:
     if not token:
         raise UserError("Say which commitment and why: `drop C-1 customer paused`.")
     c = await _own_open_commitment(ctx, token)
-    if not reason.strip():
-        raise UserError(f"Give a reason for dropping C-{c.number}, so your partner knows why.")
-    before = _snapshot(c)
-    c.status, c.closed_at, c.close_note = "dropped", ctx.now, reason.strip()
     ref = f"C-{c.number}"
+    reason = reason.strip() or (ctx.command.form_values or {}).get("reason", "").strip()
+    if not reason:
+        if ctx.command.from_button:  # the Drop button of a reminder: ask for the reason
+            return Reply(f"Why are you dropping {ref}?", form=Form(
+                title=f"Drop {ref}", submit_command=f"drop {ref}", submit_label="Drop",
+                intro=f"{ref}: {c.what}. Your partner sees the reason.",
+                questions=(Question("reason", "Reason", multiline=False),)))
+        raise UserError(f"Give a reason for dropping {ref}, so your partner knows why.")
+    before = _snapshot(c)
+    c.status, c.closed_at, c.close_note = "dropped", ctx.now, reason
+    stop_reminders(c)
     await ctx.log("commitment.dropped", ref, before=before, after=_snapshot(c))
-    return Reply(f"{ref} dropped: {c.what}. Reason: {reason.strip()}.")
+    return Reply(f"{ref} dropped: {c.what}. Reason: {reason}.", replace_source=ctx.command.from_button)
+
+
+async def snooze(ctx: Context, args: str) -> Reply:
+    token, _, rest = args.strip().partition(" ")
+    if not token:
+        raise UserError("Say which commitment: `snooze C-1`.")
+    days = 1
+    if rest.strip():
+        m = re.fullmatch(r"(\d{1,2})\s*(?:d|days?)?", rest.strip(), re.IGNORECASE)
+        if not m or not 1 <= int(m.group(1)) <= 30:
+            raise UserError("Snooze by a number of days from 1 to 30: `snooze C-1 2d`.")
+        days = int(m.group(1))
+    c = await _own_open_commitment(ctx, token)
+    owner = await ctx.store.get_person(c.owner_id)
+    owner_tz = ctx.timezone_of(owner)
+    before = _snapshot(c)
+    c.due_date = max(c.due_date, local_today(ctx.now, owner_tz)) + timedelta(days=days)
+    c.due_at = due_instant(c.due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz)
+    schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
+    ref = f"C-{c.number}"
+    await ctx.log("commitment.snoozed", ref, before=before, after=_snapshot(c))
+    return Reply(f"{ref} snoozed: now due {format_instant(c.due_at, owner_tz)}: {c.what}.",
+                 replace_source=ctx.command.from_button)
 
 
 VERBS = [
@@ -141,4 +174,6 @@ VERBS = [
     Verb("done", ("done C-n [note]",), "mark a commitment kept", ("done C-12", "done C-12 sent with the case study"), done),
     Verb("drop", ("drop C-n <reason>",), "release a commitment openly, with a reason",
          ("drop C-12 customer paused the project",), drop),
+    Verb("snooze", ("snooze C-n [days]",), "move a commitment's due date on by a day (or a few)",
+         ("snooze C-12", "snooze C-12 3d"), snooze),
 ]

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 from handlers.dates import local_today
 from handlers.errors import UserError
 from handlers.grammar import parse_ref, take_mention
-from handlers.model import NEEDS_FIRST_CONTACT, Command, Reply
+from handlers.model import Command, Reply
+from handlers.outbound import timezone_of, to_person
 from storage.models import Person, Workspace
 from storage.repository import Store
 
@@ -33,7 +34,7 @@ class Context:
         return self.command.platform
 
     def timezone_of(self, person: Person) -> str:
-        return person.timezone or person.platform_timezone or self.settings.timezone
+        return timezone_of(person, self.settings.timezone)
 
     @property
     def tz(self) -> str:
@@ -68,14 +69,11 @@ class Context:
             platform=self.platform, action=action, record=record, before=before, after=after,
         )
 
-    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> bool:
-        """Owe `person` a message through the outbox. False when it must wait until they first
-        talk to the bot (it is delivered then)."""
-        platforms = await self.store.platforms_of(person.id)
-        platform = self.platform if self.platform in platforms or not platforms else platforms[0]
-        await self.store.enqueue(
-            workspace_id=self.workspace.id,
-            key=f"{kind}:{self.workspace.id}/{record}:{period}:{person.id}",
-            platform=platform, person_id=person.id, payload=reply.to_dict(), now=self.now,
+    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-",
+                     workspace_id: int | None = None) -> bool:
+        """Owe `person` a message through the outbox, on the caller's platform when they are on
+        it. False when it must wait until they first talk to the bot (it is delivered then)."""
+        return await to_person(
+            self.store, workspace_id=workspace_id or self.workspace.id, person=person, kind=kind,
+            record=record, period=period, reply=reply, now=self.now, prefer_platform=self.platform,
         )
-        return await self.store.reachable(person.id, platform, platform in NEEDS_FIRST_CONTACT)

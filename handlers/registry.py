@@ -50,7 +50,7 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    from handlers import commitments, handoffs, help, link, listing, people
+    from handlers import commitments, handoffs, help, link, listing, partnerships, people, sync_commands
 
-    return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *people.VERBS, *link.VERBS,
-                     *help.VERBS])
+    return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *partnerships.VERBS,
+                     *sync_commands.VERBS, *people.VERBS, *link.VERBS, *help.VERBS])

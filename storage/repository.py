@@ -17,12 +17,20 @@ from storage.models import (
     Identity,
     LinkCode,
     OutboxMessage,
+    Partnership,
+    PartnershipGoal,
+    PartnershipMember,
     Person,
     ProcessedDelivery,
+    SyncAnswer,
+    SyncSeries,
     Workspace,
 )
+from storage.cadence_queries import CadenceQueries
+from storage.partnership_queries import PartnershipQueries
 
-class Store:
+
+class Store(PartnershipQueries, CadenceQueries):
     def __init__(self, session: AsyncSession):
         self.session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
@@ -153,7 +161,15 @@ class Store:
             (Commitment.created_by_id, Commitment), (Handoff.from_id, Handoff), (Handoff.to_id, Handoff),
             (ActivityLog.person_id, ActivityLog), (OutboxMessage.recipient_person_id, OutboxMessage),
             (Person.manager_id, Person), (LinkCode.person_id, LinkCode),
+            (Partnership.created_by_id, Partnership), (PartnershipGoal.created_by_id, PartnershipGoal),
         ]
+        # rows keyed by (record, person): where both were in it, `into`'s row stands
+        for column, model, record in ((PartnershipMember.person_id, PartnershipMember, PartnershipMember.partnership_id),
+                                      (SyncSeries.person_id, SyncSeries, SyncSeries.partnership_id),
+                                      (SyncAnswer.person_id, SyncAnswer, SyncAnswer.peer_sync_id)):
+            both = select(record).where(column == into_id).scalar_subquery()
+            await self.session.exec(delete(model).where(column == absorbed_id, record.in_(both)))
+            moves.append((column, model))
         for column, model in moves:
             await self.session.exec(update(model).where(column == absorbed_id).values({column.key: into_id}))
         await self.session.exec(delete(Person).where(Person.id == absorbed_id))
@@ -209,6 +225,15 @@ class Store:
     async def commitment(self, workspace_id: int, number: int) -> Commitment | None:
         query = select(Commitment).where(Commitment.workspace_id == workspace_id, Commitment.number == number)
         return (await self.session.exec(query)).scalars().first()
+
+    async def commitment_for(self, workspace_id: int, number: int, person_id: int) -> Commitment | None:
+        """C-n as the caller means it: this workspace's, else one they own on their other platform
+        (a peer-sync pledge lives in its partnership's workspace)."""
+        here = await self.commitment(workspace_id, number)
+        if here:
+            return here
+        query = select(Commitment).where(Commitment.number == number, Commitment.owner_id == person_id)
+        return (await self.session.exec(query.order_by(Commitment.id))).scalars().first()
 
     async def open_commitments(
         self, workspace_id: int | None, *, owner_id: int | None = None, due_before: datetime | None = None,

@@ -1,0 +1,284 @@
+"""The weekly peer sync (S-n): both managers answer six questions, then a side-by-side digest.
+
+A partnership has one sync per ISO week (of each manager's local date: both prompts fall
+on the same configured weekday, so they agree on the week). The scheduled prompt and
+`sync now` open the same week's sync; the digest goes out once both have answered or at
+the deadline (the next sync minus one day), whichever comes first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.dates import format_instant
+from handlers.errors import UserError
+from handlers.model import Button, Card, Fact, Form, Question, Reply
+from handlers.outbound import timezone_of, to_channel, to_person
+from handlers.reminders import schedule_reminders
+from handlers.schedule import fire_at_or_after, next_fire, week_start
+from storage.models import Commitment, Partnership, PeerSync, Person, SyncAnswer
+from storage.repository import Store
+
+QUESTIONS = (
+    ("results", "Results since the last sync"),
+    ("people", "Update on individual salespeople"),
+    ("working", "What is working"),
+    ("change", "What needs to change"),
+    ("commit", "What I commit to this week"),
+    ("problems", "Problems to resolve together"),
+)
+PLEDGES = "commit"
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+
+
+@dataclass
+class Cadence:
+    """What the sync functions need that is not a command: the store, the instant, settings."""
+
+    store: Store
+    now: datetime
+    settings: Any
+
+    def tz(self, person: Person) -> str:
+        return timezone_of(person, self.settings.timezone)
+
+    def get(self, path: str) -> Any:
+        return self.settings.get(path)
+
+
+def ref(sync: PeerSync) -> str:
+    return f"S-{sync.number}"
+
+
+def pref(p: Partnership) -> str:
+    return f"P-{p.number}"
+
+
+# --- opening a week's sync and prompting ---------------------------------------------------
+async def open_week_sync(cad: Cadence, p: Partnership, week: str, opener: Person) -> PeerSync:
+    """This week's sync of `p`, created with both managers' parts on first need. Two processes
+    opening it at once serialise on the claim; the second finds the first's."""
+    store = cad.store
+    if not await store.claim(f"sync.open:{p.workspace_id}/{pref(p)}:{week}:-", cad.now):
+        found = await store.peer_sync_of_week(p.id, week)
+        if found:
+            return found
+    weekday, hhmm, tz = cad.get("cadence.peer_sync.weekday"), cad.get("cadence.peer_sync.time"), cad.tz(opener)
+    series = await store.series(p.id, opener.id)
+    if series:
+        weekday, hhmm = series.weekday, series.time
+    monday = datetime.combine(week_start(week), time(), tzinfo=ZoneInfo(tz))
+    this_week = fire_at_or_after(weekday, hhmm, tz, monday)
+    pledges_due = next_fire(weekday, hhmm, tz, this_week)
+    deadline = max(pledges_due - timedelta(days=1),
+                   cad.now + timedelta(hours=cad.get("cadence.peer_sync.nudge_after_hours")))
+    sync = PeerSync(workspace_id=p.workspace_id, number=await store.next_number(p.workspace_id, "S"),
+                    partnership_id=p.id, week=week, opened_at=cad.now, deadline_at=deadline,
+                    pledges_due_at=pledges_due)
+    await store.add(sync)
+    for m in await store.members(p.id):
+        if m.role == "manager":
+            store.session.add(SyncAnswer(peer_sync_id=sync.id, person_id=m.person_id, side=m.side))
+    await store.session.flush()
+    await store.log(workspace_id=p.workspace_id, at=cad.now, person_id=None, platform="scheduler",
+                    action="peer_sync.opened", record=ref(sync), after={"partnership": pref(p), "week": week})
+    return sync
+
+
+async def prompt(cad: Cadence, sync: PeerSync, p: Partnership, manager: Person, *, send: bool = True) -> bool:
+    """Ask `manager` for their answer, once per week; `send=False` only records that they
+    have the form already (they opened it with `sync now`)."""
+    store = cad.store
+    if not await store.claim(f"sync.prompt:{p.workspace_id}/{pref(p)}:{sync.week}:{manager.id}", cad.now):
+        return False
+    answer = await store.sync_answer(sync.id, manager.id)
+    if answer is None or answer.answered_at:
+        return False
+    answer.prompted_at = answer.prompted_at or cad.now
+    if send:
+        peer = await _peer_of(store, sync, manager.id)
+        deadline = format_instant(sync.deadline_at, cad.tz(manager))
+        await to_person(store, workspace_id=sync.workspace_id, person=manager, kind="sync.prompt",
+                        record=ref(sync), period=sync.week, now=cad.now, reply=Reply(
+            f"Time for your weekly peer sync {ref(sync)} with {peer.display_name} ({pref(p)} {p.name}). "
+            f"Six short questions; answer by {deadline}. Click Answer or type `sync answer {ref(sync)}`.",
+            cards=(Card(title=f"Peer sync {ref(sync)} · {pref(p)} {p.name}",
+                        text=f"Your weekly sync with {peer.display_name}.",
+                        facts=(Fact("Answer by", deadline),),
+                        buttons=(Button("Answer", f"sync answer {ref(sync)}", "primary"),)),),
+        ))
+    return True
+
+
+async def nudge(cad: Cadence, sync: PeerSync, p: Partnership, answer: SyncAnswer) -> bool:
+    store = cad.store
+    number = answer.nudges + 1
+    if not await store.claim(f"sync.nudge:{sync.workspace_id}/{ref(sync)}:{number}:{answer.person_id}", cad.now):
+        return False
+    answer.nudges, answer.last_nudged_at = number, cad.now
+    manager = await store.get_person(answer.person_id)
+    peer_answer = next((a for a in await store.sync_answers(sync.id) if a.person_id != manager.id), None)
+    peer = await store.get_person(peer_answer.person_id) if peer_answer else None
+    peer_state = ""
+    if peer:
+        peer_state = f" {peer.display_name} has answered." if peer_answer.answered_at else \
+            f" {peer.display_name} has not answered yet either."
+    deadline = format_instant(sync.deadline_at, cad.tz(manager))
+    await to_person(store, workspace_id=sync.workspace_id, person=manager, kind="sync.nudge", record=ref(sync),
+                    period=str(number), now=cad.now, reply=Reply(
+        f"Reminder: peer sync {ref(sync)} ({pref(p)} {p.name}) is waiting for your answer.{peer_state} "
+        f"The digest goes out by {deadline}.",
+        cards=(Card(title=f"{ref(sync)} is waiting for you", text=peer_state.strip(),
+                    facts=(Fact("Digest by", deadline),),
+                    buttons=(Button("Answer", f"sync answer {ref(sync)}", "primary"),)),),
+    ))
+    return True
+
+
+async def _peer_of(store: Store, sync: PeerSync, person_id: int) -> Person:
+    for a in await store.sync_answers(sync.id):
+        if a.person_id != person_id:
+            return await store.get_person(a.person_id)
+    return await store.get_person(person_id)
+
+
+# --- the form and the answer ---------------------------------------------------------------
+def answer_form(sync: PeerSync, p: Partnership, answer: SyncAnswer, edit: bool) -> Form:
+    previous = (answer.answers or {}) if edit else {}
+    return Form(
+        title=f"Peer sync {ref(sync)}",
+        intro=f"{pref(p)} {p.name}, week {sync.week}. Answer what applies; each line of "
+              f"'{QUESTIONS[4][1]}' becomes a commitment due by the next sync.",
+        submit_command=f"sync submit {ref(sync)}" + (" edit" if edit else ""),
+        questions=tuple(
+            Question(id=qid, label=label, value=previous.get(qid, ""),
+                     hint="One commitment per line." if qid == PLEDGES else "")
+            for qid, label in QUESTIONS
+        ),
+        submit_label="Save answer" if edit else "Submit",
+    )
+
+
+def pledge_lines(text: str) -> list[str]:
+    lines = (_BULLET.sub("", line).strip() for line in (text or "").splitlines())
+    return [line for line in lines if line]
+
+
+async def save_answer(cad: Cadence, sync: PeerSync, p: Partnership, answer: SyncAnswer, owner: Person,
+                      values: dict[str, str], platform: str) -> list[Commitment]:
+    """Store the answers and turn pledge lines into commitments. On an edit, pledges kept
+    word for word stay, new lines are added and lines taken out are dropped openly."""
+    store = cad.store
+    before = answer.answers
+    answer.answers = {qid: (values.get(qid) or "").strip() for qid, _ in QUESTIONS}
+    if answer.answered_at:
+        answer.edited_at = cad.now
+    else:
+        answer.answered_at = cad.now
+    existing = [c for c in await store.pledges(sync.id) if c.owner_id == owner.id and c.status == "open"]
+    wanted = pledge_lines(answer.answers[PLEDGES])
+    created = []
+    for line in wanted:
+        match = next((c for c in existing if c.what == line), None)
+        if match:
+            existing.remove(match)
+            continue
+        created.append(await _pledge(cad, sync, p, owner, line, platform))
+    for c in existing:
+        c.status, c.closed_at, c.close_note = "dropped", cad.now, f"taken out of the {ref(sync)} answer"
+        c.cadence_at = c.cadence_step = None
+        await store.log(workspace_id=sync.workspace_id, at=cad.now, person_id=owner.id, platform=platform,
+                        action="commitment.dropped", record=f"C-{c.number}", after={"note": c.close_note})
+    await store.log(workspace_id=sync.workspace_id, at=cad.now, person_id=owner.id, platform=platform,
+                    action="peer_sync.answer_edited" if before else "peer_sync.answered", record=ref(sync),
+                    before=before, after=answer.answers)
+    return created
+
+
+async def _pledge(cad: Cadence, sync: PeerSync, p: Partnership, owner: Person, what: str, platform: str) -> Commitment:
+    store = cad.store
+    due_at = sync.pledges_due_at
+    c = Commitment(
+        workspace_id=sync.workspace_id, number=await store.next_number(sync.workspace_id, "C"),
+        owner_id=owner.id, created_by_id=owner.id, what=what,
+        due_date=due_at.astimezone(ZoneInfo(cad.tz(owner))).date(), due_at=due_at,
+        account=p.name, peer_sync_id=sync.id, created_at=cad.now,
+    )
+    schedule_reminders(c, cad.now, cad.get("cadence.commitments.remind_before_hours"))
+    await store.add(c)
+    await store.log(workspace_id=sync.workspace_id, at=cad.now, person_id=owner.id, platform=platform,
+                    action="commitment.created", record=f"C-{c.number}",
+                    after={"what": what, "due_at": due_at.isoformat(), "pledge_of": ref(sync)})
+    return c
+
+
+# --- the digest ----------------------------------------------------------------------------
+async def send_digest(cad: Cadence, sync: PeerSync, p: Partnership) -> bool:
+    """The side-by-side digest, once: to both managers and every bound channel."""
+    store = cad.store
+    if sync.digest_at or not await store.claim(f"sync.digest:{sync.workspace_id}/{ref(sync)}:{sync.week}:-", cad.now):
+        return False
+    sync.digest_at = cad.now
+    answers = await store.sync_answers(sync.id)
+    people = await store.people({a.person_id for a in answers})
+    previous = await store.previous_sync(sync)
+    pledges = await store.pledges(previous.id) if previous else []
+    owners = await store.people({c.owner_id for c in pledges})
+    goals = [g.text for g in await store.goals(p.id)]
+    digest = build_digest(sync, p, answers, people, goals, previous, pledges, owners, cad.now)
+    for a in answers:
+        await to_person(store, workspace_id=sync.workspace_id, person=people[a.person_id], kind="sync.digest",
+                        record=ref(sync), period=sync.week, reply=digest, now=cad.now)
+    for binding in await store.channels(p.id):
+        await to_channel(store, binding, kind="sync.digest", record_workspace_id=sync.workspace_id,
+                         record=ref(sync), period=sync.week, reply=digest, now=cad.now)
+    await store.log(workspace_id=sync.workspace_id, at=cad.now, person_id=None, platform="scheduler",
+                    action="peer_sync.digest", record=ref(sync),
+                    after={"answered": [a.person_id for a in answers if a.answered_at]})
+    return True
+
+
+def pledge_status(c: Commitment, now: datetime) -> str:
+    if c.status == "done":
+        return "kept" if c.closed_at <= c.due_at else "kept late"
+    if c.status == "dropped":
+        return "dropped"
+    return "missed" if now > c.due_at else "open"
+
+
+def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], people: dict[int, Person],
+                 goals: list[str], previous: PeerSync | None, pledges: list[Commitment],
+                 owners: dict[int, Person], now: datetime) -> Reply:
+    title = f"Peer sync {ref(sync)} · {pref(p)} {p.name} · week {sync.week}"
+    silent = [people[a.person_id].display_name for a in answers if not a.answered_at]
+    if len(silent) == len(answers):
+        status = "Nobody answered this week: " + " and ".join(silent) + " did not answer."
+    elif silent:
+        status = f"One-sided: {', '.join(silent)} did not answer."
+    else:
+        status = "Both managers answered."
+    lines = [title, status]
+    cards = [Card(title=title, text=status)]
+    for qid, label in QUESTIONS:
+        facts = tuple(Fact(people[a.person_id].display_name,
+                           ((a.answers or {}).get(qid) or "—") if a.answered_at else "(did not answer)")
+                      for a in answers)
+        cards.append(Card(title=label, facts=facts))
+        lines.append(f"\n{label}:")
+        lines.extend(f"  {f.label}: {f.value}" for f in facts)
+    goal_text = "\n".join(f"{i}. {g}" for i, g in enumerate(goals, 1)) or \
+        f"None yet: add one with `partnership {pref(p)} goal <text>`."
+    cards.append(Card(title="Mutual goals", text=goal_text))
+    lines += ["\nMutual goals:", goal_text]
+    if previous:
+        pledge_facts = tuple(
+            Fact(f"C-{c.number} · {owners[c.owner_id].display_name}", f"{c.what}: {pledge_status(c, now)}")
+            for c in pledges)
+        heading = f"Last week's pledges ({ref(previous)})"
+        cards.append(Card(title=heading, text="" if pledges else "No pledges were made.", facts=pledge_facts))
+        lines.append(f"\n{heading}:")
+        lines.extend([f"  {f.label}: {f.value}" for f in pledge_facts] or ["  No pledges were made."])
+    return Reply("\n".join(lines), cards=tuple(cards))
