@@ -246,7 +246,7 @@ def pledge_status(c: Commitment, now: datetime) -> str:
         return "kept" if c.closed_at <= c.due_at else "kept late"
     if c.status == "dropped":
         return "dropped"
-    return "missed" if now > c.due_at else "open"
+    return "missed" if now >= c.due_at else "open"
 
 
 def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], people: dict[int, Person],

@@ -87,3 +87,11 @@ class Chat:
 @pytest.fixture
 def chat(db, settings, clock):
     return Chat(Dispatcher(db, settings, clock))
+
+
+@pytest.fixture
+def bot(db, settings, clock):
+    """A chat plus the cadence tick on one clock (tests.helpers.Clocked)."""
+    from tests.helpers import Clocked
+
+    return Clocked(db, settings, clock)

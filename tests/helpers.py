@@ -1,7 +1,13 @@
 """Reading the database the way an auditor would: what was saved, logged and owed."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
+
+from handlers.cadence import CadenceRunner
+from handlers.dispatch import Dispatcher
+from handlers.model import Reply
 
 from storage.db import Database
 from storage.models import ActivityLog, Commitment, Handoff, OutboxMessage, Person
@@ -40,3 +46,31 @@ async def assert_refused_without_change(chat, db, user: str, command: str, reaso
     if "verb" not in reason:
         assert "Usage:" in reply.text
     assert await snapshot(db) == before
+
+
+async def sent(db: Database, kind: str, person_name: str | None = None) -> list[OutboxMessage]:
+    """Messages of one kind owed so far (to one person when named), oldest first."""
+    messages = [m for m in await outbox(db) if m.idempotency_key.startswith(kind + ":")]
+    if person_name:
+        person = await person_named(db, person_name)
+        messages = [m for m in messages if m.recipient_person_id == person.id]
+    return messages
+
+
+class Clocked:
+    """Commands and the cadence tick sharing one movable clock."""
+
+    def __init__(self, db: Database, settings, clock):
+        from tests.conftest import Chat
+
+        self.db, self.clock = db, clock
+        self.chat = Chat(Dispatcher(db, settings, clock))
+        self.runner = CadenceRunner(db, settings)
+
+    async def at(self, when: datetime):
+        """Move the clock to `when` and run the tick there."""
+        self.clock.now = when
+        return await self.runner.tick(when)
+
+    async def say(self, user: str, text: str, **kw) -> Reply:
+        return await self.chat.say(user, text, **kw)
