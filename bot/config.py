@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "outbox": {"poll_seconds": 1.0, "max_attempts": 12},
 }
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ENV_PREFIX = "PARTNERBOT_"
 # PARTNERBOT_* variables that are not settings paths.
 _NOT_SETTINGS = {"PARTNERBOT_CONFIG"}
@@ -173,6 +174,24 @@ def _validate(values: dict) -> None:
         for part in rest[:-1]:
             node = node[part]
         try:
+            if len(node[rest[-1]]) != 5:
+                raise ValueError
             time.fromisoformat(node[rest[-1]])
         except ValueError:
             raise ConfigError(f"setting '{path}' must be HH:MM, got {node[rest[-1]]!r}") from None
+    weekday = values["cadence"]["peer_sync"]["weekday"] = values["cadence"]["peer_sync"]["weekday"].lower()[:3]
+    if weekday not in WEEKDAYS:
+        raise ConfigError(f"setting 'cadence.peer_sync.weekday' must be one of {', '.join(WEEKDAYS)}")
+    for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours", "cadence.commitments.remind_before_hours",
+                 "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days"):
+        if _at(values, path) <= 0:
+            raise ConfigError(f"setting '{path}' must be greater than 0")
+    if _at(values, "cadence.peer_sync.max_nudges") < 0:
+        raise ConfigError("setting 'cadence.peer_sync.max_nudges' must be 0 or more")
+
+
+def _at(values: dict, path: str) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        node = node[part]
+    return node

@@ -13,12 +13,12 @@ from typing import Any, Awaitable, Callable
 
 from handlers.handoffs import OPEN_STAGES
 from handlers.model import Button, Card, Fact, Reply
-from handlers.outbound import timezone_of, to_person
+from handlers.outbound import to_person
 from handlers.peer_sync import Cadence, nudge, open_week_sync, prompt, send_digest
 from handlers.reminders import overdue, reminder, stop_reminders
-from handlers.schedule import latest_fire_not_after, next_fire, week_of
+from handlers.schedule import fire_at_or_after, latest_fire_not_after, next_fire, week_of
 from storage.db import Database
-from storage.models import Commitment, Handoff, Partnership, PeerSync, SyncAnswer, SyncSeries
+from storage.models import Commitment, Handoff, Partnership, PeerSync, SyncSeries
 from storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,11 @@ class CadenceRunner:
             return False  # another process ran it a moment ago
         manager = await store.get_person(series.person_id)
         tz = cad.tz(manager)
+        if tz != series.timezone:  # learnt their real timezone since: run at 09:00 of that one
+            series.timezone = tz
+            series.next_run_at = fire_at_or_after(series.weekday, series.time, tz, cad.now)
+            if series.next_run_at > cad.now:
+                return False
         # the latest run due (after downtime, only it: nobody wants last month's prompts)
         fire = latest_fire_not_after(series.weekday, series.time, tz, cad.now)
         series.next_run_at, series.timezone = next_fire(series.weekday, series.time, tz, fire), tz

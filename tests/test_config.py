@@ -42,6 +42,10 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_TIMEZONE": "Mars/Base"}, "not an IANA timezone"),
     ({"PARTNERBOT_CADENCE__COMMITMENTS__DUE_TIME": "5pm"}, "HH:MM"),
     ({"PARTNERBOT_CONFIG": "/nonexistent.yaml"}, "does not exist"),
+    ({"PARTNERBOT_CADENCE__PEER_SYNC__WEEKDAY": "funday"}, "one of mon, tue"),
+    ({"PARTNERBOT_CADENCE__PEER_SYNC__TIME": "09:00:30"}, "HH:MM"),
+    ({"PARTNERBOT_CADENCE__TICK_SECONDS": "0"}, "greater than 0"),
+    ({"PARTNERBOT_CADENCE__PEER_SYNC__MAX_NUDGES": "-1"}, "0 or more"),
 ])
 def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkeypatch, env, message):
     monkeypatch.chdir(tmp_path)
@@ -52,3 +56,11 @@ def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkey
 def test_a_database_password_is_not_shown():
     settings = load_settings({"DATABASE_URL": "postgresql+asyncpg://pb:hunter2@db/pb"})
     assert "hunter2" not in repr(settings)
+
+
+def test_cadence_settings_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"PARTNERBOT_CADENCE__PEER_SYNC__TIME": "08:30",
+                              "PARTNERBOT_CADENCE__PEER_SYNC__WEEKDAY": "Tuesday"})
+    assert settings.get("cadence.peer_sync.time") == "08:30"
+    assert settings.get("cadence.peer_sync.weekday") == "tue"

@@ -193,3 +193,14 @@ async def test_a_manager_of_two_partnerships_must_say_which(bot, db):
     await bot.say("ana", "partnership new Beta Bridge with <@bob>")
     await assert_refused_without_change(bot.chat, db, "ana", "sync now", "P-1, P-2")
     assert (await bot.say("ana", "sync now P-2")).form is not None
+
+
+async def test_a_timezone_learnt_from_the_platform_later_moves_the_prompt(bot, db):
+    await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>")  # dana's clock unknown: UTC
+    await bot.at(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
+    await bot.say("dana", "list", platform_timezone="America/New_York")  # her profile says New York
+    await bot.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # 04:00 in New York: not yet
+    assert not [m for m in await sent(db, "sync.prompt", "dana") if "W49" in m.idempotency_key]
+    await bot.at(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))  # 09:00 in New York
+    (prompt,) = [m for m in await sent(db, "sync.prompt", "dana") if "W49" in m.idempotency_key]
+    assert prompt.created_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
