@@ -21,16 +21,27 @@ def timezone_of(person: Person, default: str) -> str:
     return person.timezone or person.platform_timezone or default
 
 
+async def _platform_for(store: Store, person: Person, workspace_id: int, prefer: str | None) -> str:
+    """`prefer` (else the record's workspace's platform) when the person is on it, else one they are on."""
+    platforms = await store.platforms_of(person.id)
+    if prefer is None:
+        prefer = (await store.workspace_platforms({workspace_id})).get(workspace_id)
+    return prefer if prefer in platforms or not platforms else platforms[0]
+
+
+async def reachable(store: Store, person: Person, workspace_id: int, prefer_platform: str | None = None) -> bool:
+    """Whether a message owed to `person` can go now, or waits until they first talk to the bot."""
+    platform = await _platform_for(store, person, workspace_id, prefer_platform)
+    return await store.reachable(person.id, platform, platform in NEEDS_FIRST_CONTACT)
+
+
 async def to_person(
     store: Store, *, workspace_id: int, person: Person, kind: str, record: str, period: str,
     reply: Reply, now: datetime, prefer_platform: str | None = None,
 ) -> bool:
     """Owe `person` a message. Sent on `prefer_platform` when they are on it, else on one they
     are on. False when it must wait until they first talk to the bot (it is delivered then)."""
-    platforms = await store.platforms_of(person.id)
-    if prefer_platform is None:
-        prefer_platform = (await store.workspace_platforms({workspace_id})).get(workspace_id)
-    platform = prefer_platform if prefer_platform in platforms or not platforms else platforms[0]
+    platform = await _platform_for(store, person, workspace_id, prefer_platform)
     await store.enqueue(
         workspace_id=workspace_id, key=message_key(kind, workspace_id, record, period, person.id),
         platform=platform, person_id=person.id, payload=reply.to_dict(), now=now,

@@ -67,7 +67,7 @@ async def _create(ctx: Context, args: str) -> Reply:
     await ctx.log("partnership.created", ref, after={"name": name, "manager_a": ctx.caller.id,
                                                      "manager_b": peer.id, "channel": bound})
     when = _sync_rule_text(ctx)
-    await ctx.notify(peer, "partnership.created", ref, Reply(
+    peer_reachable = await ctx.notify(peer, "partnership.created", ref, Reply(
         f"{ctx.caller.display_name} started {ref} {name} with you: you manage side B, they manage side A. "
         f"Your weekly peer sync prompt comes {when}, your time.",
         cards=(Card(title=f"{ref} {name}", text="You are the manager of side B.",
@@ -75,8 +75,10 @@ async def _create(ctx: Context, args: str) -> Reply:
     ))
     where = " This channel is bound: digests are posted here." if bound else \
         f" Run `partnership {ref} channel` in a channel to post digests there."
+    waiting = "" if peer_reachable else \
+        f" {peer.display_name} has not talked to Partnerbot yet: they get their messages once they do."
     return Reply(f"{ref} {name} created: you manage side A, {peer.display_name} side B. "
-                 f"Peer sync {when}, each manager's own time.{where}")
+                 f"Peer sync {when}, each manager's own time.{where}{waiting}")
 
 
 def new_series(ctx: Context, p: Partnership, person) -> SyncSeries:

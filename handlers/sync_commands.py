@@ -1,11 +1,14 @@
 """sync: open the peer-sync form now, answer it, edit the answer before the digest."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.context import Context
 from handlers.dates import format_instant
 from handlers.errors import UserError
 from handlers.grammar import parse_ref
 from handlers.model import Button, Card, Reply
+from handlers.outbound import reachable
 from handlers.partnerships import find_partnership
 from handlers.peer_sync import Cadence, answer_form, open_week_sync, prompt, ref, save_answer, send_digest
 from handlers.registry import Verb
@@ -53,11 +56,16 @@ async def _now(ctx: Context, rest: str) -> Reply:
         raise UserError(f"This week's peer sync {ref(s)} of P-{p.number} is closed: its digest went out "
                         f"{format_instant(s.digest_at, ctx.tz)}. The next one opens with next week's prompt.")
     await prompt(cad, s, p, ctx.caller, send=False)  # the caller has the form: no prompt for them this week
+    waiting = ""
     for a in await ctx.store.sync_answers(s.id):
         if a.person_id != ctx.caller.id:
-            await prompt(cad, s, p, await ctx.store.get_person(a.person_id))
+            peer = await ctx.store.get_person(a.person_id)
+            await prompt(cad, s, p, peer)
+            if not await reachable(ctx.store, peer, s.workspace_id):
+                waiting = f" {peer.display_name} has not talked to Partnerbot yet: their prompt waits until they do."
     mine = await ctx.store.sync_answer(s.id, ctx.caller.id)
-    return _open_form(ctx, s, p, mine, edit=False)
+    opened = _open_form(ctx, s, p, mine, edit=False)
+    return replace(opened, text=opened.text + waiting)
 
 
 async def _own_part(ctx: Context, token: str) -> tuple[PeerSync, Partnership, SyncAnswer]:

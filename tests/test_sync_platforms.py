@@ -178,10 +178,6 @@ def slack_unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-async def stored_answer(db, name_of_person_id: int | None = None) -> dict[int, SyncAnswer]:
-    return {a.person_id: a for a in await rows(db, SyncAnswer)}
-
-
 # --- shared steps ----------------------------------------------------------------------------
 async def start_p1(p: Platforms) -> None:
     ack = await p.slash("partnership new Acme Alliance with <@U2|Dana>", channel="C1")
@@ -292,7 +288,7 @@ async def test_a_linked_manager_binds_a_teams_channel_and_the_digest_is_posted_t
     await p.teams_say(f"link {code}")
     assert "one person" in (await p.teams_wait("a:personal-aad-ana", "Linked")).fallback
 
-    await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)])
+    bind = await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)])
     bound = await p.teams_wait(TEAMS_CHANNEL, "bound to P-1")
     assert "This channel is now bound to P-1 Acme Alliance" in bound.fallback
     assert sorted((b.platform, b.channel) for b in await rows(p.bot.db, PartnershipChannel)) == [
@@ -302,7 +298,7 @@ async def test_a_linked_manager_binds_a_teams_channel_and_the_digest_is_posted_t
     await dana_answers_from_the_prompt(p)
     await p.wait_post("C1", "Peer sync S-1 · P-1 Acme Alliance")
     digest = await p.teams_wait(TEAMS_CHANNEL, "Peer sync S-1 · P-1 Acme Alliance")
-    assert digest.method == "POST" and digest.reply_to != bound.activity.get("replyToId")
+    assert digest.method == "POST" and digest.reply_to != bind["id"]  # its own message, not an answer to the bind
     assert digest.activity["conversation"]["id"] == TEAMS_CHANNEL
     card = digest.card
     assert card["type"] == "AdaptiveCard" and "Both managers answered." in digest.fallback
@@ -411,12 +407,12 @@ async def test_a_submit_after_the_digest_went_out_is_refused_with_the_reason_and
     await start_p1(p)
     await ana_answers(p)
     # Ana opens the edit form before the digest…
-    ack, _, edit = await p.slash_opening("sync edit S-1")
+    _, _, edit = await p.slash_opening("sync edit S-1")
     edit_view = edit["view"]
     assert json.loads(edit_view["private_metadata"])["command"] == "sync submit S-1 edit"
     assert {b["block_id"]: b["element"].get("initial_value") for b in inputs_of(edit_view)} == ANA_ANSWERS
     # …Dana answers, the digest goes out…
-    await dana_answers_from_the_prompt(p)
+    dana_view = await dana_answers_from_the_prompt(p)
     await p.wait_post("C1", "Peer sync S-1")
     answers_before = {a.person_id: a.answers for a in await rows(p.bot.db, SyncAnswer)}
     before = await snapshot(p.bot.db)
@@ -427,9 +423,8 @@ async def test_a_submit_after_the_digest_went_out_is_refused_with_the_reason_and
     assert "The digest of S-1 went out" in refused["view"]["blocks"][0]["text"]["text"]
     assert "its answers are closed" in refused["view"]["blocks"][0]["text"]["text"]
     # a plain submit of Dana's form again, and `sync now`, are refused too
-    again = await p.submit(edit_view | {"private_metadata": json.dumps(
-        {"command": "sync submit S-1", "channel": "DU2", "direct": True})}, DANA_ANSWERS, user="U2")
-    assert "The digest of S-1 went out" in json.dumps(again)
+    again = await p.submit(dana_view, {**DANA_ANSWERS, "results": "second thoughts"}, user="U2")
+    assert again["response_action"] == "update" and "The digest of S-1 went out" in json.dumps(again)
     assert "is closed: its digest went out" in (await p.slash("sync now"))["text"]
     assert await snapshot(p.bot.db) == before
     assert {a.person_id: a.answers for a in await rows(p.bot.db, SyncAnswer)} == answers_before
@@ -437,3 +432,156 @@ async def test_a_submit_after_the_digest_went_out_is_refused_with_the_reason_and
         "book the EMEA webinar", "draft the joint case study", "send the Q1 plan"]
     await asyncio.sleep(0.2)
     assert len(p.posts_to("C1")) == 1  # no second digest
+
+
+# --- what Slack's limits must not swallow -----------------------------------------------------------
+async def test_long_answers_are_shown_whole_in_the_slack_digest_within_slacks_block_limits(platforms):
+    """Slack's modal takes up to 3000 characters an answer; a field holds 2000 and a section 3000.
+    Each answer must still be shown whole (a client shows the blocks, not the text fallback)."""
+    p = platforms
+    await start_p1(p)
+    long_ana = " ".join(f"Deal {i} & co: closed <on time>." for i in range(100))[:2990]
+    long_dana = " ".join(f"Pipeline review {i} went well." for i in range(120))[:2990]
+    _, _, opened = await p.slash_opening("sync now")
+    assert await p.submit(opened["view"], {**ANA_ANSWERS, "results": long_ana}) is None
+    await p.wait_post("DU1", "Your S-1 answer is saved")
+    prompt = await p.wait_post("DU2", "Time for your weekly peer sync S-1")
+    await p.click(buttons_of(prompt)[0], user="U2", channel="DU2")
+    view = (await p.opened_modal(2))["view"]
+    assert await p.submit(view, {**DANA_ANSWERS, "results": long_dana}, user="U2") is None
+
+    digest = await p.wait_post("C1", "Peer sync S-1 · P-1 Acme Alliance")
+    blocks = assert_valid_slack_message(digest.args)
+    shown = " ".join(slack_unescape(shown_text(blocks)).split())  # a long answer may span sections
+    assert " ".join(long_ana.split()) in shown and " ".join(long_dana.split()) in shown
+    for answers in (ANA_ANSWERS, DANA_ANSWERS):
+        assert all(" ".join(v.split()) in shown for k, v in answers.items() if k != "results")
+
+
+async def test_next_weeks_slack_digest_lists_every_one_of_last_weeks_pledges(platforms):
+    """Twelve pledges last week: all twelve in the Slack digest, not the first ten of a section."""
+    p = platforms
+    await start_p1(p)
+    ana_pledges = [f"ana pledge {i}" for i in range(1, 7)]
+    dana_pledges = [f"dana pledge {i}" for i in range(1, 7)]
+    _, _, opened = await p.slash_opening("sync now")
+    assert await p.submit(opened["view"], {"commit": "\n".join(ana_pledges)}) is None
+    await p.wait_post("DU1", "New commitments: C-1, C-2, C-3, C-4, C-5, C-6")
+    prompt = await p.wait_post("DU2", "Time for your weekly peer sync S-1")
+    await p.click(buttons_of(prompt)[0], user="U2", channel="DU2")
+    assert await p.submit((await p.opened_modal(2))["view"], {"commit": "\n".join(dana_pledges)}, user="U2") is None
+    await p.wait_post("C1", "Peer sync S-1")
+    assert "C-1 kept" in (await p.slash("done C-1", channel="DU1"))["text"]
+
+    p.clock.now = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # next Monday: week 2026-W49
+    _, _, opened = await p.slash_opening("sync now")
+    assert "S-2" in opened["view"]["title"]["text"]
+    assert await p.submit(opened["view"], {"results": "a quiet week"}) is None
+    prompt = await p.wait_post("DU2", "Time for your weekly peer sync S-2")
+    await p.click(buttons_of(prompt)[0], user="U2", channel="DU2")
+    assert await p.submit((await p.opened_modal(4))["view"], {"results": "busy week"}, user="U2") is None
+
+    digest = await p.wait_post("C1", "Peer sync S-2")
+    assert "Last week's pledges (S-1)" in digest.args["text"]
+    blocks = assert_valid_slack_message(digest.args)
+    shown = shown_text(blocks)
+    for n, what in enumerate(ana_pledges + dana_pledges, 1):
+        assert f"C-{n} · " in shown and what in shown, f"C-{n} ({what}) is not shown"
+    assert "ana pledge 1: kept" in shown and "dana pledge 6: missed" in shown
+
+
+# --- Teams channels: a channel is one channel, whichever post a command was typed in ------------------
+async def test_a_teams_channel_is_bound_once_from_any_thread_and_digests_start_a_new_post(platforms):
+    """In a Teams channel each message arrives in the conversation of its post
+    (`19:…@thread.tacv2;messageid=…`); the channel itself is channelData.channel.id."""
+    p = platforms
+    await start_p1(p)
+    code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
+    await p.teams_say(f"link {code}")
+    await p.teams_wait("a:personal-aad-ana", "Linked")
+
+    first_thread = f"{TEAMS_CHANNEL};messageid=1700000000001"
+    await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)],
+                      thread="1700000000001")
+    assert "now bound to P-1" in (await p.teams_wait(first_thread, "bound")).fallback  # answered in the thread
+    await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)],
+                      thread="1700000000002")
+    again = await p.teams_wait(f"{TEAMS_CHANNEL};messageid=1700000000002", "P-1")
+    assert "already bound to P-1" in again.fallback
+    assert sorted((b.platform, b.channel) for b in await rows(p.bot.db, PartnershipChannel)) == [
+        ("slack", "C1"), ("teams", TEAMS_CHANNEL)]
+
+    await ana_answers(p)
+    await dana_answers_from_the_prompt(p)
+    digest = await p.teams_wait(TEAMS_CHANNEL, "Peer sync S-1 · P-1 Acme Alliance")  # a post of its own
+    assert digest.method == "POST"
+    await asyncio.sleep(0.2)
+    (only,) = p.connector.to(first_thread)  # nothing buried in the thread of the bind command
+    assert "now bound to P-1" in only.fallback
+    assert len([x for x in p.connector.posted if "Peer sync S-1 ·" in x.fallback]) == 1
+
+
+# --- a linked manager answers the Slack partnership's sync from Teams ------------------------------
+async def test_a_linked_manager_answers_the_slack_partnerships_sync_from_a_teams_card(platforms):
+    p = platforms
+    await start_p1(p)
+    code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
+    await p.teams_say(f"link {code}")
+    await p.teams_wait("a:personal-aad-ana", "Linked")
+
+    await p.teams_say("sync now")
+    form = await p.teams_wait("a:personal-aad-ana", "Opening the S-1 form (P-1 Acme Alliance)")
+    data = form.card["actions"][0]["data"]
+    assert data["command"] == "sync submit S-1"
+    await p.teams_say(None, value={**data, "results": "from Teams", "commit": "call Dana"}, reply_to="activity-form")
+    saved = await p.teams_wait("a:personal-aad-ana", "Your S-1 answer is saved")
+    assert saved.method == "PUT" and "New commitments: C-1" in saved.fallback
+    (c1,) = await rows(p.bot.db, Commitment)
+    (s1,) = await rows(p.bot.db, PeerSync)
+    assert (c1.what, c1.workspace_id, c1.peer_sync_id) == ("call Dana", s1.workspace_id, s1.id)  # the Slack workspace's
+
+    # Dana (Slack) answers; the digest reaches C1 with Ana's Teams answer beside Dana's
+    await dana_answers_from_the_prompt(p)
+    digest = await p.wait_post("C1", "Peer sync S-1")
+    blocks = assert_valid_slack_message(digest.args)
+    (heading,) = [i for i, b in enumerate(blocks) if b.get("text", {}).get("text") == "*Results since the last sync*"]
+    assert [f["text"] for f in blocks[heading + 1]["fields"]] == ["*ana*\nfrom Teams",
+                                                                  f"*Dana*\n{DANA_ANSWERS['results']}"]
+    # the Teams form submitted again now is refused there, and nothing changes
+    before = await snapshot(p.bot.db)
+    await p.teams_say(None, value={**data, "results": "late change"}, reply_to="activity-form")
+    refused = await p.teams_wait("a:personal-aad-ana", "The digest of S-1 went out")
+    assert refused.method == "POST" and "its answers are closed" in refused.fallback  # the card stays as it was
+    assert await snapshot(p.bot.db) == before
+
+
+# --- the Block Kit renderer's cuts, directly ----------------------------------------------------------
+def test_long_text_is_cut_between_words_and_never_inside_an_escape_or_a_mention():
+    from adapters.slack.render import SECTION_LIMIT, blocks
+    from handlers.model import Card, Fact, Reply
+
+    words = blocks(Reply(("word " * 1000).strip()))
+    assert [len(b["text"]["text"]) <= SECTION_LIMIT for b in words] == [True, True]
+    assert " ".join(b["text"]["text"] for b in words) == ("word " * 1000).strip()
+
+    for filler in range(SECTION_LIMIT - 8, SECTION_LIMIT + 1):  # put the cut everywhere near a '&' or a mention
+        for tail in ("&&&&&&&&", "<@U123|dana><@U123|dana>"):
+            sections = blocks(Reply("x" * filler + tail * 3))
+            texts = [b["text"]["text"] for b in sections]
+            assert all(len(t) <= SECTION_LIMIT for t in texts)
+            joined = "".join(texts)
+            assert joined == "x" * filler + (("&amp;" * 8) if tail.startswith("&") else tail) * 3
+            assert not any(t.endswith(("&", "&a", "&am", "&amp", "<@U123", "<@U123|da")) for t in texts[:-1])
+
+    many = blocks(Reply("t", cards=(Card("Pledges", facts=tuple(Fact(f"C-{i}", "x") for i in range(1, 24))),)))
+    assert [len(b.get("fields", ())) for b in many] == [0, 10, 10, 3]
+
+
+async def test_a_teams_manager_is_told_when_the_peer_cannot_be_reached_yet(platforms):
+    p = platforms
+    await p.teams_say("partnership new Globex Alliance with <at>Maria</at>", entities=[mention(MARIA)])
+    created = await p.teams_wait("a:personal-aad-ana", "P-1 Globex Alliance created")
+    assert "has not talked to Partnerbot yet" in created.fallback
+    await p.teams_say("sync now")
+    opened = await p.teams_wait("a:personal-aad-ana", "Opening the S-1 form")
+    assert "Maria has not talked to Partnerbot yet: their prompt waits" in opened.fallback

@@ -7,7 +7,9 @@ from typing import Any, Mapping
 
 from handlers.model import Card, Form, Question, Reply
 
-SECTION_LIMIT = 3000
+SECTION_LIMIT = 3000  # a section's text
+FIELD_LIMIT = 2000  # one of a section's fields
+FIELDS_PER_SECTION = 10
 TITLE_LIMIT = 24  # a modal's title, submit and close labels
 INPUT_LIMIT = 3000  # plain_text_input's longest value
 LABEL_LIMIT = 2000  # an input block's label and hint
@@ -23,19 +25,64 @@ def escape(text: str) -> str:
     return _MENTION_OR_SPECIAL.sub(lambda m: m.group(1) or _ESCAPES[m.group(2)], text)
 
 
+def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Escaped `text` in pieces of at most `limit` characters: cut at a line break or space in
+    the second half of a piece when there is one, never inside an escape or a mention."""
+    pieces = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", limit // 2, limit), text.rfind(" ", limit // 2, limit))
+        if cut > 0:
+            pieces.append(text[:cut])
+            text = text[cut + 1:]
+            continue
+        cut = limit
+        entity = text.rfind("&", cut - 4, cut)  # "&amp;" is five characters
+        if entity > 0:
+            cut = entity
+        mention = text.rfind("<", max(0, cut - 120), cut)
+        if mention > 0 and ">" not in text[mention:cut]:
+            cut = mention
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return [piece if piece.strip() else " " for piece in pieces]
+
+
+def _mrkdwn_sections(escaped: str) -> list[dict]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _chunks(escaped)]
+
+
 def _section(text: str) -> list[dict]:
-    text = escape(text)
-    chunks = [text[i : i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [" "]
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in chunks]
+    return _mrkdwn_sections(escape(text))
+
+
+def _facts(card: Card) -> list[dict]:
+    """Facts side by side, ten fields to a section (Slack's most); a fact too long for a field
+    (2000 characters) gets sections of its own, in its place, so nothing is cut off."""
+    blocks: list[dict] = []
+    fields: list[dict] = []
+
+    def flush() -> None:
+        if fields:
+            blocks.append({"type": "section", "fields": fields.copy()})
+            fields.clear()
+
+    for fact in card.facts:
+        text = f"*{escape(fact.label)}*\n{escape(fact.value)}"
+        if len(text) <= FIELD_LIMIT:
+            fields.append({"type": "mrkdwn", "text": text})
+            if len(fields) == FIELDS_PER_SECTION:
+                flush()
+        else:
+            flush()
+            blocks.extend(_mrkdwn_sections(text))
+    flush()
+    return blocks
 
 
 def _card(card: Card, index: int) -> list[dict]:
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(card.title)}*"
-                                                       + (f"\n{escape(card.text)}" if card.text else "")}}]
-    if card.facts:
-        blocks.append({"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*{escape(f.label)}*\n{escape(f.value)}"[:2000]} for f in card.facts[:10]
-        ]})
+    blocks = _mrkdwn_sections(f"*{escape(card.title)}*" + (f"\n{escape(card.text)}" if card.text else ""))
+    blocks.extend(_facts(card))
     if card.buttons:
         elements = []
         for i, button in enumerate(card.buttons[:25]):

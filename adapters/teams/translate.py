@@ -71,6 +71,18 @@ def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     return _PREFIX.sub("", text, count=1), names
 
 
+def channel_of(activity: Mapping[str, Any]) -> str | None:
+    """Where the message was typed. In a Teams channel each message arrives in the conversation
+    of its post (`19:…@thread.tacv2;messageid=…`): the channel is channelData.channel.id, so a
+    channel is one channel whichever post a command was typed in."""
+    conversation = activity.get("conversation") or {}
+    if conversation.get("conversationType") != "channel":
+        return conversation.get("id")
+    channel_data = activity.get("channelData") or {}
+    channel = (channel_data.get("channel") or {}).get("id") or channel_data.get("teamsChannelId")
+    return channel or (conversation.get("id") or "").split(";messageid=", 1)[0] or None
+
+
 def is_direct(activity: Mapping[str, Any]) -> bool:
     """A 1:1 chat with the bot (not a channel or group chat)."""
     conversation = activity.get("conversation") or {}
@@ -105,7 +117,7 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
     sender = activity.get("from") or {}
     return Command(
         platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender), user_name=sender.get("name"),
-        text=text, channel=(activity.get("conversation") or {}).get("id"),
+        text=text, channel=channel_of(activity),
         platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
         is_direct=is_direct(activity), form_values=answers, delivery_id=_delivery_id(activity),
         contact=conversation_reference(activity), channel_contact=_channel_contact(activity), raw=activity,
@@ -125,15 +137,19 @@ def contact_only(activity: Mapping[str, Any]) -> Command | None:
     if not user_of(sender) or not tenant_of(activity):
         return None
     return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
-                   user_name=sender.get("name"), text="", channel=(activity.get("conversation") or {}).get("id"),
+                   user_name=sender.get("name"), text="", channel=channel_of(activity),
                    is_direct=is_direct(activity), contact=conversation_reference(activity),
                    channel_contact=_channel_contact(activity),
                    raw=activity)
 
 
 def _channel_contact(activity: Mapping[str, Any]) -> dict | None:
-    """A channel's or group chat's reference, kept to post there later; None in a 1:1 chat."""
+    """A channel's or group chat's reference, kept to post there later; None in a 1:1 chat.
+    A channel's is the channel's own conversation, not the post the message was in: what is
+    posted later starts a post of its own instead of replying in that old thread."""
     conversation = activity.get("conversation") or {}
     if conversation.get("conversationType", "personal") == "personal":
         return None
-    return conversation_reference(activity)
+    reference = conversation_reference(activity)
+    reference["conversation"] = {**conversation, "id": channel_of(activity)}
+    return reference

@@ -86,15 +86,23 @@ def person(aad: str, name: str) -> dict:
 
 def message(text: str | None, *, sender: dict, service_url: str, conversation: str | None = None,
             channel: bool = False, entities: list | None = None, value: dict | None = None,
-            reply_to: str | None = None, local_timezone: str | None = None) -> dict:
-    """A Teams message activity as the Bot Framework service posts it to /api/messages."""
+            reply_to: str | None = None, local_timezone: str | None = None, thread: str | None = None) -> dict:
+    """A Teams message activity as the Bot Framework service posts it to /api/messages.
+
+    In a channel, `thread` is the id of the post the message is in: Teams then names the
+    conversation `<channel id>;messageid=<thread>` and gives the channel's own id in channelData."""
     conversation = conversation or ("19:channel@thread.tacv2" if channel else f"a:personal-{sender['aadObjectId']}")
+    channel_data: dict = {"tenant": {"id": TENANT}}
+    if channel:
+        channel_data.update(channel={"id": conversation}, team={"id": "19:team@thread.tacv2"})
+        if thread:
+            conversation = f"{conversation};messageid={thread}"
     activity = {
         "type": "message", "id": str(uuid.uuid4().int)[:13], "timestamp": "2026-11-23T10:00:00.000Z",
         "serviceUrl": service_url, "channelId": "msteams", "from": sender, "recipient": BOT,
         "conversation": {"id": conversation, "tenantId": TENANT, "isGroup": channel,
                          "conversationType": "channel" if channel else "personal"},
-        "channelData": {"tenant": {"id": TENANT}}, "locale": "en-US", "entities": entities or [],
+        "channelData": channel_data, "locale": "en-US", "entities": entities or [],
     }
     if text is not None:
         activity["text"] = text
