@@ -14,9 +14,9 @@ from typing import Any, Awaitable, Callable
 from handlers.handoffs import OPEN_STAGES
 from handlers.model import Button, Card, Fact, Reply
 from handlers.outbound import to_person
-from handlers.peer_sync import Cadence, nudge, open_week_sync, prompt, send_digest
+from handlers.peer_sync import Cadence, nudge, open_week_sync, prompt, prompt_late_joiners, send_digest
 from handlers.reminders import overdue, reminder, stop_reminders
-from handlers.schedule import fire_at_or_after, latest_fire_not_after, next_fire, week_of
+from handlers.schedule import latest_fire_not_after, next_fire, resume_at, week_of
 from storage.db import Database
 from storage.models import Commitment, Handoff, Partnership, PeerSync, SyncSeries
 from storage.repository import Store
@@ -71,9 +71,10 @@ class CadenceRunner:
             return False  # another process ran it a moment ago
         manager = await store.get_person(series.person_id)
         tz = cad.tz(manager)
-        if tz != series.timezone:  # learnt their real timezone since: run at 09:00 of that one
+        if tz != series.timezone:  # their clock changed by a way that did not move the series
+            owed = week_of(series.next_run_at, series.timezone)
             series.timezone = tz
-            series.next_run_at = fire_at_or_after(series.weekday, series.time, tz, cad.now)
+            series.next_run_at = resume_at(series.weekday, series.time, tz, cad.now, owed)
             if series.next_run_at > cad.now:
                 return False
         # the latest run due (after downtime, only it: nobody wants last month's prompts)
@@ -83,7 +84,8 @@ class CadenceRunner:
         sync = await open_week_sync(cad, p, week_of(fire, tz), manager)
         if sync.digest_at:
             return False
-        return await prompt(cad, sync, p, manager)
+        prompted = await prompt(cad, sync, p, manager)
+        return await prompt_late_joiners(cad, sync, p) > 0 or prompted
 
     async def _nudge(self, cad: Cadence, key: tuple[int, int]) -> bool:
         store = cad.store

@@ -69,11 +69,10 @@ class Context:
             platform=self.platform, action=action, record=record, before=before, after=after,
         )
 
-    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-",
-                     workspace_id: int | None = None) -> bool:
+    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> bool:
         """Owe `person` a message through the outbox, on the caller's platform when they are on
         it. False when it must wait until they first talk to the bot (it is delivered then)."""
         return await to_person(
-            self.store, workspace_id=workspace_id or self.workspace.id, person=person, kind=kind,
+            self.store, workspace_id=self.workspace.id, person=person, kind=kind,
             record=record, period=period, reply=reply, now=self.now, prefer_platform=self.platform,
         )

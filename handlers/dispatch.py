@@ -9,6 +9,7 @@ from handlers.context import Context, SettingsLike
 from handlers.errors import UserError
 from handlers.grammar import split_verb
 from handlers.model import Command, Reply
+from handlers.peer_sync import follow_timezone
 from handlers.registry import Registry, default_registry
 from storage.db import Database
 from storage.models import Person, Workspace
@@ -90,6 +91,8 @@ class Dispatcher:
         caller = await store.person(workspace, command.user, command.user_name, now)
         if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
             caller.platform_timezone = command.platform_timezone
+            if not caller.timezone:  # their clock moved: so do their peer-sync prompts
+                await follow_timezone(store, caller.id, caller.platform_timezone, now)
         if command.contact:
             await store.remember_contact(workspace.id, command.user, dict(command.contact), now)
         if command.channel_contact and command.channel:

@@ -18,7 +18,7 @@ from handlers.errors import UserError
 from handlers.model import Button, Card, Fact, Form, Question, Reply
 from handlers.outbound import timezone_of, to_channel, to_person
 from handlers.reminders import schedule_reminders
-from handlers.schedule import fire_at_or_after, next_fire, week_start
+from handlers.schedule import fire_at_or_after, next_fire, resume_at, week_of, week_start
 from storage.models import Commitment, Partnership, PeerSync, Person, SyncAnswer
 from storage.repository import Store
 
@@ -55,6 +55,15 @@ def ref(sync: PeerSync) -> str:
 
 def pref(p: Partnership) -> str:
     return f"P-{p.number}"
+
+
+async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) -> None:
+    """A manager's clock changed: their weekly prompt moves to its time on the new clock."""
+    for series in await store.series_of_person(person_id):
+        if series.timezone != tz:
+            owed = week_of(series.next_run_at, series.timezone)
+            series.timezone = tz
+            series.next_run_at = resume_at(series.weekday, series.time, tz, now, owed)
 
 
 # --- opening a week's sync and prompting ---------------------------------------------------
@@ -111,6 +120,18 @@ async def prompt(cad: Cadence, sync: PeerSync, p: Partnership, manager: Person, 
                         buttons=(Button("Answer", f"sync answer {ref(sync)}", "primary"),)),),
         ))
     return True
+
+
+async def prompt_late_joiners(cad: Cadence, sync: PeerSync, p: Partnership) -> int:
+    """Prompt the managers whose own schedule will not reach this week any more (the
+    partnership began after their weekday time): otherwise the digest would count them silent
+    without their ever being asked."""
+    prompted = 0
+    for a in await cad.store.sync_answers(sync.id):
+        series = await cad.store.series(p.id, a.person_id)
+        if a.prompted_at is None and series and week_of(series.next_run_at, series.timezone) > sync.week:
+            prompted += await prompt(cad, sync, p, await cad.store.get_person(a.person_id))
+    return prompted
 
 
 async def nudge(cad: Cadence, sync: PeerSync, p: Partnership, answer: SyncAnswer) -> bool:

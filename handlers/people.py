@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.model import Reply
 from handlers.registry import Verb
-from handlers.schedule import fire_at_or_after
+from handlers.peer_sync import follow_timezone
 
 
 async def timezone(ctx: Context, args: str) -> Reply:
@@ -23,9 +23,7 @@ async def timezone(ctx: Context, args: str) -> Reply:
     before = {"timezone": ctx.caller.timezone}
     ctx.caller.timezone = name if "/" in name else "UTC"
     await ctx.log("person.timezone", f"person:{ctx.caller.id}", before=before, after={"timezone": ctx.caller.timezone})
-    for series in await ctx.store.series_of_person(ctx.caller.id):  # peer-sync prompts follow the person
-        series.timezone = ctx.caller.timezone
-        series.next_run_at = fire_at_or_after(series.weekday, series.time, series.timezone, ctx.now)
+    await follow_timezone(ctx.store, ctx.caller.id, ctx.caller.timezone, ctx.now)  # peer-sync prompts move too
     return Reply(f"Your timezone is now {ctx.caller.timezone}; dates you type are read in it.")
 
 

@@ -5,7 +5,7 @@ own, re-reading the row and claiming the work, so one bad record never blocks th
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,13 +35,15 @@ class CadenceQueries:
             select(SyncSeries.id).where(SyncSeries.next_run_at <= now).order_by(SyncSeries.next_run_at))]
 
     async def syncs_to_nudge(self, now: datetime, prompted_before: datetime, max_nudges: int) -> list[tuple[int, int]]:
-        """(peer sync id, person id) of managers prompted long enough ago who have not answered."""
+        """(peer sync id, person id) of managers prompted long enough ago who have not answered
+        and were not nudged in the last day."""
         return [tuple(r) for r in await self._ids(
             select(SyncAnswer.peer_sync_id, SyncAnswer.person_id)
             .join(PeerSync, PeerSync.id == SyncAnswer.peer_sync_id)
             .where(PeerSync.digest_at.is_(None), PeerSync.deadline_at > now,
                    SyncAnswer.answered_at.is_(None), SyncAnswer.prompted_at <= prompted_before,
-                   SyncAnswer.nudges < max_nudges)
+                   SyncAnswer.nudges < max_nudges,
+                   or_(SyncAnswer.last_nudged_at.is_(None), SyncAnswer.last_nudged_at <= now - timedelta(days=1)))
         )]
 
     async def syncs_past_deadline(self, now: datetime) -> list[int]:

@@ -19,14 +19,15 @@ async def start_partnership(bot, ana_tz="Europe/Berlin", dana_tz="America/New_Yo
 
 async def test_each_manager_is_prompted_at_nine_on_their_own_clock(bot, db):
     await start_partnership(bot)  # Mon 23 Nov, 10:00 UTC: 11:00 in Berlin, 05:00 in New York
-    # today: Berlin's 09:00 passed before the partnership existed; New York's is at 14:00 UTC
+    # New York's 09:00 is still ahead today (14:00 UTC); Berlin's passed before the partnership
+    # existed, so ana is asked along with dana rather than be counted silent without being asked
     assert not await bot.at(datetime(2026, 11, 23, 13, 59, tzinfo=UTC))
     await bot.at(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
-    assert len(await sent(db, "sync.prompt", "dana")) == 1 and not await sent(db, "sync.prompt", "ana")
+    assert len(await sent(db, "sync.prompt", "dana")) == 1 and len(await sent(db, "sync.prompt", "ana")) == 1
     # next Monday: 09:00 in Berlin is 08:00 UTC, in New York 14:00 UTC
     assert "sync prompts" not in await bot.at(datetime(2026, 11, 30, 7, 59, tzinfo=UTC))
     await bot.at(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
-    assert len(await sent(db, "sync.prompt", "ana")) == 1 and len(await sent(db, "sync.prompt", "dana")) == 1
+    assert len(await sent(db, "sync.prompt", "ana")) == 2 and len(await sent(db, "sync.prompt", "dana")) == 1
     assert "sync prompts" not in await bot.at(datetime(2026, 11, 30, 13, 59, tzinfo=UTC))
     await bot.at(datetime(2026, 11, 30, 14, 0, tzinfo=UTC))
     to_dana = await sent(db, "sync.prompt", "dana")
@@ -36,11 +37,25 @@ async def test_each_manager_is_prompted_at_nine_on_their_own_clock(bot, db):
     assert [s.week for s in await rows(db, PeerSync)] == ["2026-W48", "2026-W49"]  # one sync a week
 
 
+async def w49_prompts(db, name):
+    return [m.created_at for m in await sent(db, "sync.prompt", name) if ":2026-W49:" in m.idempotency_key]
+
+
 async def test_a_timezone_change_moves_the_prompt(bot, db):
     await start_partnership(bot, ana_tz="UTC")
     await bot.say("ana", "timezone Asia/Tokyo")  # 09:00 Tokyo on Mon 30 Nov is 00:00 UTC
+    await bot.at(datetime(2026, 11, 29, 23, 59, tzinfo=UTC))
+    assert not await w49_prompts(db, "ana")
     await bot.at(datetime(2026, 11, 30, 0, 0, tzinfo=UTC))
-    assert len(await sent(db, "sync.prompt", "ana")) == 1
+    assert await w49_prompts(db, "ana") == [datetime(2026, 11, 30, 0, 0, tzinfo=UTC)]
+
+
+async def test_a_clock_moved_east_on_the_day_itself_does_not_skip_the_week(bot, db):
+    await start_partnership(bot, ana_tz="UTC")  # ana's next prompt: Mon 30 Nov 09:00 UTC
+    bot.clock.now = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # 14:00 in Tokyo: its 09:00 is past
+    await bot.say("ana", "timezone Asia/Tokyo")
+    await bot.at(datetime(2026, 11, 30, 5, 1, tzinfo=UTC))
+    assert await w49_prompts(db, "ana") == [datetime(2026, 11, 30, 5, 1, tzinfo=UTC)]
 
 
 async def test_the_same_tick_twice_sends_nothing_new(bot, db):
