@@ -163,7 +163,9 @@ class OutboxSender:
         while we were trying, the release already happened: retry now instead of parking."""
         now = self.clock()
         async with self.db.session() as s:
-            message = await s.get(OutboxMessage, message_id)
+            # the row lock orders us with Store.remember_contact's release of this row: either it
+            # released before (we then see the contact) or it waits and releases after us
+            message = await s.get(OutboxMessage, message_id, with_for_update=True)
             arrived = await Store(s).reachable(message.recipient_person_id, message.platform, needs_contact=True)
             message.next_attempt_at = now if arrived else now + WAIT_FOR_CONTACT
             message.lease_until = None

@@ -54,11 +54,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let BEGIN below decide when transactions start (pysqlite's own handling defers them).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # first: without it, the pragmas below fail at once with "database is locked" while
+        # another process is writing, instead of waiting their turn
+        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives the process being killed; only an OS crash
         # or power loss can take the last commits back.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
