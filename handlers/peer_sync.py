@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.dates import format_instant
-from handlers.errors import UserError
 from handlers.model import Button, Card, Fact, Form, Question, Reply
 from handlers.outbound import timezone_of, to_channel, to_person
 from handlers.reminders import schedule_reminders
