@@ -95,3 +95,23 @@ def bot(db, settings, clock):
     from tests.helpers import Clocked
 
     return Clocked(db, settings, clock)
+
+
+@pytest.fixture
+async def fake_slack():
+    """The Slack Web API on loopback (point SLACK_API_URL at fake_slack.url)."""
+    from tests.fakes.slack_api import FakeSlackApi
+
+    fake = await FakeSlackApi().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def connector():
+    """The Bot Framework connector on loopback: Teams activities name it as their serviceUrl."""
+    from tests.fakes.teams_connector import FakeConnector
+
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()

@@ -174,18 +174,8 @@ class World:
         return Tick(now, output, work, sent, seen)
 
 
-@pytest.fixture
-async def fake_slack():
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

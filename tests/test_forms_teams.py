@@ -5,7 +5,7 @@ import pytest
 from adapters.teams.translate import from_activity
 from tests.fakes.survey import answered, survey_registry
 from tests.fakes.teams_connector import BOT, mention
-from tests.test_teams_http import ANA, MARIA, connector, teams  # noqa: F401  (fixtures)
+from tests.test_teams_http import ANA, MARIA, teams  # noqa: F401  (fixture)
 
 CHAT = "a:personal-aad-ana"
 

@@ -8,15 +8,9 @@ from adapters.slack.deliver import SlackDeliverer
 from bot.outbox import OutboxSender
 from handlers.dispatch import Dispatcher
 from tests.conftest import Chat
-from tests.fakes.slack_api import FakeSlackApi
 from tests.helpers import outbox
 
 
-@pytest.fixture
-async def fake_slack():
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -105,15 +99,6 @@ async def test_two_senders_never_send_the_same_message(slack_chat, db, clock, fa
     assert sum(sent) == 10
     channels = [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")]
     assert len(channels) == len(set(channels)) == 10
-
-
-@pytest.fixture
-async def connector():
-    from tests.fakes.teams_connector import FakeConnector
-
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 
 from storage.models import Handoff, OutboxMessage
 from tests.conftest import migrated
-from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers, slash_body
 from tests.helpers import rows
 from tests.processes import clean_env, read_until, serve, start, stop
@@ -15,11 +14,6 @@ from tests.processes import clean_env, read_until, serve, start, stop
 pytestmark = pytest.mark.process
 
 
-@pytest.fixture
-async def fake_slack():
-    fake = await FakeSlackApi().start()
-    yield fake
-    await fake.stop()
 
 
 async def test_a_reply_survives_sigkill_and_its_message_is_delivered_after_restart(tmp_path, db_url, fake_slack):

@@ -34,11 +34,6 @@ class TeamsServer:
         return activity
 
 
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 async def _serve(db_url, env: dict):
