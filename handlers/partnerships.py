@@ -61,7 +61,7 @@ async def _create(ctx: Context, args: str) -> Reply:
     for person, side in ((ctx.caller, "a"), (peer, "b")):
         ctx.store.session.add(PartnershipMember(partnership_id=p.id, person_id=person.id, side=side,
                                                 role="manager", added_at=ctx.now))
-        ctx.store.session.add(new_series(ctx, p, person))
+        ctx.store.session.add(_new_series(ctx, p, person))
     bound = await _bind_channel(ctx, p)
     ref = f"P-{p.number}"
     await ctx.log("partnership.created", ref, after={"name": name, "manager_a": ctx.caller.id,
@@ -81,7 +81,7 @@ async def _create(ctx: Context, args: str) -> Reply:
                  f"Peer sync {when}, each manager's own time.{where}{waiting}")
 
 
-def new_series(ctx: Context, p: Partnership, person) -> SyncSeries:
+def _new_series(ctx: Context, p: Partnership, person) -> SyncSeries:
     weekday, time = ctx.settings.get("cadence.peer_sync.weekday"), ctx.settings.get("cadence.peer_sync.time")
     tz = ctx.timezone_of(person)
     return SyncSeries(partnership_id=p.id, person_id=person.id, weekday=weekday, time=time, timezone=tz,

@@ -52,11 +52,7 @@ class SlackAdapter:
     async def _on_slash_command(self, ack, command: dict, client: AsyncWebClient) -> None:
         tz = await self.timezones.of(command.get("team_id", ""), command.get("user_id", ""))
         cmd = translate.from_slash_command(command, tz)
-        reply = await self.dispatch(cmd)
-        if reply.form and not reply.repeated:
-            problem = await self._open_form(client, command.get("trigger_id"), reply.form, cmd)
-            if problem:
-                reply = replace(reply, text=f"{reply.text}\n{problem}")
+        reply, _ = await self._open_reply_form(client, command.get("trigger_id"), await self.dispatch(cmd), cmd)
         await ack(response_type="ephemeral", **message(reply))
 
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
@@ -64,13 +60,9 @@ class SlackAdapter:
         user = body.get("user") or {}
         tz = await self.timezones.of((body.get("team") or {}).get("id", ""), user.get("id", ""))
         cmd = translate.from_button(body, tz)
-        reply = await self.dispatch(cmd)
-        if reply.form and not reply.repeated:
-            problem = await self._open_form(client, body.get("trigger_id"), reply.form, cmd)
-            if problem:
-                reply = replace(reply, text=f"{reply.text}\n{problem}")
-            elif not reply.replace_source:
-                return  # the modal is the answer
+        reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
+        if opened and not reply.replace_source:
+            return  # the modal is the answer
         container = body.get("container") or {}
         channel, ts = container.get("channel_id"), container.get("message_ts")
         try:
@@ -80,6 +72,17 @@ class SlackAdapter:
                 await client.chat_postEphemeral(channel=channel, user=user.get("id"), **message(reply))
         except Exception:  # the change is saved; only the on-screen echo is lost
             log.exception("could not show the result of a Slack button")
+
+    async def _open_reply_form(self, client: AsyncWebClient, trigger_id: str | None, reply: Reply,
+                               command: Command) -> tuple[Reply, bool]:
+        """Open the reply's form, if it has one, as a modal: the reply to show beside it (saying
+        why when the modal could not open) and whether it opened."""
+        if not reply.form or reply.repeated:
+            return reply, False
+        problem = await self._open_form(client, trigger_id, reply.form, command)
+        if problem:
+            return replace(reply, text=f"{reply.text}\n{problem}"), False
+        return reply, True
 
     async def _open_form(self, client: AsyncWebClient, trigger_id: str | None, form: Form, command: Command) -> str | None:
         """Open the form as a modal; what went wrong, for the person, when it could not be opened."""
