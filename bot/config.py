@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
         "tick_seconds": 60,
         "peer_sync": {"weekday": "mon", "time": "09:00", "nudge_after_hours": 24, "max_nudges": 2},
         "commitments": {"due_time": "17:00", "remind_before_hours": 24},
-        "meetings": {"nudge_hours": 24},
+        "meetings": {"nudge_hours": 24, "default_minutes": 60, "quiet_from": "20:00", "quiet_until": "08:00"},
         "handoffs": {"accept_within_hours": 48, "stale_after_days": 14},
         "asks": {"nudge_after_hours": 24, "escalate_after_hours": 72},
     },
@@ -168,7 +168,8 @@ def _validate(values: dict) -> None:
         ZoneInfo(values["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"setting 'timezone' is not an IANA timezone: {values['timezone']!r}") from None
-    for path in ("cadence.commitments.due_time", "cadence.peer_sync.time"):
+    for path in ("cadence.commitments.due_time", "cadence.peer_sync.time", "cadence.meetings.quiet_from",
+                 "cadence.meetings.quiet_until"):
         section, *rest = path.split(".")
         node = values[section]
         for part in rest[:-1]:
@@ -183,7 +184,8 @@ def _validate(values: dict) -> None:
     if weekday not in WEEKDAYS:
         raise ConfigError(f"setting 'cadence.peer_sync.weekday' must be one of {', '.join(WEEKDAYS)}")
     for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours", "cadence.commitments.remind_before_hours",
-                 "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days"):
+                 "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
+                 "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")
     if _at(values, "cadence.peer_sync.max_nudges") < 0:

@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
 from handlers.handoffs import OPEN_STAGES
+from handlers.meeting_cadence import follow_up, start_meeting
 from handlers.model import Button, Card, Fact, Reply
 from handlers.outbound import to_person
-from handlers.peer_sync import Cadence, nudge, open_week_sync, prompt, prompt_late_joiners, send_digest
+from handlers.peer_sync import nudge, open_week_sync, prompt, prompt_late_joiners, send_digest
 from handlers.reminders import overdue, reminder, stop_reminders
+from handlers.scheduled import Cadence
 from handlers.schedule import latest_fire_not_after, next_fire, resume_at, week_of
 from storage.db import Database
-from storage.models import Commitment, Handoff, Partnership, PeerSync, SyncSeries
+from storage.models import Commitment, Handoff, Meeting, MeetingSeries, Partnership, PeerSync, SyncSeries
 from storage.repository import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class CadenceRunner:
                 hours("cadence.peer_sync.max_nudges"))
             deadlines = await store.syncs_past_deadline(now)
             commitments = await store.commitments_due_for_cadence(now)
+            meeting_series = await store.due_meeting_series(now)
+            meetings = await store.meetings_due_for_cadence(now)
             handoffs = await store.handoffs_to_follow_up(
                 now - timedelta(hours=hours("cadence.handoffs.accept_within_hours")),
                 now - timedelta(days=hours("cadence.handoffs.stale_after_days")), OPEN_STAGES)
@@ -50,6 +54,8 @@ class CadenceRunner:
             ("sync prompts", self._run_series, series),
             ("sync nudges", self._nudge, to_nudge),
             ("sync digests", self._deadline, deadlines),
+            ("meeting starts", self._start_meeting, meeting_series),
+            ("meeting follow-ups", self._follow_up_meeting, meetings),
             ("commitment reminders", self._remind, commitments),
             ("handoff follow-ups", self._follow_up_handoff, handoffs),
         ]
@@ -105,6 +111,19 @@ class CadenceRunner:
         if sync.digest_at or sync.deadline_at > cad.now:
             return False
         return await send_digest(cad, sync, await cad.store.session.get(Partnership, sync.partnership_id))
+
+    # --- meetings -----------------------------------------------------------------------
+    async def _start_meeting(self, cad: Cadence, series_id: int) -> bool:
+        series = await cad.store.session.get(MeetingSeries, series_id)
+        if series is None or series.next_start_at > cad.now:
+            return False  # another process started it a moment ago
+        return await start_meeting(cad, series) is not None
+
+    async def _follow_up_meeting(self, cad: Cadence, meeting_id: int) -> bool:
+        m = await cad.store.session.get(Meeting, meeting_id)
+        if m.closed_at or m.cadence_at is None or m.cadence_at > cad.now:
+            return False
+        return await follow_up(cad, m)
 
     # --- commitments --------------------------------------------------------------------
     async def _remind(self, cad: Cadence, commitment_id: int) -> bool:

@@ -11,7 +11,7 @@ from handlers.grammar import MENTION, ref_kind, split_by_date
 from handlers.model import Card, Fact, Form, Question, Reply
 from handlers.registry import Verb
 from handlers.reminders import schedule_reminders, stop_reminders
-from storage.models import Commitment
+from storage.models import Commitment, Person
 
 _TO = re.compile(r"\s+to\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
 _RE_WORD = re.compile(r"\s+re\s+", re.IGNORECASE)
@@ -58,39 +58,58 @@ async def commit(ctx: Context, args: str) -> Reply:
             raise UserError(f"Only {owner.display_name}'s manager can assign them a commitment; "
                             f"ask them to commit themselves.")
 
-    account, handoff_id = None, None
+    links: dict = {}
     if re_target:
         kind = ref_kind(re_target)
         if kind == "H":
             handoff = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(re_target, "H", "handoff"))
             if handoff is None:
                 raise UserError(f"There is no handoff {re_target.upper()} here.")
-            handoff_id, account = handoff.id, handoff.account
-        elif kind in {"L", "P", "C", "M", "S", "Q"}:
+            links = {"handoff_id": handoff.id, "account": handoff.account}
+        elif kind == "L":
+            lead = await ctx.store.lead_for(ctx.workspace.id, ctx.ref_number(re_target, "L", "lead"),
+                                            ctx.caller.id, ctx.command.channel)
+            if lead is None:
+                raise UserError(f"There is no lead {re_target.upper()} here.")
+            links = {"lead_id": lead.id, "account": lead.account}
+        elif kind in {"P", "C", "M", "S", "Q"}:
             raise UserError(f"There is no {re_target.upper()} here to link to.")
         else:
-            account = re_target
+            links = {"account": re_target}
+    c = await new_commitment(ctx, owner, what, due_date, **links)
+    return Reply(saved_text(ctx, c, owner))
 
+
+async def new_commitment(ctx: Context, owner: Person, what: str, due_date: date, **links) -> Commitment:
+    """Save C-n for `owner` (due at the configured time of `due_date`, their clock), with its
+    reminders, logged; `owner` is told when someone else gave it to them. `links` are the
+    Commitment's link fields (account, handoff_id, meeting_id, lead_id)."""
     owner_tz = ctx.timezone_of(owner)
     c = Commitment(
         workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "C"),
         owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date,
-        due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz), account=account, handoff_id=handoff_id,
-        created_at=ctx.now,
+        due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz),
+        created_at=ctx.now, **links,
     )
     schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
     await ctx.store.add(c)
     ref = f"C-{c.number}"
     await ctx.log("commitment.created", ref, after=_snapshot(c))
-    due_text = format_instant(c.due_at, owner_tz)
     if owner.id != ctx.caller.id:
+        due_text = format_instant(c.due_at, owner_tz)
         await ctx.notify(owner, "commitment.assigned", ref, Reply(
             f"{ctx.caller.display_name} assigned you {ref}: {what} — due {due_text}.",
             cards=(Card(title=f"{ref} assigned to you", text=what,
                         facts=(Fact("Due", due_text), Fact("From", ctx.caller.display_name))),),
         ))
-        return Reply(f"{ref} saved for {owner.display_name}: {what} — due {due_text}. They've been told.")
-    return Reply(f"{ref} saved: {what} — due {due_text}.")
+    return c
+
+
+def saved_text(ctx: Context, c: Commitment, owner: Person) -> str:
+    due_text = format_instant(c.due_at, ctx.timezone_of(owner))
+    if owner.id != ctx.caller.id:
+        return f"C-{c.number} saved for {owner.display_name}: {c.what} — due {due_text}. They've been told."
+    return f"C-{c.number} saved: {c.what} — due {due_text}."
 
 
 async def _own_open_commitment(ctx: Context, token: str) -> Commitment:
@@ -165,7 +184,7 @@ async def snooze(ctx: Context, args: str) -> Reply:
 
 
 VERBS = [
-    Verb("commit", ("commit <what> by <date> [to @person] [re <account or H-n>]",),
+    Verb("commit", ("commit <what> by <date> [to @person] [re <account or H-n or L-n>]",),
          "record who does what by when", (
              "commit send pricing deck to Acme by fri",
              "commit book the security review by next week re H-3",

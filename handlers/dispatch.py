@@ -9,7 +9,7 @@ from handlers.context import Context, SettingsLike
 from handlers.errors import UserError
 from handlers.grammar import split_verb
 from handlers.model import Command, Reply
-from handlers.peer_sync import follow_timezone
+from handlers.timezones import follow_timezone
 from handlers.registry import Registry, default_registry
 from storage.db import Database
 from storage.models import Person, Workspace

@@ -1,7 +1,7 @@
 """How records are named in replies, the same on every platform."""
 from __future__ import annotations
 
-from storage.models import Commitment, Handoff, Person
+from storage.models import Commitment, Handoff, Lead, Person
 
 from handlers.dates import format_instant
 
@@ -18,3 +18,20 @@ def handoff_line(h: Handoff, people: dict[int, Person]) -> str:
     due = f" · by {h.due_date.strftime('%a')} {h.due_date.day} {h.due_date.strftime('%b')}" if h.due_date else ""
     accepted = "" if h.accepted_at else " · not accepted yet"
     return f"H-{h.number} · {h.account}: {h.need} · {h.stage} · {giver} → {taker}{due}{accepted}"
+
+
+def amount_text(cents: int) -> str:
+    whole, part = divmod(cents, 100)
+    return f"{whole:,}" + (f".{part:02d}" if part else "")
+
+
+def lead_line(lead: Lead, people: dict[int, Person], next_activity: Commitment | None, tz: str) -> str:
+    """'L-2 · Acme: cross-sell analytics · owner Maria · next: C-9 demo, due …' (or what is missing)."""
+    head = f"L-{lead.number} · {lead.account}: {lead.idea} · owner {people[lead.owner_id].display_name}"
+    if lead.status == "won":
+        return head + " · won" + (f" ({amount_text(lead.amount_cents)})" if lead.amount_cents is not None else "")
+    if lead.status == "lost":
+        return head + f" · lost ({lead.close_reason})"
+    if next_activity is None:
+        return head + " · no next activity"
+    return head + f" · next: C-{next_activity.number} {next_activity.what}, due {format_instant(next_activity.due_at, tz)}"

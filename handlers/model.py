@@ -62,6 +62,10 @@ class Question:
     multiline: bool = True
     value: str = ""  # prefilled answer (editing an earlier one)
     hint: str = ""
+    # text | person | date. A person answer arrives as a mention (`<@id|name>`, the form every
+    # adapter rewrites its mentions to): a Slack user picker, a Teams people picker, `@name`
+    # on the console. A date answer is a date phrase or YYYY-MM-DD (a date picker's value).
+    kind: str = "text"
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ the deadline (the next sync minus one day), whichever comes first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.dates import format_instant
+from handlers.format import lead_line
 from handlers.model import Button, Card, Fact, Form, Question, Reply
-from handlers.outbound import timezone_of, to_channel, to_person
+from handlers.outbound import to_channel, to_person
+from handlers.scheduled import Cadence
 from handlers.reminders import schedule_reminders
 from handlers.schedule import fire_at_or_after, next_fire, resume_at, week_of, week_start
 from storage.models import Commitment, Partnership, PeerSync, Person, SyncAnswer
@@ -31,21 +31,6 @@ QUESTIONS = (
 )
 PLEDGES = "commit"
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
-
-
-@dataclass
-class Cadence:
-    """What the sync functions need that is not a command: the store, the instant, settings."""
-
-    store: Store
-    now: datetime
-    settings: Any
-
-    def tz(self, person: Person) -> str:
-        return timezone_of(person, self.settings.timezone)
-
-    def get(self, path: str) -> Any:
-        return self.settings.get(path)
 
 
 def ref(sync: PeerSync) -> str:
@@ -248,7 +233,8 @@ async def send_digest(cad: Cadence, sync: PeerSync, p: Partnership) -> bool:
     pledges = await store.pledges(previous.id) if previous else []
     owners = await store.people({c.owner_id for c in pledges})
     goals = [g.text for g in await store.goals(p.id)]
-    digest = build_digest(sync, p, answers, people, goals, previous, pledges, owners, cad.now)
+    digest = build_digest(sync, p, answers, people, goals, previous, pledges, owners, cad.now,
+                          await _open_lead_lines(cad, p))
     for a in answers:
         await to_person(store, workspace_id=sync.workspace_id, person=people[a.person_id], kind="sync.digest",
                         record=ref(sync), period=sync.week, reply=digest, now=cad.now)
@@ -261,6 +247,14 @@ async def send_digest(cad: Cadence, sync: PeerSync, p: Partnership) -> bool:
     return True
 
 
+async def _open_lead_lines(cad: Cadence, p: Partnership) -> list[str]:
+    """The partnership's open leads, each with its next activity or the lack of one."""
+    leads = await cad.store.open_leads_of_partnership(p.id)
+    owners = await cad.store.people({lead.owner_id for lead in leads})
+    next_activities = await cad.store.next_activities([lead.id for lead in leads])
+    return [lead_line(lead, owners, next_activities.get(lead.id), cad.settings.timezone) for lead in leads]
+
+
 def pledge_status(c: Commitment, now: datetime) -> str:
     if c.status == "done":
         return "kept" if c.closed_at <= c.due_at else "kept late"
@@ -271,7 +265,7 @@ def pledge_status(c: Commitment, now: datetime) -> str:
 
 def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], people: dict[int, Person],
                  goals: list[str], previous: PeerSync | None, pledges: list[Commitment],
-                 owners: dict[int, Person], now: datetime) -> Reply:
+                 owners: dict[int, Person], now: datetime, lead_lines: list[str] = ()) -> Reply:
     title = f"Peer sync {ref(sync)} · {pref(p)} {p.name} · week {sync.week}"
     silent = [people[a.person_id].display_name for a in answers if not a.answered_at]
     if len(silent) == len(answers):
@@ -301,4 +295,7 @@ def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], peop
         cards.append(Card(title=heading, text="" if pledges else "No pledges were made.", facts=pledge_facts))
         lines.append(f"\n{heading}:")
         lines.extend([f"  {f.label}: {f.value}" for f in pledge_facts] or ["  No pledges were made."])
+    if lead_lines:
+        cards.append(Card(title="Open leads", text="\n".join(lead_lines)))
+        lines += ["\nOpen leads:"] + [f"  {line}" for line in lead_lines]
     return Reply("\n".join(lines), cards=tuple(cards))

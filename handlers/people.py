@@ -7,7 +7,7 @@ from handlers.context import Context
 from handlers.errors import UserError
 from handlers.model import Reply
 from handlers.registry import Verb
-from handlers.peer_sync import follow_timezone
+from handlers.timezones import follow_timezone
 
 
 async def timezone(ctx: Context, args: str) -> Reply:
@@ -23,7 +23,7 @@ async def timezone(ctx: Context, args: str) -> Reply:
     before = {"timezone": ctx.caller.timezone}
     ctx.caller.timezone = name if "/" in name else "UTC"
     await ctx.log("person.timezone", f"person:{ctx.caller.id}", before=before, after={"timezone": ctx.caller.timezone})
-    await follow_timezone(ctx.store, ctx.caller.id, ctx.caller.timezone, ctx.now)  # peer-sync prompts move too
+    await follow_timezone(ctx.store, ctx.caller.id, ctx.caller.timezone, ctx.now)  # prompts and meetings move too
     return Reply(f"Your timezone is now {ctx.caller.timezone}; dates you type are read in it.")
 
 

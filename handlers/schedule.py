@@ -6,7 +6,7 @@ day, so `next_fire` skips a fire that lands on the day of the previous one.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -63,3 +63,22 @@ def week_of(moment: datetime, tz: str) -> str:
 def week_start(week: str) -> date:
     year, number = week.split("-W")
     return date.fromisocalendar(int(year), int(number), 1)
+
+
+def outside_quiet_hours(at: datetime, tz: str, quiet_from: str, quiet_until: str) -> datetime:
+    """`at`, or the end of the night it falls in (`quiet_from`–`quiet_until`, local clock of
+    `tz`, across midnight when from > until): nudges wait for the morning."""
+    zone = ZoneInfo(tz)
+    local = at.astimezone(zone)
+    start, end = time.fromisoformat(quiet_from), time.fromisoformat(quiet_until)
+    clock = local.time().replace(tzinfo=None)
+    if start == end:
+        return at
+    if start < end:
+        quiet, morning = start <= clock < end, local.date()
+    else:
+        quiet = clock >= start or clock < end
+        morning = local.date() + timedelta(days=1) if clock >= start else local.date()
+    if not quiet:
+        return at
+    return datetime.combine(morning, end, tzinfo=zone)

@@ -10,8 +10,9 @@ from handlers.grammar import parse_ref
 from handlers.model import Button, Card, Reply
 from handlers.outbound import reachable
 from handlers.partnerships import find_partnership
-from handlers.peer_sync import Cadence, answer_form, open_week_sync, prompt, ref, save_answer, send_digest
+from handlers.peer_sync import answer_form, open_week_sync, prompt, ref, save_answer, send_digest
 from handlers.registry import Verb
+from handlers.scheduled import Cadence
 from handlers.schedule import week_of
 from storage.models import Partnership, PeerSync, SyncAnswer
 

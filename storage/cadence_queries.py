@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Claim, Commitment, Handoff, PeerSync, SyncAnswer, SyncSeries
+from storage.models import Claim, Commitment, Handoff, Meeting, MeetingSeries, PeerSync, SyncAnswer, SyncSeries
 
 BATCH = 500
 
@@ -64,3 +64,13 @@ class CadenceQueries:
         return [r[0] for r in await self._ids(
             select(Handoff.id).where(Handoff.stage.in_(open_stages), Handoff.declined_at.is_(None),
                                      or_(unaccepted, stale)))]
+
+    async def due_meeting_series(self, now: datetime) -> list[int]:
+        return [r[0] for r in await self._ids(
+            select(MeetingSeries.id).where(MeetingSeries.next_start_at <= now).order_by(MeetingSeries.next_start_at))]
+
+    async def meetings_due_for_cadence(self, now: datetime) -> list[int]:
+        """Meetings whose end prompt or next nudge is due."""
+        return [r[0] for r in await self._ids(
+            select(Meeting.id).where(Meeting.closed_at.is_(None), Meeting.cadence_at <= now)
+            .order_by(Meeting.cadence_at))]

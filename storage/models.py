@@ -93,6 +93,8 @@ class Commitment(SQLModel, table=True):
     account: Optional[str] = None
     handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id")
     peer_sync_id: Optional[int] = Field(default=None, foreign_key="peer_sync.id", index=True)  # a sync pledge
+    meeting_id: Optional[int] = Field(default=None, foreign_key="meeting.id", index=True)  # an action item
+    lead_id: Optional[int] = Field(default=None, foreign_key="lead.id", index=True)  # a lead's next activity
     created_at: datetime = _utc(nullable=False)
     # The next reminder or overdue notice (cadence_step) is due at cadence_at; None when nothing is.
     cadence_at: Optional[datetime] = _utc(nullable=True, index=True)
@@ -204,6 +206,65 @@ class SyncAnswer(SQLModel, table=True):
     answered_at: Optional[datetime] = _utc(nullable=True)
     edited_at: Optional[datetime] = _utc(nullable=True)
     answers: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+
+
+class MeetingSeries(SQLModel, table=True):
+    """A community-of-practice series of a partnership: a purpose, a weekly slot in the
+    organiser's timezone, and when its next occurrence starts."""
+
+    __tablename__ = "meeting_series"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    organiser_id: int = Field(foreign_key="person.id")
+    purpose: str
+    weekday: str  # mon … sun
+    time: str  # HH:MM
+    minutes: int
+    timezone: str  # the one next_start_at was computed in
+    next_start_at: datetime = _utc(nullable=False, index=True)
+    created_at: datetime = _utc(nullable=False)
+
+
+class Meeting(SQLModel, table=True):
+    """One occurrence of a series (M-n), created when it starts."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("series_id", "starts_at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    number: int
+    series_id: int = Field(foreign_key="meeting_series.id", index=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    organiser_id: int = Field(foreign_key="person.id")
+    purpose: str  # the series' purpose when it was held
+    starts_at: datetime = _utc(nullable=False)
+    ends_at: datetime = _utc(nullable=False)
+    closed_at: Optional[datetime] = _utc(nullable=True)
+    closed_by_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    nudges: int = 0
+    # The end prompt (cadence_step "end") or the next nudge ("nudge") is due at cadence_at.
+    cadence_at: Optional[datetime] = _utc(nullable=True, index=True)
+    cadence_step: Optional[str] = None
+
+
+class Lead(SQLModel, table=True):
+    """An account lead born from an idea (L-n); its next activities are commitments."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    number: int
+    account: str
+    idea: str
+    owner_id: int = Field(foreign_key="person.id", index=True)
+    created_by_id: int = Field(foreign_key="person.id")  # the originator
+    meeting_id: Optional[int] = Field(default=None, foreign_key="meeting.id", index=True)
+    partnership_id: Optional[int] = Field(default=None, foreign_key="partnership.id", index=True)
+    status: str = "open"  # open | won | lost
+    amount_cents: Optional[int] = None  # the amount won, in hundredths of the currency unit
+    close_reason: Optional[str] = None
+    closed_at: Optional[datetime] = _utc(nullable=True)
+    created_at: datetime = _utc(nullable=False)
 
 
 class Claim(SQLModel, table=True):

@@ -15,7 +15,10 @@ from storage.models import (
     Counter,
     Handoff,
     Identity,
+    Lead,
     LinkCode,
+    Meeting,
+    MeetingSeries,
     OutboxMessage,
     Partnership,
     PartnershipGoal,
@@ -27,10 +30,11 @@ from storage.models import (
     Workspace,
 )
 from storage.cadence_queries import CadenceQueries
+from storage.meeting_queries import MeetingQueries
 from storage.partnership_queries import PartnershipQueries
 
 
-class Store(PartnershipQueries, CadenceQueries):
+class Store(PartnershipQueries, MeetingQueries, CadenceQueries):
     def __init__(self, session: AsyncSession):
         self.session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
@@ -162,6 +166,8 @@ class Store(PartnershipQueries, CadenceQueries):
             (ActivityLog.person_id, ActivityLog), (OutboxMessage.recipient_person_id, OutboxMessage),
             (Person.manager_id, Person), (LinkCode.person_id, LinkCode),
             (Partnership.created_by_id, Partnership), (PartnershipGoal.created_by_id, PartnershipGoal),
+            (MeetingSeries.organiser_id, MeetingSeries), (Meeting.organiser_id, Meeting),
+            (Meeting.closed_by_id, Meeting), (Lead.owner_id, Lead), (Lead.created_by_id, Lead),
         ]
         # rows keyed by (record, person): where both were in it, `into`'s row stands
         for column, model, record in ((PartnershipMember.person_id, PartnershipMember, PartnershipMember.partnership_id),
