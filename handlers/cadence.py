@@ -115,8 +115,8 @@ class CadenceRunner:
     # --- meetings -----------------------------------------------------------------------
     async def _start_meeting(self, cad: Cadence, series_id: int) -> bool:
         series = await cad.store.session.get(MeetingSeries, series_id)
-        if series is None or series.next_start_at > cad.now:
-            return False  # another process started it a moment ago
+        if series is None or series.stopped_at or series.next_start_at > cad.now:
+            return False  # another process started it a moment ago, or it was stopped
         return await start_meeting(cad, series) is not None
 
     async def _follow_up_meeting(self, cad: Cadence, meeting_id: int) -> bool:

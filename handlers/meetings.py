@@ -36,9 +36,9 @@ async def meeting(ctx: Context, args: str) -> Reply:
         return await _new(ctx, args.strip())
     if parse_ref(action, "M") is not None:  # `meeting M-3`: show it
         return await _show(ctx, await find_meeting(ctx, action))
-    handlers = {"close": _close, "actions": _open_form, "submit": _submit}
+    handlers = {"close": _close, "actions": _open_form, "submit": _submit, "stop": _stop}
     if action not in handlers:
-        raise UserError("Say `meeting new …`, `meeting close M-n` or `meeting actions M-n`.")
+        raise UserError("Say `meeting new …`, `meeting actions M-n`, `meeting close M-n` or `meeting stop M-n`.")
     token = rest.split(" ", 1)[0]
     if not token:
         raise UserError(f"Say which meeting: `meeting {action} M-1`.")
@@ -227,6 +227,19 @@ async def _close(ctx: Context, m: Meeting) -> Reply:
                  cards=posted.cards, replace_source=ctx.command.from_button)
 
 
+async def _stop(ctx: Context, m: Meeting) -> Reply:
+    """No more meetings of M-n's series; the ones held stay (and still need closing)."""
+    series = await ctx.store.session.get(MeetingSeries, m.series_id)
+    if series.stopped_at:
+        raise UserError(f"The series of {mref(m)} ({m.purpose}) was stopped {format_instant(series.stopped_at, ctx.tz)}.")
+    if not await _runs_meeting(ctx, m):
+        raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership can stop its series.")
+    series.stopped_at = ctx.now
+    await ctx.log("meeting.series_stopped", mref(m), after={"purpose": series.purpose})
+    still_open = "" if m.closed_at else f" {mref(m)} itself is still open: close it with `meeting close {mref(m)}`."
+    return Reply(f"The series of {mref(m)} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
+
+
 async def _show(ctx: Context, m: Meeting) -> Reply:
     actions = await ctx.store.action_items(m.id)
     leads = await ctx.store.leads_of_meeting(m.id)
@@ -242,8 +255,9 @@ VERBS = [
         'meeting new P-n "<purpose>" every <weekday> <HH:MM> [for <minutes>m]',
         "meeting actions M-n",
         "meeting close M-n",
+        "meeting stop M-n",
     ), "a community of practice that meets weekly and ends every meeting in action items", (
-        USAGE_NEW, "meeting actions M-3", "meeting close M-3",
+        USAGE_NEW, "meeting actions M-3", "meeting close M-3", "meeting stop M-3",
     ), meeting),
     Verb("action", ("action M-n @owner <what> by <date>",), "record an action item of a meeting (a commitment)",
          ("action M-3 @maria send the joint case study by fri",), action),

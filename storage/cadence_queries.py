@@ -67,7 +67,8 @@ class CadenceQueries:
 
     async def due_meeting_series(self, now: datetime) -> list[int]:
         return [r[0] for r in await self._ids(
-            select(MeetingSeries.id).where(MeetingSeries.next_start_at <= now).order_by(MeetingSeries.next_start_at))]
+            select(MeetingSeries.id).where(MeetingSeries.next_start_at <= now, MeetingSeries.stopped_at.is_(None))
+            .order_by(MeetingSeries.next_start_at))]
 
     async def meetings_due_for_cadence(self, now: datetime) -> list[int]:
         """Meetings whose end prompt or next nudge is due."""

@@ -224,6 +224,7 @@ class MeetingSeries(SQLModel, table=True):
     timezone: str  # the one next_start_at was computed in
     next_start_at: datetime = _utc(nullable=False, index=True)
     created_at: datetime = _utc(nullable=False)
+    stopped_at: Optional[datetime] = _utc(nullable=True)  # `meeting stop`: no more occurrences
 
 
 class Meeting(SQLModel, table=True):

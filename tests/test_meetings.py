@@ -233,3 +233,14 @@ async def test_an_organisers_new_timezone_moves_the_series(bot, db):
     await bot.at(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
     (m,) = await rows(db, Meeting)
     assert m.starts_at == datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+
+async def test_a_stopped_series_posts_no_more_meetings(bot, db):
+    await start_series(bot)
+    await bot.at(STARTS)
+    await assert_refused_without_change(bot, db, "maria", "meeting stop M-1", "Only the organiser of M-1")
+    stopped = await bot.say("ana", "meeting stop M-1")
+    assert stopped.ok and "no more meetings" in stopped.text and "still open" in stopped.text
+    await bot.at(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
+    assert len(await rows(db, Meeting)) == 1 and len(await sent(db, "meeting.start")) == 1
+    await assert_refused_without_change(bot, db, "ana", "meeting stop M-1", "was stopped")

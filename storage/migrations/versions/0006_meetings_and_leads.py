@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('next_start_at', storage.types.UTCDateTime(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('stopped_at', storage.types.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['organiser_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], ),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
