@@ -156,8 +156,7 @@ def action_form(m: Meeting) -> Form:
     for row in range(1, FORM_ROWS + 1):
         questions += [Question(f"owner_{row}", f"{row}. Owner", multiline=False, kind="person"),
                       Question(f"what_{row}", f"{row}. What", multiline=False),
-                      Question(f"due_{row}", f"{row}. Due", multiline=False, kind="date",
-                               hint="fri, next week, dec 3…" if row == 1 else "")]
+                      Question(f"due_{row}", f"{row}. Due", multiline=False, kind="date")]
     return Form(title=f"Action items of {mref(m)}", submit_command=f"meeting submit {mref(m)}",
                 intro=f"{m.purpose}. Each row with an owner, what and a due date becomes a commitment "
                       f"with reminders. Leave the rows you don't need empty.",
