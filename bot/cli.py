@@ -20,6 +20,13 @@ def _parse_now(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _channel_name(value: str) -> str:
+    name = value.strip().lstrip("#")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise argparse.ArgumentTypeError(f"not a channel name: {value!r} (letters, digits, . _ -)")
+    return name
+
+
 def _default_user() -> str:
     name = re.sub(r"[^A-Za-z0-9._-]", "", getpass.getuser() or "") or "me"
     return name
@@ -36,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="a local chat in the terminal, no platform needed")
     console.add_argument("--as", dest="user", default=None, help="who you are (default: your login name)")
     console.add_argument("--workspace", default="console", help="workspace name (default: console)")
+    console.add_argument("--channel", type=_channel_name, default=None, metavar="NAME",
+                         help="type in channel #NAME instead of a direct chat, and see the bot's posts there")
     tick = sub.add_parser("tick", help="run the scheduled work due now once, send what it produces, exit")
     tick.add_argument("--now", type=_parse_now, default=None, help="the instant to run at (ISO-8601)")
     db = sub.add_parser("db", help="database maintenance")
@@ -67,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from adapters.console.console import run_console
 
         asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
-                                getattr(args, "workspace", "console")))
+                                getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
     elif command == "tick":
         now = args.now
         bot = Partnerbot(settings, clock=(lambda: now)) if now else Partnerbot(settings)

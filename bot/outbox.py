@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from bot.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
 from handlers.model import Reply
@@ -39,7 +39,7 @@ class OutboxSender:
     def __init__(
         self, db: Database, deliverers: Iterable[Deliverer], clock: Callable[[], datetime], *,
         max_attempts: int = 12, poll_seconds: float = 1.0, batch_size: int = 50,
-        person_ids: set[int] | None = None,
+        person_ids: set[int] | None = None, channels: set[tuple[int, str]] | None = None,
     ):
         self.db = db
         self.deliverers = {d.platform: d for d in deliverers}
@@ -47,7 +47,11 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self.person_ids = person_ids  # only these recipients (a console sends to its own user)
+        # With either filter, only messages to these people or posted in these (workspace id,
+        # channel) pairs: a console sends its own user's messages, and its channel's posts when
+        # it has one. With neither (`serve`, `tick`), every message.
+        self.person_ids = person_ids
+        self.channels = channels
         self._wake = asyncio.Event()
         self._paused_until: dict[str, datetime] = {}  # platform -> throttled until
 
@@ -107,8 +111,8 @@ class OutboxSender:
                 .limit(self.batch_size)
                 .with_for_update(of=OutboxMessage, skip_locked=True)
             )
-            if self.person_ids is not None:
-                query = query.where(OutboxMessage.recipient_person_id.in_(self.person_ids))
+            if (only := self._only_recipients()) is not None:
+                query = query.where(only)
             rows = (await s.exec(query)).all()
             if not rows:
                 return []
@@ -123,6 +127,15 @@ class OutboxSender:
             claimed.append(Claimed(message.id, message.platform, address,
                                    Reply.from_dict(message.payload), message.attempts))
         return claimed
+
+    def _only_recipients(self):
+        """The filter of `person_ids` and `channels`; None when there is none."""
+        if self.person_ids is None and self.channels is None:
+            return None
+        wanted = [OutboxMessage.recipient_person_id.in_(self.person_ids or ())]
+        wanted += [and_(OutboxMessage.workspace_id == workspace_id, OutboxMessage.channel == channel)
+                   for workspace_id, channel in sorted(self.channels or ())]
+        return or_(*wanted)
 
     async def _send(self, message: Claimed) -> int:
         deliverer = self.deliverers[message.platform]

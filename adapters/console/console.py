@@ -2,6 +2,8 @@
 
 Typed lines become Commands (mentions are `@name`); messages owed to this user are
 printed as they arrive, by a sender that delivers only the console user's own messages.
+With a channel (`partnerbot console --channel acme`) the user types in `#acme` instead of a
+direct chat, and the bot's posts to that channel are printed too, marked `📣 #acme:`.
 """
 from __future__ import annotations
 
@@ -14,67 +16,103 @@ from adapters.console.render import render
 from bot.delivery import Address
 from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
-from handlers.model import Command, Form, Reply
+from handlers.grammar import MENTION
+from handlers.model import Command, Form, Question, Reply
 from storage.repository import Store
 
 PLATFORM = "console"
 _MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9._-]*?)(?=[.,;:!?]?(?:\s|$))")
 _PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)
+_PERSON = re.compile(r"^@?([A-Za-z0-9][A-Za-z0-9._-]*?)[.,;:!?]?$")  # a person question's answer
+KIND_HINTS = {
+    "person": "mention one person: @name",
+    "date": "a date: fri, tomorrow, dec 3 or YYYY-MM-DD",
+}
 
 
-def to_command(line: str, user: str, workspace: str) -> Command:
+def to_command(line: str, user: str, workspace: str, channel: str | None = None) -> Command:
+    """A typed line as a Command: a direct message, or a message in `channel` when given."""
     text = _PREFIX.sub("", line.strip(), count=1)
     names = {m.group(1): m.group(1) for m in _MENTION.finditer(text)}
     text = _MENTION.sub(lambda m: f"<@{m.group(1)}>", text)
     return Command(platform=PLATFORM, workspace=workspace, user=user, user_name=user, text=text,
-                   mention_names=names, is_direct=True)
+                   mention_names=names, channel=channel, is_direct=channel is None)
 
 
 ReadLine = Callable[[], Awaitable[str]]  # one line with its newline; "" at the end of input
 
 
+def person_token(answer: str) -> str | None:
+    """A person question's answer (`@maria` or `maria`) as the mention `<@maria|maria>`
+    (console users are known by their name); None when it is not one name."""
+    if MENTION.fullmatch(answer):
+        return answer  # already a mention
+    m = _PERSON.fullmatch(answer)
+    return f"<@{m.group(1)}|{m.group(1)}>" if m else None
+
+
+def _shown(question: Question) -> str:
+    """The prefilled answer as the user would type it: a mention token as `@name`."""
+    if question.kind == "person":
+        return MENTION.sub(lambda m: f"@{m.group(2) or m.group(1)}", question.value)
+    return question.value.replace("\n", "\n       ")
+
+
 async def ask_form(form: Form, read_line: ReadLine, out: TextIO, interactive: bool = False) -> dict[str, str] | None:
     """Ask the form's questions in turn: one line for a single-line question, lines up to an
     empty one for a multiline question. A prefilled answer is kept by answering with nothing,
-    and cleared with a lone `-`. None when the input ends before the last question."""
+    and cleared with a lone `-`. A person question takes one `@name` (or `name`) and answers
+    the mention `<@name|name>`, asking again until it gets one; a date question passes the
+    phrase through as typed (both are one line). None when the input ends before the last
+    question."""
     out.write(f"── {form.title} ──\n")
     if form.intro:
         out.write(form.intro + "\n")
     answers: dict[str, str] = {}
     for question in form.questions:
+        multiline = question.multiline and question.kind not in KIND_HINTS
         out.write(f"{question.label}\n")
         if question.hint:
             out.write(f"  ({question.hint})\n")
+        if question.kind in KIND_HINTS:
+            out.write(f"  ({KIND_HINTS[question.kind]})\n")
         if question.value:
-            now = question.value.replace("\n", "\n       ")
-            out.write(f"  now: {now}\n  (Enter keeps it, `-` clears it)\n")
-        if question.multiline:
+            out.write(f"  now: {_shown(question)}\n  (Enter keeps it, `-` clears it)\n")
+        if multiline:
             out.write("  (several lines; an empty line ends the answer)\n")
-        lines: list[str] = []
-        ended = False
         while True:
-            if interactive:
-                out.write("> ")
-            out.flush()
-            line = await read_line()
-            if not line:
-                ended = True
-                break
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                break
-            lines.append(line)
-            if not question.multiline:
-                break
-        if ended and not lines:
-            out.write(f"Input ended before the {form.title} form was complete; nothing was submitted.\n")
-            out.flush()
-            return None
-        answer = "\n".join(lines).strip()
-        if not answer:
-            answer = question.value
-        elif answer == "-":
-            answer = ""
+            lines: list[str] = []
+            ended = False
+            while True:
+                if interactive:
+                    out.write("> ")
+                out.flush()
+                line = await read_line()
+                if not line:
+                    ended = True
+                    break
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    break
+                lines.append(line)
+                if not multiline:
+                    break
+            if ended and not lines:
+                out.write(f"Input ended before the {form.title} form was complete; nothing was submitted.\n")
+                out.flush()
+                return None
+            answer = "\n".join(lines).strip()
+            if not answer:
+                answer = question.value
+            elif answer == "-":
+                answer = ""
+            elif question.kind == "person":
+                token = person_token(answer)
+                if token is None:
+                    out.write(f"  '{answer}' is not one person: type one @name (Enter leaves it as it was).\n")
+                    continue
+                answer = token
+            break
         answers[question.id] = answer
     out.write(f"[{form.submit_label}]\n")
     out.flush()
@@ -88,27 +126,33 @@ class ConsoleDeliverer:
         self.out = out
 
     async def deliver(self, address: Address, reply: Reply) -> None:
-        self.out.write(f"\n📨 {render(reply)}\n")
+        where = f"📣 #{address.channel}:" if address.channel else "📨"  # a channel post, or a DM to you
+        self.out.write(f"\n{where} {render(reply)}\n")
         self.out.flush()
 
 
-async def _person_id(bot: Partnerbot, user: str, workspace: str) -> int:
+async def _ids(bot: Partnerbot, user: str, workspace: str) -> tuple[int, int]:
+    """The console workspace's id and the console user's person id (created on first sight)."""
     now = bot.clock()
     async with bot.db.session() as session:
         store = Store(session)
         ws = await store.workspace(PLATFORM, workspace, now)
-        return (await store.person(ws, user, user, now)).id
+        return ws.id, (await store.person(ws, user, user, now)).id
 
 
 async def run_console(bot: Partnerbot, user: str, workspace: str,
-                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None) -> None:
+    """Chat as `user`: in a direct chat with the bot, or in `channel` when given (then the
+    bot's posts to that channel are printed as well as the user's own messages)."""
     await bot.upgrade()
     interactive = stdin.isatty()
-    inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0,
-                         person_ids={await _person_id(bot, user, workspace)})
+    workspace_id, person_id = await _ids(bot, user, workspace)
+    inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0, person_ids={person_id},
+                         channels={(workspace_id, channel)} if channel else None)
     bot.dispatcher.on_outbox = inbox.wake  # a message to yourself shows at once
     inbox_task = asyncio.create_task(inbox.run_forever())
-    out.write(f"Partnerbot console — you are @{user} in workspace '{workspace}'. "
+    where = f", in channel #{channel}" if channel else ""
+    out.write(f"Partnerbot console — you are @{user} in workspace '{workspace}'{where}. "
               f"Type `help`; mention people as @name; Ctrl-D quits.\n")
     out.flush()
     loop = asyncio.get_running_loop()
@@ -119,14 +163,14 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
     try:
         while True:
             if interactive:
-                out.write(f"{user}> ")
+                out.write(f"{user} in #{channel}> " if channel else f"{user}> ")
                 out.flush()
             line = await read_line()
             if not line:
                 break
             if not line.strip():
                 continue
-            reply = await bot.dispatcher.dispatch(to_command(line, user, workspace))
+            reply = await bot.dispatcher.dispatch(to_command(line, user, workspace, channel))
             out.write(render(reply) + "\n")
             out.flush()
             while reply.form and reply.ok and not reply.repeated:  # answer it here, then submit
@@ -135,7 +179,8 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
                     break
                 reply = await bot.dispatcher.dispatch(Command(
                     platform=PLATFORM, workspace=workspace, user=user, user_name=user,
-                    text=reply.form.submit_command, form_values=answers, is_direct=True))
+                    text=reply.form.submit_command, form_values=answers, channel=channel,
+                    is_direct=channel is None))
                 out.write(render(reply) + "\n")
                 out.flush()
         await inbox.drain()  # show what arrived while the last command ran

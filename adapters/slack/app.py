@@ -43,6 +43,7 @@ class SlackAdapter:
         self.app.view_submission(re.compile(rf"^{re.escape(FORM_CALLBACK)}"))(self._on_form_submitted)
         self.app.event("app_home_opened")(self._on_home_opened)
         self._background: set[asyncio.Task] = set()  # work that must not hold up an ack
+        self._names: dict[tuple[str, str], str] = {}  # (team, user id) -> display name of a picked person
 
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for POST /slack/events."""
@@ -103,12 +104,16 @@ class SlackAdapter:
         and the result comes as a direct message. Refused: the modal shows why, answers kept."""
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        command = translate.from_view_submission(body, await self.timezones.of(team, user.get("id", "")))
+        tz, names = await asyncio.gather(self.timezones.of(team, user.get("id", "")),
+                                         self._names_of(team, translate.picked_users(body)))
+        command = translate.from_view_submission(body, tz)
         if command is None:
             await ack(response_action="update", view=refused_modal(
                 {"title": view.get("title")}, "This form's data is incomplete, so nothing was changed. "
                 "Type `/partner help` to start again.", {}))
             return
+        if names:
+            command = replace(command, mention_names=names)
         reply = await self.dispatch(command)
         if reply.repeated:
             await ack()
@@ -119,6 +124,29 @@ class SlackAdapter:
         else:
             await ack()
             self._soon(self._tell(Address(workspace=team, user=command.user), reply))
+
+    async def _names_of(self, team: str, users: list[str]) -> dict[str, str]:
+        """Display names of the people picked in a form (a user picker submits only their id),
+        so a person first seen there gets a real name. From users.info, at the same time as the
+        submitter's timezone and remembered per process; one that is slow or fails is left out."""
+
+        async def one(user: str) -> None:
+            if (team, user) in self._names:
+                return
+            try:
+                response = await asyncio.wait_for(self.client.users_info(user=user), self.timezones.timeout)
+            except Exception as error:  # the form goes on without the name
+                log.warning("users.info for %s failed: %s", user, error)
+                return
+            found = response.get("user") or {}
+            profile = found.get("profile") or {}
+            name = (profile.get("display_name") or profile.get("real_name")  # what people see in Slack
+                    or found.get("real_name") or found.get("name"))
+            if name:
+                self._names[(team, user)] = name
+
+        await asyncio.gather(*(one(user) for user in set(users)))
+        return {user: self._names[(team, user)] for user in users if (team, user) in self._names}
 
     async def _tell(self, address: Address, reply: Reply) -> None:
         try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any, Mapping
 
 from handlers.model import Card, Form, Question, Reply
@@ -14,7 +15,7 @@ TITLE_LIMIT = 24  # a modal's title, submit and close labels
 INPUT_LIMIT = 3000  # plain_text_input's longest value
 LABEL_LIMIT = 2000  # an input block's label and hint
 FORM_CALLBACK = "pb:form"  # callback_id of every form modal; the submit listener matches its prefix
-ANSWER_ACTION = "answer"  # action_id of the text input inside each question's block
+ANSWER_ACTION = "answer"  # action_id of the input element (text, user or date picker) of each question
 REFUSAL_BLOCK = "pb:refusal"  # block_id prefix of the reason shown when a submit is refused
 _MENTION_OR_SPECIAL = re.compile(r"(<@[A-Za-z0-9._:\-]+(?:\|[^>]*)?>)|([&<>])")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -126,19 +127,54 @@ def _plain(text: str, limit: int) -> dict:
     return {"type": "plain_text", "text": text or " "}
 
 
-def _input_block(block_id: str, label: str, multiline: bool, value: str = "", hint: str = "") -> dict:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": ANSWER_ACTION, "multiline": multiline}
-    if value:
-        element["initial_value"] = value[:INPUT_LIMIT]
+# The element each kind of question is answered with; a refused modal is rebuilt from the
+# submitted view, so the element type also tells which kind a question was.
+_ELEMENTS = {"text": "plain_text_input", "person": "users_select", "date": "datepicker"}
+_KINDS = {element: kind for kind, element in _ELEMENTS.items()}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_USER_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")  # a Slack user id in our neutral mention
+
+
+def _iso_date(value: str) -> str | None:
+    """`value` when it is a real YYYY-MM-DD date (Slack refuses the whole view otherwise)."""
+    if not _ISO_DATE.match(value.strip()):
+        return None
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def _element(kind: str, multiline: bool, value: str) -> dict[str, Any]:
+    """The input element of one question, prefilled with `value` when Slack can show it: a
+    person as a mention (`<@U…|Name>`), a date as YYYY-MM-DD. A date phrase cannot go in a
+    datepicker and is dropped; the picker starts empty."""
+    element: dict[str, Any] = {"type": _ELEMENTS.get(kind, "plain_text_input"), "action_id": ANSWER_ACTION}
+    if element["type"] == "users_select":
+        user = _USER_MENTION.match(value.strip())
+        if user:
+            element["initial_user"] = user.group(1)
+    elif element["type"] == "datepicker":
+        day = _iso_date(value)
+        if day:
+            element["initial_date"] = day
+    else:
+        element["multiline"] = multiline
+        if value:
+            element["initial_value"] = value[:INPUT_LIMIT]
+    return element
+
+
+def _input_block(block_id: str, label: str, kind: str, multiline: bool, value: str = "", hint: str = "") -> dict:
     block: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": True,
-                             "label": _plain(label, LABEL_LIMIT), "element": element}
+                             "label": _plain(label, LABEL_LIMIT), "element": _element(kind, multiline, value)}
     if hint:
         block["hint"] = _plain(hint, LABEL_LIMIT)
     return block
 
 
 def _question(question: Question) -> dict:
-    return _input_block(question.id, question.label, question.multiline, question.value, question.hint)
+    return _input_block(question.id, question.label, question.kind, question.multiline, question.value, question.hint)
 
 
 def form_metadata(form: Form, channel: str | None, direct: bool) -> str:
@@ -149,7 +185,8 @@ def form_metadata(form: Form, channel: str | None, direct: bool) -> str:
 
 
 def modal(form: Form, channel: str | None = None, direct: bool = False) -> dict:
-    """The modal view for views.open: the intro, then one optional text input per question."""
+    """The modal view for views.open: the intro, then one optional input per question (a text
+    input, a user picker for a person, a date picker for a date)."""
     blocks = (_section(form.intro) if form.intro else []) + [_question(q) for q in form.questions]
     return {
         "type": "modal", "callback_id": FORM_CALLBACK, "title": _plain(form.title, TITLE_LIMIT),
@@ -170,7 +207,8 @@ def refused_modal(view: Mapping[str, Any], reason: str, answers: Mapping[str, st
             continue  # the reason of an earlier refusal
         if block.get("type") == "input":
             element = block.get("element") or {}
-            blocks.append(_input_block(block_id, (block.get("label") or {}).get("text", ""),
+            kind = _KINDS.get(element.get("type"), "text")  # a picker stays a picker
+            blocks.append(_input_block(block_id, (block.get("label") or {}).get("text", ""), kind,
                                        bool(element.get("multiline")), answers.get(block_id, ""),
                                        (block.get("hint") or {}).get("text", "")))
         elif block.get("type") == "section" and block.get("text"):

@@ -51,10 +51,35 @@ def from_home_opened(body: Mapping[str, Any], timezone: str | None) -> Command:
     )
 
 
+def _answer(action: Mapping[str, Any]) -> str | None:
+    """One input's answer from a view's state (each kind keeps it under its own key, null when
+    left empty): a picked user as the neutral mention `<@U…>`, a picked date as YYYY-MM-DD;
+    None for an element that is not one of our questions' inputs."""
+    kind = action.get("type")
+    if kind == "plain_text_input":
+        return action.get("value") or ""
+    if kind == "users_select":
+        user = action.get("selected_user")
+        return f"<@{user}>" if isinstance(user, str) and user else ""
+    if kind == "datepicker":
+        day = action.get("selected_date")
+        return day if isinstance(day, str) else ""
+    return None
+
+
+def picked_users(body: Mapping[str, Any]) -> list[str]:
+    """The user ids picked in a submitted modal's user pickers, to look their names up."""
+    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    return [action["selected_user"] for actions in values.values() for action in (actions or {}).values()
+            if (action or {}).get("type") == "users_select" and isinstance(action.get("selected_user"), str)
+            and action["selected_user"]]
+
+
 def from_view_submission(body: Mapping[str, Any], timezone: str | None) -> Command | None:
     """A submitted form modal as the command it stands for, with the answers keyed by question
     id (an input left empty, or missing from the state, is ""); None when the modal's
-    private_metadata does not carry its command."""
+    private_metadata does not carry its command. The picked people's names are not in the
+    payload: the caller adds them (`mention_names`) when it can look them up."""
     view = body.get("view") or {}
     try:
         meta = json.loads(view.get("private_metadata") or "")
@@ -66,8 +91,9 @@ def from_view_submission(body: Mapping[str, Any], timezone: str | None) -> Comma
                if block.get("type") == "input" and block.get("block_id")}
     for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
         for action in (actions or {}).values():
-            if (action or {}).get("type") == "plain_text_input":
-                answers[block_id] = action.get("value") or ""
+            answer = _answer(action or {})
+            if answer is not None:
+                answers[block_id] = answer
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
     trigger = body.get("trigger_id")

@@ -1,13 +1,57 @@
 """Reply → Adaptive Card (schema 1.5). The reply's text is the card's fallback and summary."""
 from __future__ import annotations
 
-from handlers.model import Card, Form, Reply
+import re
+from datetime import date
+
+from handlers.model import Card, Form, Question, Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _STYLES = {"primary": "positive", "danger": "destructive"}
 # Keys of a form's submit data. Teams merges the inputs' values into the same object, so no
-# question may use one of them as its id.
-FORM_KEYS = ("command", "pb_form", "pb_inputs")
+# question may use one of them as its id. `pb_people` lists the person questions (their people
+# picker submits a bare AAD object id), `pb_names` the names of the people prefilled in them.
+FORM_KEYS = ("command", "pb_form", "pb_inputs", "pb_people", "pb_names")
+PEOPLE_DATASET = "graph.microsoft.com/users"  # the people picker searches the whole organisation
+_MENTION = re.compile(r"^<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>$")  # our neutral mention, whole
+
+
+def _iso_date(value: str) -> str | None:
+    """`value` when it is a real YYYY-MM-DD date."""
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", value.strip()):
+        return None
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def _input(question: Question, names: dict[str, str]) -> dict:
+    """The input of one question: a people picker for a person (prefilled from a mention, its
+    name as a static choice so Teams shows it), a date picker for a date (prefilled from
+    YYYY-MM-DD; a date phrase cannot be shown in it), else a text input."""
+    if question.kind == "person":
+        field = {"type": "Input.ChoiceSet", "id": question.id, "label": question.label, "isRequired": False,
+                 "isMultiSelect": False, "choices": [],
+                 "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET}}
+        mentioned = _MENTION.match(question.value.strip())
+        if mentioned:
+            field["value"] = mentioned.group(1)
+            if mentioned.group(2):
+                names[mentioned.group(1)] = mentioned.group(2)
+                field["choices"] = [{"title": mentioned.group(2), "value": mentioned.group(1)}]
+        return field
+    if question.kind == "date":
+        field = {"type": "Input.Date", "id": question.id, "label": question.label, "isRequired": False}
+        day = _iso_date(question.value)
+        if day:
+            field["value"] = day
+        return field
+    field = {"type": "Input.Text", "id": question.id, "label": question.label,
+             "isMultiline": question.multiline, "isRequired": False}
+    if question.value:
+        field["value"] = question.value
+    return field
 
 
 def _card_body(card: Card) -> tuple[list[dict], list[dict]]:
@@ -26,25 +70,26 @@ def _card_body(card: Card) -> tuple[list[dict], list[dict]]:
 
 
 def _form_body(form: Form) -> tuple[list[dict], list[dict]]:
-    """The form's intro, one text input per question, and a submit that carries its command;
+    """The form's intro, one input per question, and a submit that carries its command;
     Teams adds each input's value to the submit's data under the input's id."""
     body: list[dict] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "size": "Medium", "wrap": True}]
     if form.intro:
         body.append({"type": "TextBlock", "text": form.intro, "wrap": True})
+    names: dict[str, str] = {}
     for question in form.questions:
         if question.id in FORM_KEYS:
             raise ValueError(f"a form question cannot have the id {question.id!r} on Teams")
-        field = {"type": "Input.Text", "id": question.id, "label": question.label,
-                 "isMultiline": question.multiline, "isRequired": False}
-        if question.value:
-            field["value"] = question.value
-        body.append(field)
+        body.append(_input(question, names))
         if question.hint:
             body.append({"type": "TextBlock", "text": question.hint, "isSubtle": True, "size": "Small",
                          "spacing": "None", "wrap": True})
-    submit = {"type": "Action.Submit", "title": form.submit_label, "style": "positive",
-              "data": {"command": form.submit_command, "pb_form": True,
-                       "pb_inputs": [q.id for q in form.questions]}}
+    data = {"command": form.submit_command, "pb_form": True, "pb_inputs": [q.id for q in form.questions]}
+    people = [q.id for q in form.questions if q.kind == "person"]
+    if people:
+        data["pb_people"] = people
+    if names:
+        data["pb_names"] = names
+    submit = {"type": "Action.Submit", "title": form.submit_label, "style": "positive", "data": data}
     return body, [submit]
 
 

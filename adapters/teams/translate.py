@@ -90,15 +90,35 @@ def is_direct(activity: Mapping[str, Any]) -> bool:
     return kind == "personal"
 
 
+_AAD_ID = re.compile(r"^[A-Za-z0-9._:\-]+$")  # what fits in a mention token <@id>
+
+
 def form_values(value: Mapping[str, Any]) -> dict[str, str] | None:
     """The answers of a submitted form card: every input's value by its id (an input Teams left
-    out, as it may an empty one, is ""); None when the submit is not a form's."""
+    out, as it may an empty one, is ""); None when the submit is not a form's. A person
+    question's people picker submits the AAD object id: it becomes the mention `<@id>`
+    (`<@id|name>` when the card knew the name, i.e. the person was prefilled)."""
     if not value.get("pb_form"):
         return None
     inputs = value.get("pb_inputs")
     answers = {str(i): "" for i in inputs if str(i) not in FORM_KEYS} if isinstance(inputs, list) else {}
     answers.update({k: v for k, v in value.items() if k not in FORM_KEYS and isinstance(v, str)})
+    names = _form_names(value)
+    people = value.get("pb_people")
+    for question in people if isinstance(people, list) else ():
+        picked = answers.get(str(question), "").strip()
+        if _AAD_ID.match(picked):  # anything else is passed on as typed, for the handler to refuse
+            name = names.get(picked, "").replace("|", " ").replace(">", " ")
+            answers[str(question)] = f"<@{picked}|{name}>" if name else f"<@{picked}>"
     return answers
+
+
+def _form_names(value: Mapping[str, Any]) -> dict[str, str]:
+    """Names of the people a form card was prefilled with, by AAD object id."""
+    names = value.get("pb_names")
+    if not isinstance(names, Mapping):
+        return {}
+    return {str(k): v for k, v in names.items() if isinstance(v, str) and v}
 
 
 def from_activity(activity: Mapping[str, Any]) -> Command | None:
@@ -108,8 +128,8 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
     from_button = isinstance(value, Mapping) and isinstance(value.get("command"), str)
     answers = None
     if from_button:
-        text, names = value["command"].strip(), {}
         answers = form_values(value)
+        text, names = value["command"].strip(), (_form_names(value) if answers is not None else {})
     elif isinstance(value, Mapping):
         return None
     else:

@@ -23,10 +23,12 @@ class Call:
 
 
 class FakeSlackApi(LoopbackServer):
-    def __init__(self, *, team_id: str = "T1", timezones: dict[str, str] | None = None):
+    def __init__(self, *, team_id: str = "T1", timezones: dict[str, str] | None = None,
+                 names: dict[str, str] | None = None):
         super().__init__()
         self.team_id = team_id
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
+        self.names = dict(names or {})  # user id -> display name served by users.info (profile)
         self.calls: list[Call] = []
         self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
         self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
@@ -83,7 +85,11 @@ class FakeSlackApi(LoopbackServer):
                     "user": "partnerbot", "team": "Test team", "url": "https://test.slack.com/"}
         if method == "users.info":
             user = args.get("user")
-            return {"ok": True, "user": {"id": user, "name": user, "tz": self.timezones.get(user, "UTC")}}
+            found = {"id": user, "name": user, "tz": self.timezones.get(user, "UTC")}
+            if user in self.names:  # as Slack has it: the handle in `name`, what people see in the profile
+                found.update(real_name=self.names[user],
+                             profile={"display_name": self.names[user], "real_name": self.names[user]})
+            return {"ok": True, "user": found}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}
         if method in ("chat.postMessage", "chat.update"):

@@ -45,18 +45,24 @@ def button_body(value: str, user: str, channel: str, message_ts: str, team: str 
     return urlencode({"payload": json.dumps(payload)})
 
 
+# Where view.state keeps each element's answer, and where the element keeps its prefilled one.
+_STATE_KEYS = {"users_select": ("selected_user", "initial_user"), "datepicker": ("selected_date", "initial_date")}
+
+
 def view_submission_body(view: dict, answers: dict[str, str | None], user: str = "U1", team: str = "T1",
                          view_id: str = "V1") -> str:
     """A modal submitted, as Slack posts it: `view` as the app opened it (views.open's `view`),
     each input's value from `answers` by block id (else what the field started with; an empty
-    input is null, as Slack sends it)."""
+    input is null, as Slack sends it). A text input's answer is its `value`, a user picker's
+    its `selected_user` (a user id), a date picker's its `selected_date` (YYYY-MM-DD)."""
     values = {}
     for block in view.get("blocks", []):
         if block.get("type") != "input":
             continue
         element = block["element"]
-        value = answers.get(block["block_id"], element.get("initial_value"))
-        values[block["block_id"]] = {element["action_id"]: {"type": element["type"], "value": value or None}}
+        key, initial = _STATE_KEYS.get(element["type"], ("value", "initial_value"))
+        value = answers.get(block["block_id"], element.get(initial))
+        values[block["block_id"]] = {element["action_id"]: {"type": element["type"], key: value or None}}
     payload = {
         "type": "view_submission", "team": {"id": team, "domain": "test"},
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},

@@ -1,7 +1,8 @@
 """A test verb with a form, for the adapters' form tests (no real handler opens one yet).
 
 `survey` opens the form; `survey submit` with the form's answers records them in the
-activity log and echoes them; a second submit by the same person is refused, as is a
+activity log and echoes them (and, when `owner_pick` is a mention, the name of that person as
+the bot now knows them); a second submit by the same person is refused, as is a
 `survey submit` typed without a form.
 
 Run as `python -m tests.fakes.survey [--as NAME]`: `partnerbot console` with this verb added.
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.errors import UserError
+from handlers.grammar import take_mention
 from handlers.model import Form, Question, Reply
 from handlers.registry import Registry, Verb, default_registry
 from storage.models import ActivityLog
@@ -27,6 +29,9 @@ FORM = Form(
         Question("results", "Results since the last sync", hint="Numbers beat adjectives."),
         Question("working", "What is working", value="joint pipeline reviews"),
         Question("owner", "Who owns the follow-up?", multiline=False),
+        Question("owner_pick", "Partner contact", multiline=False, kind="person",
+                 hint="The person on their side who follows up."),
+        Question("due", "Follow up by", multiline=False, kind="date"),
     ),
     submit_label="Send answers",
 )
@@ -45,6 +50,10 @@ async def survey(ctx: Context, args: str) -> Reply:
     await ctx.log("survey.answered", "survey", after=dict(answers))
     shown = "; ".join(f"{key}={value!r}" for key, value in sorted(answers.items()))
     where = "direct" if ctx.command.is_direct else "channel"
+    picked = take_mention(answers.get("owner_pick") or "")
+    if picked:  # the person as a handler sees them: named by the mention or Command.mention_names
+        person = await ctx.mentioned_person(picked[0], picked[1])
+        shown += f" (partner contact: {person.display_name})"
     return Reply(f"Survey recorded ({where}): {shown}", replace_source=ctx.command.from_button)
 
 

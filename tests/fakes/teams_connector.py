@@ -25,6 +25,7 @@ class Posted:
     reply_to: str | None
     activity: dict
     at: float = field(default_factory=time.monotonic)
+    id: str | None = None  # the id the connector gave a new activity (a card button's replyToId); None for a PUT
 
     @property
     def card(self) -> dict:
@@ -68,10 +69,12 @@ class FakeConnector(LoopbackServer):
         if self.fail_next:
             status, headers = self.fail_next.pop(0)
             return web.json_response({"error": {"code": "Throttled"}}, status=status, headers=headers)
+        activity_id = f"activity-{next(self._ids)}"
         self.posted.append(Posted(request.method, request.match_info["conversation"],
-                                  request.match_info.get("reply_to"), await request.json()))
+                                  request.match_info.get("reply_to"), await request.json(),
+                                  id=activity_id if request.method == "POST" else None))
         self.changed.set()
-        return web.json_response({"id": f"activity-{next(self._ids)}"})
+        return web.json_response({"id": activity_id})
 
     async def _create(self, request: web.Request) -> web.Response:
         parameters = await request.json()
