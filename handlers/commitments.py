@@ -80,13 +80,17 @@ async def commit(ctx: Context, args: str) -> Reply:
     return Reply(saved_text(ctx, c, owner))
 
 
-async def new_commitment(ctx: Context, owner: Person, what: str, due_date: date, **links) -> Commitment:
+async def new_commitment(ctx: Context, owner: Person, what: str, due_date: date, workspace_id: int | None = None,
+                         **links) -> Commitment:
     """Save C-n for `owner` (due at the configured time of `due_date`, their clock), with its
     reminders, logged; `owner` is told when someone else gave it to them. `links` are the
-    Commitment's link fields (account, handoff_id, meeting_id, lead_id)."""
+    Commitment's link fields (account, handoff_id, meeting_id, lead_id). It is numbered in
+    `workspace_id`, the caller's by default: a meeting's or a lead's own when it belongs to one,
+    so that its C-n reads the same in the Slack and the Teams channel of a partnership."""
     owner_tz = ctx.timezone_of(owner)
+    workspace_id = workspace_id or ctx.workspace.id
     c = Commitment(
-        workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "C"),
+        workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, "C"),
         owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date,
         due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz),
         created_at=ctx.now, **links,

@@ -47,9 +47,9 @@ async def idea(ctx: Context, args: str) -> Reply:
         owner = await ctx.mentioned_person(mention.group(1), mention.group(2))
     meeting = await _meeting_of_idea(ctx, meeting_token)
     partnership_id = meeting.partnership_id if meeting else await _partnership_of_channel(ctx)
-    # the lead lives where its meeting or partnership does, so its L-n reads the same in both channels
-    workspace_id = meeting.workspace_id if meeting else ctx.workspace.id
-    if partnership_id and not meeting:
+    # the lead lives where its partnership does, so its L-n reads the same in both channels
+    workspace_id = ctx.workspace.id
+    if partnership_id:
         workspace_id = (await ctx.store.session.get(Partnership, partnership_id)).workspace_id
     lead = Lead(workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, "L"), account=account,
                 idea=text, owner_id=owner.id, created_by_id=ctx.caller.id,
@@ -142,7 +142,7 @@ async def _next(ctx: Context, found: Lead, text: str) -> Reply:
         raise UserError(f"A next activity needs a date: `lead {lref(found)} next <activity> by <date>`.")
     if not what:
         raise UserError("Say what the next activity is before `by`.")
-    c = await new_commitment(ctx, owner, what, parse_date(date_phrase, ctx.today),
+    c = await new_commitment(ctx, owner, what, parse_date(date_phrase, ctx.today), workspace_id=found.workspace_id,
                              lead_id=found.id, account=found.account)
     return Reply(f"{saved_text(ctx, c, owner)} It is the next activity of {lref(found)} ({found.account}).")
 

@@ -128,7 +128,7 @@ async def add_action_item(ctx: Context, m: Meeting, owner: Person, what: str, da
         raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership gives action items "
                         f"to others; you can take one yourself.")
     due_date = parse_date(date_phrase, ctx.today)
-    return await new_commitment(ctx, owner, what, due_date, meeting_id=m.id)
+    return await new_commitment(ctx, owner, what, due_date, workspace_id=m.workspace_id, meeting_id=m.id)
 
 
 async def action(ctx: Context, args: str) -> Reply:

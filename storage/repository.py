@@ -233,13 +233,14 @@ class Store(PartnershipQueries, MeetingQueries, CadenceQueries):
         return (await self.session.exec(query)).scalars().first()
 
     async def commitment_for(self, workspace_id: int, number: int, person_id: int) -> Commitment | None:
-        """C-n as the caller means it: this workspace's, else one they own on their other platform
-        (a peer-sync pledge lives in its partnership's workspace)."""
+        """C-n as the caller means it: this workspace's when it is theirs, else one they own on
+        their other platform (a sync pledge or an action item lives in its partnership's
+        workspace: the Done button of its reminder says its number there), else this workspace's."""
         here = await self.commitment(workspace_id, number)
-        if here:
+        if here and here.owner_id == person_id:
             return here
         query = select(Commitment).where(Commitment.number == number, Commitment.owner_id == person_id)
-        return (await self.session.exec(query.order_by(Commitment.id))).scalars().first()
+        return (await self.session.exec(query.order_by(Commitment.id))).scalars().first() or here
 
     async def open_commitments(
         self, workspace_id: int | None, *, owner_id: int | None = None, due_before: datetime | None = None,
