@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Commitment, Lead, Meeting, MeetingSeries, PartnershipChannel, PartnershipMember
@@ -15,6 +15,10 @@ def _bound_here(workspace_id: int, channel: str | None):
     and Teams channel are both bound is reachable from either)."""
     return select(PartnershipChannel.partnership_id).where(
         PartnershipChannel.workspace_id == workspace_id, PartnershipChannel.channel == (channel or ""))
+
+
+def _here_first(model, workspace_id: int):
+    return case((model.workspace_id == workspace_id, 0), else_=1)
 
 
 def _member_of(person_id: int):
@@ -29,17 +33,16 @@ class MeetingQueries:
 
     # --- meetings -------------------------------------------------------------------------
     async def meeting_for(self, workspace_id: int, number: int, person_id: int, channel: str | None) -> Meeting | None:
-        """M-n in this workspace, else one of a partnership the caller belongs to or this
-        channel is bound to (a partnership lives in the workspace where it was created)."""
-        here = await self._first(select(Meeting).where(Meeting.workspace_id == workspace_id, Meeting.number == number))
-        if here:
-            return here
-        return await self._first(
-            select(Meeting).where(Meeting.number == number, or_(
-                Meeting.partnership_id.in_(_member_of(person_id)),
-                Meeting.partnership_id.in_(_bound_here(workspace_id, channel)),
-                Meeting.organiser_id == person_id,
-            )).order_by(Meeting.id))
+        """M-n as the caller means it: one of a partnership they belong to, organise or are
+        in the bound channel of (this workspace's first), else this workspace's. A partnership
+        lives in the workspace where it was created, so from its other platform's channel the
+        numbers are that workspace's."""
+        related = or_(Meeting.partnership_id.in_(_member_of(person_id)),
+                      Meeting.partnership_id.in_(_bound_here(workspace_id, channel)),
+                      Meeting.organiser_id == person_id)
+        return await self._first(select(Meeting).where(Meeting.number == number, related)
+                                 .order_by(_here_first(Meeting, workspace_id), Meeting.id)) or \
+            await self._first(select(Meeting).where(Meeting.workspace_id == workspace_id, Meeting.number == number))
 
     async def open_meeting_in_channel(self, workspace_id: int, channel: str, now: datetime) -> Meeting | None:
         """The meeting an idea typed in this channel belongs to: the latest one started and
@@ -64,17 +67,14 @@ class MeetingQueries:
 
     # --- leads ----------------------------------------------------------------------------
     async def lead_for(self, workspace_id: int, number: int, person_id: int, channel: str | None) -> Lead | None:
-        """L-n in this workspace, else one the caller owns or created, or of a partnership they
-        belong to or this channel is bound to."""
-        here = await self._first(select(Lead).where(Lead.workspace_id == workspace_id, Lead.number == number))
-        if here:
-            return here
-        return await self._first(
-            select(Lead).where(Lead.number == number, or_(
-                Lead.owner_id == person_id, Lead.created_by_id == person_id,
-                Lead.partnership_id.in_(_member_of(person_id)),
-                Lead.partnership_id.in_(_bound_here(workspace_id, channel)),
-            )).order_by(Lead.id))
+        """L-n as the caller means it: one they own or raised, or of a partnership they belong to
+        or whose channel this is (this workspace's first), else this workspace's."""
+        related = or_(Lead.owner_id == person_id, Lead.created_by_id == person_id,
+                      Lead.partnership_id.in_(_member_of(person_id)),
+                      Lead.partnership_id.in_(_bound_here(workspace_id, channel)))
+        return await self._first(select(Lead).where(Lead.number == number, related)
+                                 .order_by(_here_first(Lead, workspace_id), Lead.id)) or \
+            await self._first(select(Lead).where(Lead.workspace_id == workspace_id, Lead.number == number))
 
     async def leads_of_meeting(self, meeting_id: int) -> list[Lead]:
         return await self._all(select(Lead).where(Lead.meeting_id == meeting_id).order_by(Lead.number))

@@ -244,3 +244,39 @@ async def test_a_stopped_series_posts_no_more_meetings(bot, db):
     await bot.at(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
     assert len(await rows(db, Meeting)) == 1 and len(await sent(db, "meeting.start")) == 1
     await assert_refused_without_change(bot, db, "ana", "meeting stop M-1", "was stopped")
+
+
+async def test_a_linked_organiser_on_teams_acts_on_the_slack_meetings_records_by_their_numbers(db, settings, clock):
+    """A partnership created in Slack and bound to a Teams channel too: its meeting, action
+    items and leads are numbered in the Slack workspace, and the Teams side uses those numbers,
+    even where the Teams workspace has records of the same number."""
+    import re
+
+    from handlers.cadence import CadenceRunner
+    from handlers.dispatch import Dispatcher
+    from tests.conftest import Chat
+
+    dispatcher = Dispatcher(db, settings, clock)
+    slack, teams = Chat(dispatcher, platform="slack", workspace="T1"), Chat(dispatcher, platform="teams", workspace="tenant-1")
+    assert (await teams.say("aad-zoe", "commit a Teams-only thing by fri")).ok  # C-1 of the Teams workspace
+    assert (await teams.say("aad-zoe", "idea Globex: a Teams-only idea")).ok  # L-1 there
+    assert (await slack.say("U1", "partnership new Acme Alliance with <@U2|dana>", channel="C1")).ok
+    code = re.search(r"link code is (\w+)", (await slack.say("U1", "link")).text).group(1)
+    assert (await teams.say("aad-ana", f"link {code}")).ok
+    assert (await teams.say("aad-ana", "partnership P-1 channel", channel="19:acme@thread.tacv2")).ok
+    assert (await slack.say("U1", f'meeting new P-1 "{PURPOSE}" every tue 15:00', channel="C1")).ok
+    clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    await CadenceRunner(db, settings).tick(clock.now)
+    idea = await teams.say("aad-ana", "idea Acme: cross-sell the add-on", channel="19:acme@thread.tacv2")
+    assert idea.ok and "Lead L-1" in idea.text and "Linked to M-1" in idea.text
+    action = await teams.say("aad-ana", "action M-1 <@aad-ana|ana> send the case study by fri",
+                             channel="19:acme@thread.tacv2")
+    assert action.ok and "C-1" in action.text
+    assert (await teams.say("aad-ana", "lead L-1 next demo by fri")).ok
+    assert (await teams.say("aad-ana", "done C-1")).ok  # ana's own C-1, not zoe's Teams C-1
+    owners = {(c.what, c.status) for c in await rows(db, Commitment)}
+    assert owners == {("a Teams-only thing", "open"), ("send the case study", "done"), ("demo", "open")}
+    assert (await teams.say("aad-ana", "meeting close M-1", channel="19:acme@thread.tacv2")).ok
+    summaries = await sent(db, "meeting.summary")
+    assert {m.channel for m in summaries} == {"C1", "19:acme@thread.tacv2"}
+    assert all("L-1 · Acme: cross-sell the add-on" in payload(m).text for m in summaries)
