@@ -108,17 +108,25 @@ async def post_to_partnership(cad: Cadence, p: Partnership, organiser: Person, k
 
 
 # --- end and nudges ------------------------------------------------------------------------
-def _next_nudge(cad: Cadence, organiser: Person) -> datetime:
-    at = cad.now + timedelta(hours=cad.get("cadence.meetings.nudge_hours"))
+def _morning(cad: Cadence, organiser: Person, at: datetime) -> datetime:
+    """`at`, or the end of the organiser's night when it falls in it."""
     return outside_quiet_hours(at, cad.tz(organiser), cad.get("cadence.meetings.quiet_from"),
                                cad.get("cadence.meetings.quiet_until"))
 
 
+def _next_nudge(cad: Cadence, organiser: Person) -> datetime:
+    return _morning(cad, organiser, cad.now + timedelta(hours=cad.get("cadence.meetings.nudge_hours")))
+
+
 async def follow_up(cad: Cadence, m: Meeting) -> bool:
-    """The end prompt, or the next nudge, to the organiser; each once (claimed)."""
+    """The end prompt, or the next nudge, to the organiser; each once (claimed). A nudge that
+    falls due in their night (no tick ran in time, or their clock moved) waits for the morning."""
     store = cad.store
     organiser = await store.get_person(m.organiser_id)
     step = m.cadence_step
+    if step == "nudge" and (morning := _morning(cad, organiser, cad.now)) > cad.now:
+        m.cadence_at = morning
+        return False
     period = "-" if step == "end" else str(m.nudges + 1)
     m.cadence_step, m.cadence_at = "nudge", _next_nudge(cad, organiser)
     if step == "nudge":
