@@ -53,13 +53,20 @@ class OutboxSender:
         self.person_ids = person_ids
         self.channels = channels
         self._wake = asyncio.Event()
+        self._stopping = False
         self._paused_until: dict[str, datetime] = {}  # platform -> throttled until
 
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """End run_forever after the send in progress (cancelling it could cut a message off
+        after it was leased, leaving it to wait out the lease)."""
+        self._stopping = True
+        self._wake.set()
+
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except asyncio.CancelledError:

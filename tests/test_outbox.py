@@ -37,6 +37,21 @@ async def test_every_owed_message_is_sent_once_and_marked_sent(slack_chat, sende
     assert {m.status for m in await outbox(db)} == {"sent"}
 
 
+async def test_stopping_the_sender_lets_the_send_in_progress_finish(slack_chat, sender, fake_slack, db):
+    """A console that quits stops its sender: a message leased by the running loop is still
+    delivered, not cut off and left to wait out its lease."""
+    import asyncio
+
+    await _offer_handoffs(slack_chat, ["U2"])
+    fake_slack.delay = 0.3  # the send is in flight when stop() comes
+    task = asyncio.create_task(sender.run_forever())
+    await asyncio.sleep(0.1)
+    sender.stop()
+    await asyncio.wait_for(task, 5)
+    assert {m.status for m in await outbox(db)} == {"sent"}
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
 async def test_a_429_is_waited_out_as_told_without_hammering(slack_chat, sender, fake_slack, clock, db):
     await _offer_handoffs(slack_chat, ["U2", "U3", "U4"])
     fake_slack.throttle_remaining, fake_slack.retry_after = 1, 30

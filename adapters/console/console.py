@@ -183,7 +183,9 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
                     is_direct=channel is None))
                 out.write(render(reply) + "\n")
                 out.flush()
-        await inbox.drain()  # show what arrived while the last command ran
+        inbox.stop()  # let a send in progress finish, then show what arrived while the last command ran
+        await inbox_task
+        await inbox.drain()
     finally:
         inbox_task.cancel()
         await asyncio.gather(inbox_task, return_exceptions=True)

@@ -4,6 +4,7 @@ Point SLACK_API_URL (or AsyncWebClient(base_url=…)) at `fake.url`.
 """
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -33,6 +34,7 @@ class FakeSlackApi(LoopbackServer):
         self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
         self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
         self.retry_after = 1
+        self.delay = 0.0  # seconds every answer takes (a send in flight)
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.url = ""
@@ -55,6 +57,8 @@ class FakeSlackApi(LoopbackServer):
     # -- the API -----------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.delay:
+            await asyncio.sleep(self.delay)
         raw = await request.text()
         args: dict = dict(request.query)  # slack_sdk sends some arguments as query parameters
         if request.content_type == "application/json":
