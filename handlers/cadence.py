@@ -78,9 +78,9 @@ class CadenceRunner:
         manager = await store.get_person(series.person_id)
         tz = cad.tz(manager)
         if tz != series.timezone:  # their clock changed by a way that did not move the series
-            owed = week_of(series.next_run_at, series.timezone)
+            series.next_run_at = resume_at(series.weekday, series.time, tz, cad.now,
+                                           series.next_run_at, series.timezone)
             series.timezone = tz
-            series.next_run_at = resume_at(series.weekday, series.time, tz, cad.now, owed)
             if series.next_run_at > cad.now:
                 return False
         # the latest run due (after downtime, only it: nobody wants last month's prompts)

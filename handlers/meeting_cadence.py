@@ -15,7 +15,7 @@ from handlers.format import lead_line
 from handlers.model import Button, Card, Fact, Reply
 from handlers.outbound import to_channel, to_person
 from handlers.scheduled import Cadence
-from handlers.schedule import latest_fire_not_after, next_fire, outside_quiet_hours, resume_at, week_of
+from handlers.schedule import latest_fire_not_after, next_fire, outside_quiet_hours, resume_at
 from storage.models import Commitment, Lead, Meeting, MeetingSeries, Partnership, Person
 from storage.repository import Store
 
@@ -32,9 +32,9 @@ async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) 
     """An organiser's clock changed: their series start at their time on the new clock."""
     for series in await store.meeting_series_of_person(person_id):
         if series.timezone != tz:
-            owed = week_of(series.next_start_at, series.timezone)
+            series.next_start_at = resume_at(series.weekday, series.time, tz, now, series.next_start_at,
+                                             series.timezone)
             series.timezone = tz
-            series.next_start_at = resume_at(series.weekday, series.time, tz, now, owed)
 
 
 def when_text(m: Meeting, tz: str) -> str:

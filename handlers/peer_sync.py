@@ -45,9 +45,9 @@ async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) 
     """A manager's clock changed: their weekly prompt moves to its time on the new clock."""
     for series in await store.series_of_person(person_id):
         if series.timezone != tz:
-            owed = week_of(series.next_run_at, series.timezone)
+            series.next_run_at = resume_at(series.weekday, series.time, tz, now, series.next_run_at,
+                                           series.timezone)
             series.timezone = tz
-            series.next_run_at = resume_at(series.weekday, series.time, tz, now, owed)
 
 
 # --- opening a week's sync and prompting ---------------------------------------------------

@@ -44,12 +44,12 @@ def latest_fire_not_after(weekday: str, hhmm: str, tz: str, now: datetime) -> da
     return fire
 
 
-def resume_at(weekday: str, hhmm: str, tz: str, now: datetime, owed_week: str) -> datetime:
-    """When a weekly rule that moved to timezone `tz` runs next. `owed_week` is the week of the
-    run the old schedule was waiting for: if that run's time on the new clock is already past,
-    at once (moving east must not skip it); otherwise at its time on the new clock."""
+def resume_at(weekday: str, hhmm: str, tz: str, now: datetime, pending: datetime, pending_tz: str) -> datetime:
+    """When a weekly rule that moved to timezone `tz` runs next. `pending` is the run the old
+    schedule (in `pending_tz`) was waiting for: if that week's run on the new clock is already
+    past, at once (moving east must not skip it); otherwise at its time on the new clock."""
     latest = latest_fire_not_after(weekday, hhmm, tz, now)
-    if week_of(latest, tz) == owed_week:
+    if week_of(latest, tz) == week_of(pending, pending_tz):
         return latest
     return fire_at_or_after(weekday, hhmm, tz, now)
 
