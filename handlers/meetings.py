@@ -185,15 +185,15 @@ async def _submit(ctx: Context, m: Meeting) -> Reply:
         mention = MENTION.fullmatch(owner)
         if mention is None:
             raise UserError(f"Row {row}: pick the owner as a person (a mention), not '{owner}'; nothing was saved.")
-        rows.append((await ctx.mentioned_person(mention.group(1), mention.group(2)), what, due))
+        rows.append((row, await ctx.mentioned_person(mention.group(1), mention.group(2)), what, due))
     if not rows:
         raise UserError("Every row is empty: give at least one action item an owner, what and a due date.")
     saved = []
-    for number, (owner, what, due) in enumerate(rows, 1):
+    for row, owner, what, due in rows:
         try:
             saved.append(await add_action_item(ctx, m, owner, what, due))
         except UserError as refusal:
-            raise UserError(f"Row {number}: {refusal} Nothing was saved.") from None
+            raise UserError(f"Row {row}: {refusal} Nothing was saved.") from None
     people = await ctx.store.people({c.owner_id for c in saved})
     lines = [f"C-{c.number} · {people[c.owner_id].display_name}: {c.what}, due "
              f"{format_instant(c.due_at, ctx.timezone_of(people[c.owner_id]))}" for c in saved]

@@ -120,9 +120,9 @@ async def test_the_action_item_form_saves_every_complete_row_or_nothing(bot, db)
     refused = await bot.say("ana", "meeting submit M-1", form_values=incomplete, channel="C1")
     assert not refused.ok and "Row 2 needs a due date" in refused.text
     assert await snapshot(db) == before
-    past = {**incomplete, "due_2": "2026-11-01"}
+    past = {"owner_3": "<@dana|dana>", "what_3": "intro to their CFO", "due_3": "2026-11-01"}
     refused = await bot.say("ana", "meeting submit M-1", form_values=past, channel="C1")
-    assert not refused.ok and "Row 2" in refused.text and "past" in refused.text
+    assert not refused.ok and "Row 3: 2026-11-01 is in the past" in refused.text
     assert await snapshot(db) == before
     saved = await bot.say("ana", "meeting submit M-1", form_values={**incomplete, "due_2": "fri"}, channel="C1")
     assert saved.ok and "2 action item(s) saved for M-1" in saved.text
