@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
         "meetings": {"nudge_hours": 24, "default_minutes": 60, "quiet_from": "20:00", "quiet_until": "08:00"},
         "handoffs": {"accept_within_hours": 48, "stale_after_days": 14},
         "asks": {"nudge_after_hours": 24, "escalate_after_hours": 72},
+        "pulse": {"day": "mon", "close_after_days": 3},
     },
     "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
     "outbox": {"poll_seconds": 1.0, "max_attempts": 12},
@@ -180,12 +181,14 @@ def _validate(values: dict) -> None:
             time.fromisoformat(node[rest[-1]])
         except ValueError:
             raise ConfigError(f"setting '{path}' must be HH:MM, got {node[rest[-1]]!r}") from None
-    weekday = values["cadence"]["peer_sync"]["weekday"] = values["cadence"]["peer_sync"]["weekday"].lower()[:3]
-    if weekday not in WEEKDAYS:
-        raise ConfigError(f"setting 'cadence.peer_sync.weekday' must be one of {', '.join(WEEKDAYS)}")
+    for section, key in (("peer_sync", "weekday"), ("pulse", "day")):
+        weekday = values["cadence"][section][key] = values["cadence"][section][key].lower()[:3]
+        if weekday not in WEEKDAYS:
+            raise ConfigError(f"setting 'cadence.{section}.{key}' must be one of {', '.join(WEEKDAYS)}")
     for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours", "cadence.commitments.remind_before_hours",
                  "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
-                 "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes"):
+                 "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes",
+                 "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours", "cadence.pulse.close_after_days"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")
     if _at(values, "cadence.peer_sync.max_nudges") < 0:

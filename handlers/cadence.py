@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
+from handlers import ask_cadence, pulse_cadence
 from handlers.handoffs import OPEN_STAGES
 from handlers.meeting_cadence import follow_up, start_meeting
 from handlers.model import Button, Card, Fact, Reply
@@ -47,6 +48,8 @@ class CadenceRunner:
             commitments = await store.commitments_due_for_cadence(now)
             meeting_series = await store.due_meeting_series(now)
             meetings = await store.meetings_due_for_cadence(now)
+            asks = await ask_cadence.due(store, now, self.settings)
+            pulses = await pulse_cadence.due(store, now, self.settings)
             handoffs = await store.handoffs_to_follow_up(
                 now - timedelta(hours=hours("cadence.handoffs.accept_within_hours")),
                 now - timedelta(days=hours("cadence.handoffs.stale_after_days")), OPEN_STAGES)
@@ -58,6 +61,8 @@ class CadenceRunner:
             ("meeting follow-ups", self._follow_up_meeting, meetings),
             ("commitment reminders", self._remind, commitments),
             ("handoff follow-ups", self._follow_up_handoff, handoffs),
+            ("ask follow-ups", ask_cadence.follow_up, asks),
+            ("health pulses", pulse_cadence.run, pulses),
         ]
         for name, job, items in jobs:
             for item in items:

@@ -1,7 +1,7 @@
 """How records are named in replies, the same on every platform."""
 from __future__ import annotations
 
-from storage.models import Commitment, Handoff, Lead, Person
+from storage.models import Ask, Commitment, Handoff, Lead, Person
 
 from handlers.dates import format_instant
 
@@ -35,3 +35,15 @@ def lead_line(lead: Lead, people: dict[int, Person], next_activity: Commitment |
     if next_activity is None:
         return head + " · no next activity"
     return head + f" · next: C-{next_activity.number} {next_activity.what}, due {format_instant(next_activity.due_at, tz)}"
+
+
+def ask_line(a: Ask, people: dict[int, Person], viewer_id: int) -> str:
+    """'Q-3 · Credit terms for Distributor X · asked by ana · by Fri 27 Nov · accepted', from the
+    view of `viewer_id`: asked by someone, or waiting on someone."""
+    if a.person_id == viewer_id:
+        who = f"asked by {people[a.asker_id].display_name}"
+    else:
+        who = f"waiting on {people[a.person_id].display_name}"
+    due = f" · by {a.due_date.strftime('%a')} {a.due_date.day} {a.due_date.strftime('%b')}" if a.due_date else ""
+    status = "accepted" if a.status == "accepted" else "no response yet" if a.status == "open" else a.status
+    return f"Q-{a.number} · {a.request} · {who}{due} · {status}"

@@ -1,9 +1,9 @@
-"""list: open commitments, handoffs and leads, soonest due first."""
+"""list: open commitments, handoffs, leads and asks, soonest due first."""
 from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import UserError
-from handlers.format import commitment_line, handoff_line, lead_line
+from handlers.format import ask_line, commitment_line, handoff_line, lead_line
 from handlers.grammar import take_mention
 from handlers.handoffs import OPEN_STAGES
 from handlers.model import Reply
@@ -16,16 +16,18 @@ async def list_items(ctx: Context, args: str) -> Reply:
     scope = args.strip()
     word = scope.split(" ", 1)[0].lower()
     store, ws = ctx.store, ctx.workspace.id
+    person = ctx.caller  # whose asks: by them or of them
     if word in ("", "mine"):
         # a person's own items come from every platform they linked (workspace None)
-        person, title = ctx.caller, "Your open items"
+        title = "Your open items"
         commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
         handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
         leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
+        asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
     elif word == "overdue":
         title = "Overdue commitments"
         commitments = await store.open_commitments(ws, due_before=ctx.now, limit=LIMIT)
-        handoffs, leads = [], []
+        handoffs, leads, asks = [], [], []
     elif word == "account":
         account = scope[len("account"):].strip()
         if not account:
@@ -35,6 +37,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
         commitments = await store.open_commitments(
             ws, account=account, handoff_ids=[h.id for h in handoffs], limit=LIMIT)
         leads = await store.open_leads(ws, account=account, limit=LIMIT)
+        asks = []
     elif take_mention(scope):
         user_id, name, _ = take_mention(scope)
         person = await ctx.mentioned_person(user_id, name)
@@ -42,21 +45,26 @@ async def list_items(ctx: Context, args: str) -> Reply:
         commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
         handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
         leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
+        asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
     else:
         raise UserError(f"I can't list '{scope}'.")
 
     people = await store.people({c.owner_id for c in commitments} | {lead.owner_id for lead in leads}
-                                | {h.from_id for h in handoffs} | {h.to_id for h in handoffs})
+                                | {h.from_id for h in handoffs} | {h.to_id for h in handoffs}
+                                | {a.asker_id for a in asks} | {a.person_id for a in asks})
     # a reference from another platform's workspace says where it lives: C-3 there is not C-3 here
-    elsewhere = await store.workspace_platforms({r.workspace_id for r in (*commitments, *handoffs, *leads)} - {ws})
+    elsewhere = await store.workspace_platforms(
+        {r.workspace_id for r in (*commitments, *handoffs, *leads, *asks)} - {ws})
     lines = [_where(commitment_line(c, people.get(c.owner_id), ctx.timezone_of(people[c.owner_id])), c, elsewhere)
              for c in commitments]
     lines += [_where(handoff_line(h, people), h, elsewhere) for h in handoffs]
     next_activities = await store.next_activities([lead.id for lead in leads])
     lines += [_where(lead_line(lead, people, next_activities.get(lead.id), ctx.tz), lead, elsewhere) for lead in leads]
+    lines += [_where(ask_line(a, people, person.id), a, elsewhere) for a in asks]
     if not lines:
         return Reply(f"{title}: nothing open.")
-    more = "\n(only the first few are shown)" if LIMIT in (len(commitments), len(handoffs), len(leads)) else ""
+    more = "\n(only the first few are shown)" if LIMIT in (len(commitments), len(handoffs), len(leads), len(asks)) \
+        else ""
     return Reply(f"{title}:\n" + "\n".join(lines) + more)
 
 
@@ -69,6 +77,6 @@ def _where(line: str, record, elsewhere: dict[int, str]) -> str:
 
 VERBS = [
     Verb("list", ("list [mine | @person | overdue | account <name>]",),
-         "open commitments, handoffs and leads, soonest due first",
+         "open commitments, handoffs, leads and asks (both ways), soonest due first",
          ("list", "list overdue", "list @maria", "list account Acme Corp"), list_items),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from handlers import charter
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.grammar import MENTION, parse_ref
@@ -30,9 +31,11 @@ async def partnership(ctx: Context, args: str) -> Reply:
     p = await find_partnership(ctx, words[0])
     action = words[1].lower() if len(words) > 1 else "show"
     rest = words[2] if len(words) > 2 else ""
-    actions = {"add": _add, "goal": _goal, "channel": _channel, "show": _show}
+    actions = {"add": _add, "goal": _goal, "channel": _channel, "show": _show, "charter": _charter,
+               "rule": _rule, "agree": _agree}
     if action not in actions:
-        raise UserError(f"'{action}' is not something a partnership does: add, goal or channel.")
+        raise UserError(f"'{action}' is not something a partnership does: add, goal, channel, charter, rule "
+                        f"or agree.")
     return await actions[action](ctx, p, rest.strip())
 
 
@@ -150,7 +153,8 @@ async def _goal(ctx: Context, p: Partnership, text: str) -> Reply:
     ref = f"P-{p.number}"
     await ctx.log("partnership.goal_added", ref, after={"goal": text})
     count = len(await ctx.store.goals(p.id))
-    return Reply(f"Goal {count} of {ref} {p.name}: {text}. It is listed in every peer-sync digest.")
+    again = await charter.changed(ctx, p, f"goal {count}: {text}")  # the goals are part of the charter
+    return Reply(f"Goal {count} of {ref} {p.name}: {text}. It is listed in every peer-sync digest. {again}")
 
 
 async def _channel(ctx: Context, p: Partnership, _rest: str) -> Reply:
@@ -160,6 +164,21 @@ async def _channel(ctx: Context, p: Partnership, _rest: str) -> Reply:
     channel = await _bind_channel(ctx, p)
     await ctx.log("partnership.channel_bound", f"P-{p.number}", after={"channel": channel, "platform": ctx.platform})
     return Reply(f"This channel is now bound to P-{p.number} {p.name}: its peer-sync digests are posted here.")
+
+
+async def _charter(ctx: Context, p: Partnership, _rest: str) -> Reply:
+    await _require_member(ctx, p)
+    return await charter.show(ctx, p)
+
+
+async def _rule(ctx: Context, p: Partnership, text: str) -> Reply:
+    await _require_manager(ctx, p, "change its code of conduct")
+    return await charter.add_rule(ctx, p, text)
+
+
+async def _agree(ctx: Context, p: Partnership, _rest: str) -> Reply:
+    await _require_manager(ctx, p, "agree to its charter")
+    return await charter.agree(ctx, p)
 
 
 async def _show(ctx: Context, p: Partnership, _rest: str) -> Reply:
@@ -185,10 +204,16 @@ VERBS = [
         "partnership P-n add @rep [side a|b]",
         "partnership P-n goal <text>",
         "partnership P-n channel",
-    ), "two sides that sell together: managers, reps, mutual goals, bound channels", (
+        "partnership P-n charter",
+        "partnership P-n rule <text>",
+        "partnership P-n agree",
+    ), "two sides that sell together: managers, reps, mutual goals, bound channels, their charter", (
         "partnership new Acme Alliance with @dana",
         "partnership P-1 add @maria side b",
         "partnership P-1 goal 3 joint wins in EMEA this quarter",
         "partnership P-1 channel",
+        "partnership P-1 charter",
+        "partnership P-1 rule Answer each other's requests within one working day",
+        "partnership P-1 agree",
     ), partnership),
 ]

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers import charter
 from handlers.dates import format_instant
 from handlers.format import lead_line
 from handlers.model import Button, Card, Fact, Form, Question, Reply
@@ -233,8 +234,9 @@ async def send_digest(cad: Cadence, sync: PeerSync, p: Partnership) -> bool:
     pledges = await store.pledges(previous.id) if previous else []
     owners = await store.people({c.owner_id for c in pledges})
     goals = [g.text for g in await store.goals(p.id)]
+    unagreed = [m.display_name for m in await charter.not_agreed(store, p)]
     digest = build_digest(sync, p, answers, people, goals, previous, pledges, owners, cad.now,
-                          await _open_lead_lines(cad, p))
+                          await _open_lead_lines(cad, p), unagreed)
     for a in answers:
         await to_person(store, workspace_id=sync.workspace_id, person=people[a.person_id], kind="sync.digest",
                         record=ref(sync), period=sync.week, reply=digest, now=cad.now)
@@ -265,7 +267,8 @@ def pledge_status(c: Commitment, now: datetime) -> str:
 
 def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], people: dict[int, Person],
                  goals: list[str], previous: PeerSync | None, pledges: list[Commitment],
-                 owners: dict[int, Person], now: datetime, lead_lines: list[str] = ()) -> Reply:
+                 owners: dict[int, Person], now: datetime, lead_lines: list[str] = (),
+                 charter_not_agreed_by: list[str] = ()) -> Reply:
     title = f"Peer sync {ref(sync)} · {pref(p)} {p.name} · week {sync.week}"
     silent = [people[a.person_id].display_name for a in answers if not a.answered_at]
     if len(silent) == len(answers):
@@ -274,6 +277,9 @@ def build_digest(sync: PeerSync, p: Partnership, answers: list[SyncAnswer], peop
         status = f"One-sided: {', '.join(silent)} did not answer."
     else:
         status = "Both managers answered."
+    if charter_not_agreed_by:
+        status += (f" Charter not agreed by {' and '.join(charter_not_agreed_by)}: "
+                   f"`partnership {pref(p)} agree`.")
     lines = [title, status]
     cards = [Card(title=title, text=status)]
     for qid, label in QUESTIONS:

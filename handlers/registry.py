@@ -50,9 +50,9 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    from handlers import (commitments, handoffs, help, leads, link, listing, meetings, partnerships, people,
-                          sync_commands)
+    from handlers import (asks, commitments, handoffs, help, leads, link, listing, meetings, partnerships, people,
+                          pulse, sync_commands)
 
     return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *partnerships.VERBS,
-                     *sync_commands.VERBS, *meetings.VERBS, *leads.VERBS, *people.VERBS, *link.VERBS,
-                     *help.VERBS])
+                     *sync_commands.VERBS, *meetings.VERBS, *leads.VERBS, *asks.VERBS, *pulse.VERBS,
+                     *people.VERBS, *link.VERBS, *help.VERBS])

@@ -132,6 +132,29 @@ class Partnership(SQLModel, table=True):
     name_key: str  # the name folded for uniqueness ("acme alliance")
     created_by_id: int = Field(foreign_key="person.id")
     created_at: datetime = _utc(nullable=False)
+    charter_version: int = 1  # goes up with every change of the charter: both managers agree again
+    pulse_next_at: Optional[datetime] = _utc(nullable=True, index=True)  # the next monthly health pulse
+
+
+class CharterRule(SQLModel, table=True):
+    """A rule of a partnership's code of conduct; a partnership with none has the default five."""
+
+    __tablename__ = "charter_rule"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    text: str
+    created_by_id: Optional[int] = Field(default=None, foreign_key="person.id")  # None: a default rule
+    created_at: datetime = _utc(nullable=False)
+
+
+class CharterAgreement(SQLModel, table=True):
+    """A manager agreed to version `version` of the charter, at `agreed_at`."""
+
+    __tablename__ = "charter_agreement"
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    version: int
+    agreed_at: datetime = _utc(nullable=False)
 
 
 class PartnershipMember(SQLModel, table=True):
@@ -266,6 +289,57 @@ class Lead(SQLModel, table=True):
     close_reason: Optional[str] = None
     closed_at: Optional[datetime] = _utc(nullable=True)
     created_at: datetime = _utc(nullable=False)
+
+
+class Ask(SQLModel, table=True):
+    """A request for help (Q-n) from one person to another, timed to its first response."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    number: int
+    asker_id: int = Field(foreign_key="person.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)  # who is asked
+    request: str
+    due_date: Optional[date] = None
+    handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id")
+    lead_id: Optional[int] = Field(default=None, foreign_key="lead.id")
+    partnership_id: Optional[int] = Field(default=None, foreign_key="partnership.id", index=True)
+    status: str = "open"  # open | accepted | declined | answered
+    created_at: datetime = _utc(nullable=False)
+    first_response_at: Optional[datetime] = _utc(nullable=True)  # accept, decline or answer, whichever first
+    accepted_at: Optional[datetime] = _utc(nullable=True)
+    declined_at: Optional[datetime] = _utc(nullable=True)
+    decline_reason: Optional[str] = None
+    answered_at: Optional[datetime] = _utc(nullable=True)
+    answer: Optional[str] = None
+    # The nudge (cadence_step "nudge") or the escalation to the person's manager ("escalate")
+    # is due at cadence_at while nobody has responded.
+    cadence_at: Optional[datetime] = _utc(nullable=True, index=True)
+    cadence_step: Optional[str] = None
+
+
+class Pulse(SQLModel, table=True):
+    """One health check of a partnership: every member rates the five "shared" from 1 to 5."""
+
+    __table_args__ = (UniqueConstraint("partnership_id", "period"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    partnership_id: int = Field(foreign_key="partnership.id", index=True)
+    period: str  # 2026-12 for the monthly pulse, or the instant of a `pulse` asked for
+    opened_at: datetime = _utc(nullable=False)
+    closes_at: datetime = _utc(nullable=False, index=True)
+    closed_at: Optional[datetime] = _utc(nullable=True)
+
+
+class PulseAnswer(SQLModel, table=True):
+    __tablename__ = "pulse_answer"
+    pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    side: str
+    scores: Optional[dict] = Field(default=None, sa_column=Column(JSON))  # dimension -> 1..5
+    comment: Optional[str] = None
+    answered_at: Optional[datetime] = _utc(nullable=True)
 
 
 class Claim(SQLModel, table=True):

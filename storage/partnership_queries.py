@@ -5,6 +5,8 @@ from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
+    CharterAgreement,
+    CharterRule,
     Commitment,
     Partnership,
     PartnershipChannel,
@@ -63,6 +65,13 @@ class PartnershipQueries:
     async def goals(self, partnership_id: int) -> list[PartnershipGoal]:
         return await self._all(select(PartnershipGoal).where(PartnershipGoal.partnership_id == partnership_id)
                                .order_by(PartnershipGoal.id))
+
+    async def charter_rules(self, partnership_id: int) -> list[CharterRule]:
+        return await self._all(select(CharterRule).where(CharterRule.partnership_id == partnership_id)
+                               .order_by(CharterRule.id))
+
+    async def charter_agreements(self, partnership_id: int) -> list[CharterAgreement]:
+        return await self._all(select(CharterAgreement).where(CharterAgreement.partnership_id == partnership_id))
 
     async def channels(self, partnership_id: int) -> list[PartnershipChannel]:
         return await self._all(select(PartnershipChannel)

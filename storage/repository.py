@@ -10,6 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     ActivityLog,
+    Ask,
+    CharterAgreement,
+    CharterRule,
     ChannelContact,
     Commitment,
     Counter,
@@ -25,16 +28,19 @@ from storage.models import (
     PartnershipMember,
     Person,
     ProcessedDelivery,
+    PulseAnswer,
     SyncAnswer,
     SyncSeries,
     Workspace,
 )
+from storage.ask_queries import AskQueries
 from storage.cadence_queries import CadenceQueries
 from storage.meeting_queries import MeetingQueries
 from storage.partnership_queries import PartnershipQueries
+from storage.pulse_queries import PulseQueries
 
 
-class Store(PartnershipQueries, MeetingQueries, CadenceQueries):
+class Store(PartnershipQueries, MeetingQueries, AskQueries, PulseQueries, CadenceQueries):
     def __init__(self, session: AsyncSession):
         self.session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
@@ -168,11 +174,14 @@ class Store(PartnershipQueries, MeetingQueries, CadenceQueries):
             (Partnership.created_by_id, Partnership), (PartnershipGoal.created_by_id, PartnershipGoal),
             (MeetingSeries.organiser_id, MeetingSeries), (Meeting.organiser_id, Meeting),
             (Meeting.closed_by_id, Meeting), (Lead.owner_id, Lead), (Lead.created_by_id, Lead),
+            (Ask.asker_id, Ask), (Ask.person_id, Ask), (CharterRule.created_by_id, CharterRule),
         ]
         # rows keyed by (record, person): where both were in it, `into`'s row stands
         for column, model, record in ((PartnershipMember.person_id, PartnershipMember, PartnershipMember.partnership_id),
                                       (SyncSeries.person_id, SyncSeries, SyncSeries.partnership_id),
-                                      (SyncAnswer.person_id, SyncAnswer, SyncAnswer.peer_sync_id)):
+                                      (SyncAnswer.person_id, SyncAnswer, SyncAnswer.peer_sync_id),
+                                      (CharterAgreement.person_id, CharterAgreement, CharterAgreement.partnership_id),
+                                      (PulseAnswer.person_id, PulseAnswer, PulseAnswer.pulse_id)):
             both = select(record).where(column == into_id).scalar_subquery()
             await self.session.exec(delete(model).where(column == absorbed_id, record.in_(both)))
             moves.append((column, model))

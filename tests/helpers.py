@@ -10,7 +10,8 @@ from handlers.dispatch import Dispatcher
 from handlers.model import Reply
 
 from storage.db import Database
-from storage.models import ActivityLog, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person
+from storage.models import (ActivityLog, Ask, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person,
+                            Pulse, PulseAnswer)
 
 
 async def count(db: Database, model) -> int:
@@ -21,7 +22,8 @@ async def count(db: Database, model) -> int:
 async def snapshot(db: Database) -> dict[str, int]:
     """Row counts of everything a command may change, to prove a refusal changed nothing."""
     return {m.__name__: await count(db, m)
-            for m in (Commitment, Handoff, ActivityLog, OutboxMessage, MeetingSeries, Meeting, Lead)}
+            for m in (Commitment, Handoff, ActivityLog, OutboxMessage, MeetingSeries, Meeting, Lead, Ask,
+                      Pulse, PulseAnswer)}
 
 
 async def rows(db: Database, model, *where) -> list:

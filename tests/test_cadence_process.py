@@ -72,7 +72,8 @@ def _teams_seen(posted) -> Seen:
 def kind_of(seen: Seen) -> str:
     text = seen.text
     for prefix, kind in ((PROMPT, "prompt"), ("Reminder: peer sync", "nudge"), ("Peer sync S-", "digest"),
-                         ("Reminder: C-", "reminder")):
+                         ("Reminder: C-", "reminder"), ("Time for the monthly health pulse", "pulse prompt"),
+                         ("Health pulse · ", "pulse results")):
         if text.startswith(prefix):
             return kind
     if re.match(r"C-\d+ is overdue", text):
@@ -427,7 +428,8 @@ async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_
             rounds = [
                 (at("2026-11-30 09:00"), {"prompt": 1}, {"sync prompts": 10}),
                 (at("2026-12-01 17:00"), {"nudge": 1, "overdue": 1}, {"sync nudges": 10, "commitment reminders": 10}),
-                (at("2026-12-07 09:00"), {"digest": 1, "prompt": 1}, {"sync prompts": 10, "sync digests": 5}),
+                (at("2026-12-07 09:00"), {"digest": 1, "prompt": 1, "pulse prompt": 1},  # the first Monday
+                 {"sync prompts": 10, "sync digests": 5, "health pulses": 5}),
             ]
             for number, (now, each_gets, work) in enumerate(rounds, 1):
                 posted_before = len(fake_slack.calls_to("chat.postMessage"))
@@ -449,10 +451,10 @@ async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_
 
             messages = await rows(db, OutboxMessage)
             assert {m.status for m in messages} == {"sent"}
-            assert len(messages) == len(fake_slack.calls_to("chat.postMessage")) == 5 + 10 + 20 + 20
+            assert len(messages) == len(fake_slack.calls_to("chat.postMessage")) == 5 + 10 + 20 + 20 + 10
             keys = Counter(c.key.split(":", 1)[0] for c in await rows(db, Claim))
             assert keys == {"sync.open": 10, "sync.prompt": 20, "sync.nudge": 10, "commitment.overdue": 10,
-                            "sync.digest": 5}
+                            "sync.digest": 5, "pulse.open": 5}
 
 
 # --- 6: a Teams manager who never talked to the bot ----------------------------------------

@@ -49,6 +49,8 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_CADENCE__MEETINGS__QUIET_FROM": "10pm"}, "'cadence.meetings.quiet_from' must be HH:MM"),
     ({"PARTNERBOT_CADENCE__MEETINGS__NUDGE_HOURS": "0"}, "'cadence.meetings.nudge_hours' must be greater than 0"),
     ({"PARTNERBOT_CADENCE__MEETINGS__DEFAULT_MINUTES": "-5"}, "greater than 0"),
+    ({"PARTNERBOT_CADENCE__PULSE__DAY": "someday"}, "'cadence.pulse.day' must be one of mon"),
+    ({"PARTNERBOT_CADENCE__ASKS__ESCALATE_AFTER_HOURS": "0"}, "greater than 0"),
 ])
 def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkeypatch, env, message):
     monkeypatch.chdir(tmp_path)
