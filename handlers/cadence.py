@@ -19,7 +19,7 @@ from handlers.outbound import to_person
 from handlers.peer_sync import nudge, open_week_sync, prompt, prompt_late_joiners, send_digest
 from handlers.reminders import overdue, reminder, stop_reminders
 from handlers.scheduled import Cadence
-from handlers.schedule import latest_fire_not_after, next_fire, resume_at, week_of
+from handlers.schedule import follow_clock, latest_fire_not_after, next_fire, week_of
 from storage.db import Database
 from storage.models import Commitment, Handoff, Meeting, MeetingSeries, Partnership, PeerSync, SyncSeries
 from storage.repository import Store
@@ -83,9 +83,7 @@ class CadenceRunner:
         manager = await store.get_person(series.person_id)
         tz = cad.tz(manager)
         if tz != series.timezone:  # their clock changed by a way that did not move the series
-            series.next_run_at = resume_at(series.weekday, series.time, tz, cad.now,
-                                           series.next_run_at, series.timezone)
-            series.timezone = tz
+            follow_clock(series, "next_run_at", tz, cad.now)
             if series.next_run_at > cad.now:
                 return False
         # the latest run due (after downtime, only it: nobody wants last month's prompts)

@@ -15,7 +15,7 @@ from handlers.format import lead_line
 from handlers.model import Button, Card, Fact, Reply
 from handlers.outbound import to_channel, to_person
 from handlers.scheduled import Cadence
-from handlers.schedule import latest_fire_not_after, next_fire, outside_quiet_hours, resume_at
+from handlers.schedule import follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
 from storage.models import Commitment, Lead, Meeting, MeetingSeries, Partnership, Person
 from storage.repository import Store
 
@@ -31,10 +31,7 @@ def capture_button(m: Meeting) -> Button:
 async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) -> None:
     """An organiser's clock changed: their series start at their time on the new clock."""
     for series in await store.meeting_series_of_person(person_id):
-        if series.timezone != tz:
-            series.next_start_at = resume_at(series.weekday, series.time, tz, now, series.next_start_at,
-                                             series.timezone)
-            series.timezone = tz
+        follow_clock(series, "next_start_at", tz, now)
 
 
 def when_text(m: Meeting, tz: str) -> str:
@@ -48,7 +45,7 @@ async def start_meeting(cad: Cadence, series: MeetingSeries) -> Meeting | None:
     organiser = await store.get_person(series.organiser_id)
     tz = cad.tz(organiser)
     if tz != series.timezone:  # the organiser's clock changed by a way that did not move the series
-        await follow_timezone(store, organiser.id, tz, cad.now)
+        follow_clock(series, "next_start_at", tz, cad.now)
         if series.next_start_at > cad.now:
             return None
     # the latest start due (after downtime only it: nobody wants last month's meetings)

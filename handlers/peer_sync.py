@@ -18,7 +18,7 @@ from handlers.model import Button, Card, Fact, Form, Question, Reply
 from handlers.outbound import to_channel, to_person
 from handlers.scheduled import Cadence
 from handlers.reminders import schedule_reminders
-from handlers.schedule import fire_at_or_after, next_fire, resume_at, week_of, week_start
+from handlers.schedule import fire_at_or_after, follow_clock, next_fire, week_of, week_start
 from storage.models import Commitment, Partnership, PeerSync, Person, SyncAnswer
 from storage.repository import Store
 
@@ -45,10 +45,7 @@ def pref(p: Partnership) -> str:
 async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) -> None:
     """A manager's clock changed: their weekly prompt moves to its time on the new clock."""
     for series in await store.series_of_person(person_id):
-        if series.timezone != tz:
-            series.next_run_at = resume_at(series.weekday, series.time, tz, now, series.next_run_at,
-                                           series.timezone)
-            series.timezone = tz
+        follow_clock(series, "next_run_at", tz, now)
 
 
 # --- opening a week's sync and prompting ---------------------------------------------------

@@ -54,6 +54,15 @@ def resume_at(weekday: str, hhmm: str, tz: str, now: datetime, pending: datetime
     return fire_at_or_after(weekday, hhmm, tz, now)
 
 
+def follow_clock(series, due_attr: str, tz: str, now: datetime) -> None:
+    """Move a weekly series (weekday, time, timezone, and its next run in `due_attr`) to the
+    clock `tz`, without skipping the run it owed (resume_at)."""
+    if series.timezone != tz:
+        setattr(series, due_attr, resume_at(series.weekday, series.time, tz, now, getattr(series, due_attr),
+                                            series.timezone))
+        series.timezone = tz
+
+
 def week_of(moment: datetime, tz: str) -> str:
     """The ISO week of the local date, e.g. '2026-W48': a peer sync's period."""
     year, week, _ = moment.astimezone(ZoneInfo(tz)).date().isocalendar()
