@@ -16,6 +16,7 @@ from storage.repository import Store
 
 class SettingsLike(Protocol):
     timezone: str
+    public_url: str  # where people reach `serve` (download links)
 
     def get(self, path: str) -> Any: ...
 

@@ -50,9 +50,10 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    from handlers import (asks, commitments, handoffs, help, leads, link, listing, meetings, partnerships, people,
-                          pulse, sync_commands)
+    from handlers import (asks, commitments, export, handoffs, help, leads, link, listing, meetings, partnerships,
+                          people, pulse, report, sync_commands, wins)
 
     return Registry([*commitments.VERBS, *handoffs.VERBS, *listing.VERBS, *partnerships.VERBS,
                      *sync_commands.VERBS, *meetings.VERBS, *leads.VERBS, *asks.VERBS, *pulse.VERBS,
+                     *wins.VERBS, *report.VERBS, *export.VERBS,
                      *people.VERBS, *link.VERBS, *help.VERBS])

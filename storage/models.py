@@ -342,6 +342,43 @@ class PulseAnswer(SQLModel, table=True):
     answered_at: Optional[datetime] = _utc(nullable=True)
 
 
+class Win(SQLModel, table=True):
+    """A won handoff or lead (`win`), recorded once, with the credit split computed then."""
+
+    __table_args__ = (UniqueConstraint("workspace_id", "record"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")  # the workspace of the record won
+    record: str  # H-3 or L-2
+    handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id", unique=True)
+    lead_id: Optional[int] = Field(default=None, foreign_key="lead.id", unique=True)
+    amount_cents: Optional[int] = None
+    won_by_id: int = Field(foreign_key="person.id")  # who recorded it
+    won_at: datetime = _utc(nullable=False)
+
+
+class WinCredit(SQLModel, table=True):
+    """One person's part of a win: their roles (originator, deliverer, contributor) and share."""
+
+    __tablename__ = "win_credit"
+    win_id: int = Field(foreign_key="win.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+    roles: str  # comma-separated, e.g. "originator,contributor"
+    share: float  # of the whole win, 0..1; a win's shares add up to 1
+
+
+class ExportToken(SQLModel, table=True):
+    """A download link of a partnership's activity log (`export`); only the token's SHA-256 is
+    kept, so the database alone does not give anyone a working link."""
+
+    __tablename__ = "export_token"
+    token_hash: str = Field(primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    partnership_id: int = Field(foreign_key="partnership.id")
+    created_by_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False)
+
+
 class Claim(SQLModel, table=True):
     """Scheduled work already done: the key (kind:record:period:recipient) is inserted, in the
     transaction of the work, before the work; a second tick or process finds it and skips."""

@@ -31,6 +31,9 @@ from storage.models import (
     PulseAnswer,
     SyncAnswer,
     SyncSeries,
+    Win,
+    WinCredit,
+    ExportToken,
     Workspace,
 )
 from storage.ask_queries import AskQueries
@@ -38,9 +41,13 @@ from storage.cadence_queries import CadenceQueries
 from storage.meeting_queries import MeetingQueries
 from storage.partnership_queries import PartnershipQueries
 from storage.pulse_queries import PulseQueries
+from storage.export_queries import ExportQueries
+from storage.report_queries import ReportQueries
+from storage.win_queries import WinQueries
 
 
-class Store(PartnershipQueries, MeetingQueries, AskQueries, PulseQueries, CadenceQueries):
+class Store(PartnershipQueries, MeetingQueries, AskQueries, PulseQueries, CadenceQueries, ReportQueries, WinQueries,
+            ExportQueries):
     def __init__(self, session: AsyncSession):
         self.session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
@@ -175,13 +182,15 @@ class Store(PartnershipQueries, MeetingQueries, AskQueries, PulseQueries, Cadenc
             (MeetingSeries.organiser_id, MeetingSeries), (Meeting.organiser_id, Meeting),
             (Meeting.closed_by_id, Meeting), (Lead.owner_id, Lead), (Lead.created_by_id, Lead),
             (Ask.asker_id, Ask), (Ask.person_id, Ask), (CharterRule.created_by_id, CharterRule),
+            (Win.won_by_id, Win), (ExportToken.created_by_id, ExportToken),
         ]
         # rows keyed by (record, person): where both were in it, `into`'s row stands
         for column, model, record in ((PartnershipMember.person_id, PartnershipMember, PartnershipMember.partnership_id),
                                       (SyncSeries.person_id, SyncSeries, SyncSeries.partnership_id),
                                       (SyncAnswer.person_id, SyncAnswer, SyncAnswer.peer_sync_id),
                                       (CharterAgreement.person_id, CharterAgreement, CharterAgreement.partnership_id),
-                                      (PulseAnswer.person_id, PulseAnswer, PulseAnswer.pulse_id)):
+                                      (PulseAnswer.person_id, PulseAnswer, PulseAnswer.pulse_id),
+                                      (WinCredit.person_id, WinCredit, WinCredit.win_id)):
             both = select(record).where(column == into_id).scalar_subquery()
             await self.session.exec(delete(model).where(column == absorbed_id, record.in_(both)))
             moves.append((column, model))

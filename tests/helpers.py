@@ -11,7 +11,7 @@ from handlers.model import Reply
 
 from storage.db import Database
 from storage.models import (ActivityLog, Ask, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person,
-                            Pulse, PulseAnswer)
+                            Pulse, PulseAnswer, Win, WinCredit, ExportToken)
 
 
 async def count(db: Database, model) -> int:
@@ -23,7 +23,7 @@ async def snapshot(db: Database) -> dict[str, int]:
     """Row counts of everything a command may change, to prove a refusal changed nothing."""
     return {m.__name__: await count(db, m)
             for m in (Commitment, Handoff, ActivityLog, OutboxMessage, MeetingSeries, Meeting, Lead, Ask,
-                      Pulse, PulseAnswer)}
+                      Pulse, PulseAnswer, Win, WinCredit, ExportToken)}
 
 
 async def rows(db: Database, model, *where) -> list:

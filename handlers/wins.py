@@ -1,0 +1,4 @@
+"""wins: stub, filled in by issue 7."""
+from __future__ import annotations
+
+VERBS: list = []

@@ -1,0 +1,70 @@
+"""wins, credit, export tokens
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-23 19:10:27.167737
+"""
+from alembic import op
+import sqlalchemy as sa
+import sqlmodel
+import storage.types
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('export_token',
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('partnership_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    op.create_table('win',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('record', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('handoff_id', sa.Integer(), nullable=True),
+    sa.Column('lead_id', sa.Integer(), nullable=True),
+    sa.Column('amount_cents', sa.Integer(), nullable=True),
+    sa.Column('won_by_id', sa.Integer(), nullable=False),
+    sa.Column('won_at', storage.types.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['handoff_id'], ['handoff.id'], ),
+    sa.ForeignKeyConstraint(['lead_id'], ['lead.id'], ),
+    sa.ForeignKeyConstraint(['won_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('handoff_id'),
+    sa.UniqueConstraint('lead_id'),
+    sa.UniqueConstraint('workspace_id', 'record')
+    )
+    op.create_table('win_credit',
+    sa.Column('win_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('roles', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('share', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['win_id'], ['win.id'], ),
+    sa.PrimaryKeyConstraint('win_id', 'person_id')
+    )
+    with op.batch_alter_table('win_credit', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_win_credit_person_id'), ['person_id'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('win_credit', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_win_credit_person_id'))
+
+    op.drop_table('win_credit')
+    op.drop_table('win')
+    op.drop_table('export_token')
