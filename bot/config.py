@@ -193,6 +193,10 @@ def _validate(values: dict) -> None:
             raise ConfigError(f"setting '{path}' must be greater than 0")
     if _at(values, "cadence.peer_sync.max_nudges") < 0:
         raise ConfigError("setting 'cadence.peer_sync.max_nudges' must be 0 or more")
+    shares = values["credit"]
+    if any(share < 0 for share in shares.values()) or abs(sum(shares.values()) - 1) > 1e-6:
+        raise ConfigError("settings 'credit.originator', 'credit.deliverer' and 'credit.contributors' must be 0 or "
+                          f"more and add up to 1, got {', '.join(f'{k} {v}' for k, v in shares.items())}")
 
 
 def _at(values: dict, path: str) -> Any:

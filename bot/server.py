@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.exports import ExportDownload
 from bot.scheduler import start_scheduler
 from bot.wiring import Partnerbot
 
@@ -28,6 +29,7 @@ def build_web_app(bot: Partnerbot) -> web.Application:
                                   "teams": "authenticated" if bot.teams.authenticated else "unauthenticated"})
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock).handle)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
     app.router.add_post("/api/messages", bot.teams.handle)

@@ -148,7 +148,7 @@ async def _create(ctx: Context, args: str) -> Reply:
     schedule_follow_up(a, ctx.settings.get("cadence.asks.nudge_after_hours"))
     await ctx.store.add(a)
     ref = qref(a)
-    await ctx.log("ask.created", ref, after=_snapshot(a))
+    await ctx.log("ask.created", ref, after=_snapshot(a), workspace_id=a.workspace_id)
     link = await link_text(ctx.store, a)
     tail = tail_text(a, link)
     reachable = await ctx.notify(person, "ask.request", ref, Reply(
@@ -207,7 +207,7 @@ async def _respond(ctx: Context, args: str) -> Reply:
     else:
         a.status, a.answered_at, a.answer = "answered", ctx.now, text
     verb = a.status
-    await ctx.log(f"ask.{verb}", ref, before=before, after=_snapshot(a))
+    await ctx.log(f"ask.{verb}", ref, before=before, after=_snapshot(a), workspace_id=a.workspace_id)
 
     link = await link_text(ctx.store, a)
     if action == "accept":

@@ -48,7 +48,8 @@ async def changed(ctx: Context, p: Partnership, what: str) -> str:
     """The charter changed: a new version that both managers agree to again. The other
     manager is told; returns what to tell the caller."""
     p.charter_version += 1
-    await ctx.log("partnership.charter_changed", pref(p), after={"version": p.charter_version, "change": what})
+    await ctx.log("partnership.charter_changed", pref(p), after={"version": p.charter_version, "change": what},
+                  workspace_id=p.workspace_id)
     for m in await ctx.store.members(p.id):
         if m.role == "manager" and m.person_id != ctx.caller.id:
             peer = await ctx.store.get_person(m.person_id)
@@ -107,7 +108,8 @@ async def agree(ctx: Context, p: Partnership) -> Reply:
         ctx.store.session.add(CharterAgreement(partnership_id=p.id, person_id=ctx.caller.id,
                                                version=p.charter_version, agreed_at=ctx.now))
     await ctx.store.session.flush()
-    await ctx.log("partnership.charter_agreed", pref(p), after={"version": p.charter_version})
+    await ctx.log("partnership.charter_agreed", pref(p), after={"version": p.charter_version},
+                  workspace_id=p.workspace_id)
     waiting = await not_agreed(ctx.store, p)
     tail = (f" Waiting for {', '.join(w.display_name for w in waiting)} to agree." if waiting
             else " Both managers have agreed: the charter stands.")

@@ -98,7 +98,7 @@ async def new_commitment(ctx: Context, owner: Person, what: str, due_date: date,
     schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
     await ctx.store.add(c)
     ref = f"C-{c.number}"
-    await ctx.log("commitment.created", ref, after=_snapshot(c))
+    await ctx.log("commitment.created", ref, after=_snapshot(c), workspace_id=c.workspace_id)
     if owner.id != ctx.caller.id:
         due_text = format_instant(c.due_at, owner_tz)
         await ctx.notify(owner, "commitment.assigned", ref, Reply(
@@ -138,7 +138,7 @@ async def done(ctx: Context, args: str) -> Reply:
     c.status, c.closed_at, c.close_note = "done", ctx.now, note.strip() or None
     stop_reminders(c)
     ref = f"C-{c.number}"
-    await ctx.log("commitment.done", ref, before=before, after=_snapshot(c))
+    await ctx.log("commitment.done", ref, before=before, after=_snapshot(c), workspace_id=c.workspace_id)
     timing = "on time" if ctx.now <= c.due_at else "late"
     return Reply(f"{ref} kept ({timing}): {c.what}.", replace_source=ctx.command.from_button)
 
@@ -160,7 +160,7 @@ async def drop(ctx: Context, args: str) -> Reply:
     before = _snapshot(c)
     c.status, c.closed_at, c.close_note = "dropped", ctx.now, reason
     stop_reminders(c)
-    await ctx.log("commitment.dropped", ref, before=before, after=_snapshot(c))
+    await ctx.log("commitment.dropped", ref, before=before, after=_snapshot(c), workspace_id=c.workspace_id)
     return Reply(f"{ref} dropped: {c.what}. Reason: {reason}.", replace_source=ctx.command.from_button)
 
 
@@ -182,7 +182,8 @@ async def snooze(ctx: Context, args: str) -> Reply:
     c.due_at = due_instant(c.due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz)
     schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
     ref = f"C-{c.number}"
-    await ctx.log("commitment.snoozed", ref, before=before, after=_snapshot(c))
+    await ctx.log("commitment.snoozed", ref, before=before, after=_snapshot(c),
+                  workspace_id=c.workspace_id)
     return Reply(f"{ref} snoozed: now due {format_instant(c.due_at, owner_tz)}: {c.what}.",
                  replace_source=ctx.command.from_button)
 

@@ -64,9 +64,12 @@ class Context:
             raise UserError(f"'{token}' is not a {what} reference like {kind}-1.")
         return number
 
-    async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None) -> None:
+    async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None, *,
+                  workspace_id: int | None = None) -> None:
+        """Log a change of `record`, in the workspace the record is numbered in (a linked
+        person may change a partnership's C-n or L-n from their other platform's workspace)."""
         await self.store.log(
-            workspace_id=self.workspace.id, at=self.now, person_id=self.caller.id,
+            workspace_id=workspace_id or self.workspace.id, at=self.now, person_id=self.caller.id,
             platform=self.platform, action=action, record=record, before=before, after=after,
         )
 

@@ -112,21 +112,34 @@ async def _answer(ctx: Context, h: Handoff, action: str, reason: str | None) -> 
     )
 
 
+async def may_move(ctx: Context, h: Handoff, doing: str = "move it") -> None:
+    """Its two reps or a manager of either."""
+    reps = (h.from_id, h.to_id)
+    if ctx.caller.id not in reps and not await ctx.store.is_manager_of(ctx.caller.id, *reps):
+        raise UserError(f"Only the two reps of H-{h.number} or their managers can {doing}.")
+
+
+async def set_stage(ctx: Context, h: Handoff, stage: str, note: str | None) -> None:
+    before = _snapshot(h)
+    h.stage, h.stage_changed_at = stage, ctx.now
+    await ctx.log("handoff.stage", f"H-{h.number}", before=before, after={**_snapshot(h), "note": note})
+
+
 async def _move(ctx: Context, h: Handoff, stage: str, note: str | None) -> Reply:
     ref = f"H-{h.number}"
     reps = (h.from_id, h.to_id)
-    if ctx.caller.id not in reps and not await ctx.store.is_manager_of(ctx.caller.id, *reps):
-        raise UserError(f"Only the two reps of {ref} or their managers can move it.")
+    await may_move(ctx, h)
+    if stage == "won":  # credited and celebrated once, by the same code as `win H-n`
+        from handlers.wins import record_win  # imported here: wins builds on this module
+
+        return await record_win(ctx, h, note=note)
     if h.declined_at:
         raise UserError(f"{ref} was declined; hand it over again to restart it.")
     if h.stage in CLOSED:
         raise UserError(f"{ref} is already {h.stage}.")
     if stage not in CLOSED and STAGES.index(stage) <= STAGES.index(h.stage):
         raise UserError(f"{ref} is already {h.stage}; stages only move forward.")
-    before = _snapshot(h)
-    h.stage, h.stage_changed_at = stage, ctx.now
-    after = {**_snapshot(h), "note": note}
-    await ctx.log("handoff.stage", ref, before=before, after=after)
+    await set_stage(ctx, h, stage, note)
     other_id = h.to_id if ctx.caller.id == h.from_id else h.from_id
     others = {other_id} if ctx.caller.id in reps else set(reps)
     for person in (await ctx.store.people(others)).values():

@@ -7,7 +7,7 @@ from handlers.commitments import new_commitment, saved_text
 from handlers.context import Context
 from handlers.dates import parse_date
 from handlers.errors import UserError
-from handlers.format import amount_text, lead_line
+from handlers.format import lead_line
 from handlers.grammar import MENTION, parse_ref, split_by_date
 from handlers.meetings import find_meeting
 from handlers.meeting_cadence import mref
@@ -57,7 +57,8 @@ async def idea(ctx: Context, args: str) -> Reply:
     await ctx.store.add(lead)
     ref = lref(lead)
     await ctx.log("lead.created", ref, after={"account": account, "idea": text, "owner_id": owner.id,
-                                              "meeting": mref(meeting) if meeting else None})
+                                              "meeting": mref(meeting) if meeting else None},
+                  workspace_id=lead.workspace_id)
     linked = f" Linked to {mref(meeting)} ({meeting.purpose})." if meeting else ""
     if owner.id != ctx.caller.id:
         await ctx.notify(owner, "lead.assigned", ref, Reply(
@@ -110,13 +111,13 @@ async def lead(ctx: Context, args: str) -> Reply:
     actions = {"next": _next, "won": _won, "lost": _lost}
     if action not in actions:
         raise UserError(f"'{action}' is not something a lead does: next, won or lost.")
-    await _may_change(ctx, found)
+    await may_change(ctx, found)
     if found.status != "open":
         raise UserError(f"{lref(found)} is already {found.status}.")
     return await actions[action](ctx, found, rest.strip())
 
 
-async def _may_change(ctx: Context, found: Lead) -> None:
+async def may_change(ctx: Context, found: Lead) -> None:
     """Its owner, its originator, their managers, or a manager of its partnership."""
     caller = ctx.caller.id
     if caller in (found.owner_id, found.created_by_id) or \
@@ -158,12 +159,10 @@ def parse_amount(text: str) -> int:
 
 
 async def _won(ctx: Context, found: Lead, text: str) -> Reply:
-    amount = parse_amount(text) if text else None
-    before = {"status": found.status}
-    found.status, found.amount_cents, found.closed_at = "won", amount, ctx.now
-    await ctx.log("lead.won", lref(found), before=before, after={"status": "won", "amount_cents": amount})
-    worth = f" ({amount_text(amount)})" if amount is not None else ""
-    return Reply(f"{lref(found)} won{worth}: {found.account} — {found.idea}. Congratulations!")
+    from handlers.wins import record_win  # imported here: wins builds on this module
+
+    # credited and celebrated once, by the same code as `win L-n`
+    return await record_win(ctx, found, amount_cents=parse_amount(text) if text else None)
 
 
 async def _lost(ctx: Context, found: Lead, reason: str) -> Reply:
@@ -171,7 +170,8 @@ async def _lost(ctx: Context, found: Lead, reason: str) -> Reply:
         raise UserError(f"Say why it was lost, so the partnership learns from it: `lead {lref(found)} lost <reason>`.")
     before = {"status": found.status}
     found.status, found.close_reason, found.closed_at = "lost", reason, ctx.now
-    await ctx.log("lead.lost", lref(found), before=before, after={"status": "lost", "reason": reason})
+    await ctx.log("lead.lost", lref(found), before=before, after={"status": "lost", "reason": reason},
+                  workspace_id=found.workspace_id)
     return Reply(f"{lref(found)} lost: {found.account} — {found.idea}. Reason: {reason}.")
 
 

@@ -97,7 +97,8 @@ async def _new(ctx: Context, args: str) -> Reply:
     await ctx.store.add(series)
     ref = f"P-{p.number}"
     await ctx.log("meeting.series_created", ref, after={"purpose": purpose, "weekday": weekday, "time": hhmm,
-                                                         "minutes": minutes, "timezone": ctx.tz})
+                                                         "minutes": minutes, "timezone": ctx.tz},
+                  workspace_id=p.workspace_id)
     first = format_instant(series.next_start_at, ctx.tz)
     text = (f"Community of practice for {ref} {p.name}: \"{purpose}\", every {weekday} {hhmm} for {minutes} min "
             f"({ctx.tz}), organised by you. First meeting {first}: I'll post its purpose, open action items "
@@ -215,7 +216,8 @@ async def _close(ctx: Context, m: Meeting) -> Reply:
         raise UserError(f"{mref(m)} can't be closed yet: it has no action item with an owner and a due date. "
                         f"Add one with `action {mref(m)} @owner <what> by <date>` (or `meeting actions {mref(m)}`).")
     m.closed_at, m.closed_by_id, m.cadence_at, m.cadence_step = ctx.now, ctx.caller.id, None, None
-    await ctx.log("meeting.closed", mref(m), after={"action_items": [f"C-{c.number}" for c in actions]})
+    await ctx.log("meeting.closed", mref(m), after={"action_items": [f"C-{c.number}" for c in actions]},
+                  workspace_id=m.workspace_id)
     p = await ctx.store.session.get(Partnership, m.partnership_id)
     leads = await ctx.store.leads_of_meeting(m.id)
     people = await ctx.store.people({r.owner_id for r in (*actions, *leads)} | {r.created_by_id for r in (*actions, *leads)})
@@ -234,7 +236,7 @@ async def _stop(ctx: Context, m: Meeting) -> Reply:
     if not await _runs_meeting(ctx, m):
         raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership can stop its series.")
     series.stopped_at = ctx.now
-    await ctx.log("meeting.series_stopped", mref(m), after={"purpose": series.purpose})
+    await ctx.log("meeting.series_stopped", mref(m), after={"purpose": series.purpose}, workspace_id=m.workspace_id)
     still_open = "" if m.closed_at else f" {mref(m)} itself is still open: close it with `meeting close {mref(m)}`."
     return Reply(f"The series of {mref(m)} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
 

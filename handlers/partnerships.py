@@ -139,7 +139,8 @@ async def _add(ctx: Context, p: Partnership, rest: str) -> Reply:
     rep.manager_id = manager.person_id
     ref = f"P-{p.number}"
     await ctx.log("partnership.member_added", ref, before=before,
-                  after={"person_id": rep.id, "side": side, "manager_id": manager.person_id})
+                  after={"person_id": rep.id, "side": side, "manager_id": manager.person_id},
+                  workspace_id=p.workspace_id)
     manager_name = (await ctx.store.get_person(manager.person_id)).display_name
     return Reply(f"{rep.display_name} added to {ref} {p.name}, side {side.upper()} (manager {manager_name}).")
 
@@ -151,7 +152,7 @@ async def _goal(ctx: Context, p: Partnership, text: str) -> Reply:
     await ctx.store.add(PartnershipGoal(partnership_id=p.id, text=text, created_by_id=ctx.caller.id,
                                         created_at=ctx.now))
     ref = f"P-{p.number}"
-    await ctx.log("partnership.goal_added", ref, after={"goal": text})
+    await ctx.log("partnership.goal_added", ref, after={"goal": text}, workspace_id=p.workspace_id)
     count = len(await ctx.store.goals(p.id))
     again = await charter.changed(ctx, p, f"goal {count}: {text}")  # the goals are part of the charter
     return Reply(f"Goal {count} of {ref} {p.name}: {text}. It is listed in every peer-sync digest. {again}")
@@ -162,7 +163,8 @@ async def _channel(ctx: Context, p: Partnership, _rest: str) -> Reply:
     if not ctx.command.channel or ctx.command.is_direct:
         raise UserError(f"Run `partnership P-{p.number} channel` in the channel to bind, not in a direct chat.")
     channel = await _bind_channel(ctx, p)
-    await ctx.log("partnership.channel_bound", f"P-{p.number}", after={"channel": channel, "platform": ctx.platform})
+    await ctx.log("partnership.channel_bound", f"P-{p.number}", after={"channel": channel, "platform": ctx.platform},
+                  workspace_id=p.workspace_id)
     return Reply(f"This channel is now bound to P-{p.number} {p.name}: its peer-sync digests are posted here.")
 
 

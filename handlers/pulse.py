@@ -162,7 +162,8 @@ async def _submit(ctx: Context, p: Partnership, period: str | None) -> Reply:
     mine.scores, mine.answered_at = scores, ctx.now
     mine.comment = (values.get(COMMENT) or "").strip() or None
     # the log says who answered, not what: ratings are shown per side, never per person
-    await ctx.log("pulse.answered", pref(p), after={"period": pulse.period, "side": mine.side})
+    await ctx.log("pulse.answered", pref(p), after={"period": pulse.period, "side": mine.side},
+                  workspace_id=p.workspace_id)
     await ctx.store.session.flush()  # the answers below are read in their order of answering
     answers = await ctx.store.pulse_answers(pulse.id)
     waiting = sum(1 for a in answers if not a.answered_at)

@@ -259,7 +259,7 @@ class Meeting(SQLModel, table=True):
     number: int
     series_id: int = Field(foreign_key="meeting_series.id", index=True)
     partnership_id: int = Field(foreign_key="partnership.id", index=True)
-    organiser_id: int = Field(foreign_key="person.id")
+    organiser_id: int = Field(foreign_key="person.id", index=True)
     purpose: str  # the series' purpose when it was held
     starts_at: datetime = _utc(nullable=False)
     ends_at: datetime = _utc(nullable=False)
@@ -281,7 +281,7 @@ class Lead(SQLModel, table=True):
     account: str
     idea: str
     owner_id: int = Field(foreign_key="person.id", index=True)
-    created_by_id: int = Field(foreign_key="person.id")  # the originator
+    created_by_id: int = Field(foreign_key="person.id", index=True)  # the originator
     meeting_id: Optional[int] = Field(default=None, foreign_key="meeting.id", index=True)
     partnership_id: Optional[int] = Field(default=None, foreign_key="partnership.id", index=True)
     status: str = "open"  # open | won | lost
@@ -391,6 +391,8 @@ class ActivityLog(SQLModel, table=True):
     """Append-only audit trail, written in the transaction of the change it records."""
 
     __tablename__ = "activity_log"
+    # a record's history (a partnership's export asks for its records' rows)
+    __table_args__ = (Index("ix_activity_log_record", "workspace_id", "record"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     at: datetime = _utc(nullable=False)

@@ -51,6 +51,8 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_CADENCE__MEETINGS__DEFAULT_MINUTES": "-5"}, "greater than 0"),
     ({"PARTNERBOT_CADENCE__PULSE__DAY": "someday"}, "'cadence.pulse.day' must be one of mon"),
     ({"PARTNERBOT_CADENCE__ASKS__ESCALATE_AFTER_HOURS": "0"}, "greater than 0"),
+    ({"PARTNERBOT_CREDIT__ORIGINATOR": "0.5"}, "add up to 1, got originator 0.5, deliverer 0.5, contributors 0.2"),
+    ({"PARTNERBOT_CREDIT__ORIGINATOR": "-0.1", "PARTNERBOT_CREDIT__DELIVERER": "0.9"}, "must be 0 or more"),
 ])
 def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkeypatch, env, message):
     monkeypatch.chdir(tmp_path)

@@ -49,7 +49,7 @@ async def test_stages_move_forward_and_the_other_rep_is_told(chat, db):
     assert "now introduced" in (await chat.say("bob", "handoff H1 introduced")).text
     back = await chat.say("ana", "handoff H-1 positioned")
     assert not back.ok and "only move forward" in back.text
-    assert "now won" in (await chat.say("ana", "handoff H-1 won")).text
+    assert "H-1 won: Acme Corp" in (await chat.say("ana", "handoff H-1 won")).text
     assert not (await chat.say("ana", "handoff H-1 lost")).ok
     keys = [m.idempotency_key for m in await outbox(db)]
     assert any(k.startswith("handoff.stage.positioned") for k in keys)

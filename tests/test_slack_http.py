@@ -151,15 +151,45 @@ async def test_someone_elses_click_is_refused_privately_and_changes_nothing(slac
     assert after == before
 
 
-async def test_app_home_shows_open_items_and_a_retried_event_publishes_once(slack):
+def _buttons(view: dict) -> list[str]:
+    return [e["value"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_app_home_shows_the_scorecard_and_open_items_and_a_retried_event_publishes_once(slack):
     from tests.fakes.slack_requests import event_body, json_headers
 
     await slack.slash("commit send pricing deck to Acme by fri")
     body = event_body({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "DU1"}, "Ev1")
     assert (await slack.post(body, json_headers(body))).status == 200
     (published,) = await slack.fake.wait_for("views.publish")
-    assert published.args["user_id"] == "U1" and "C-1" in json.dumps(published.args["view"])
+    view = published.args["view"]
+    assert published.args["user_id"] == "U1" and view["type"] == "home"
+    assert "Scorecard" in json.dumps(view) and "send pricing deck" in json.dumps(view)
+    assert _buttons(view) == ["done C-1"]
     retry = {**json_headers(body), "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert (await slack.post(body, retry)).status == 200
     await asyncio.sleep(0.5)
     assert len(slack.fake.calls_to("views.publish")) == 1
+    again = event_body({"type": "app_home_opened", "user": "U1", "tab": "home", "channel": "DU1"}, "Ev2")
+    assert (await slack.post(again, json_headers(again))).status == 200  # a new opening: published again
+    await slack.fake.wait_for("views.publish", count=2)
+
+
+async def test_done_on_the_home_tab_keeps_the_commitment_and_republishes_the_tab(slack):
+    from tests.fakes.slack_requests import home_button_body
+
+    await slack.slash("commit send pricing deck to Acme by fri")
+    await slack.slash("commit book the QBR room by fri")
+    assert (await slack.post(home_button_body("done C-1", user="U1"))).status == 200
+    (published,) = await slack.fake.wait_for("views.publish")
+    view = published.args["view"]
+    assert "C-1" in view["blocks"][1]["text"]["text"] and "kept" in view["blocks"][1]["text"]["text"]
+    assert _buttons(view) == ["done C-2"]  # C-1 is no longer open
+    (c1,) = await rows(slack.bot.db, Commitment, Commitment.number == 1)
+    assert c1.status == "done"
+    # someone else's commitment clicked from their own tab: refused there, nothing changes
+    before = await snapshot(slack.bot.db)
+    assert (await slack.post(home_button_body("done C-2", user="U2"))).status == 200
+    second = (await slack.fake.wait_for("views.publish", count=2))[1]
+    assert second.args["user_id"] == "U2" and ":warning:" in second.args["view"]["blocks"][1]["text"]["text"]
+    assert await snapshot(slack.bot.db) == before

@@ -62,6 +62,9 @@ class SlackAdapter:
         tz = await self.timezones.of((body.get("team") or {}).get("id", ""), user.get("id", ""))
         cmd = translate.from_button(body, tz)
         reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
+        if translate.clicked_in_home(body):
+            await self._publish_home(client, translate.home_refresh(cmd), notice=None if opened else reply)
+            return
         if opened and not reply.replace_source:
             return  # the modal is the answer
         container = body.get("container") or {}
@@ -165,7 +168,16 @@ class SlackAdapter:
         if event.get("tab") != "home":
             return
         team, user = body.get("team_id", ""), event.get("user", "")
-        reply = await self.dispatch(translate.from_home_opened(body, await self.timezones.of(team, user)))
+        await self._publish_home(client, translate.from_home_opened(body, await self.timezones.of(team, user)))
+
+    async def _publish_home(self, client: AsyncWebClient, command: Command, notice: Reply | None = None) -> None:
+        """Publish the person's Home tab: their scorecard and open items, under `notice` (what
+        a click on the tab just did: the tab has no thread to answer in)."""
+        reply = await self.dispatch(command)
         if reply.repeated:
             return
-        await client.views_publish(user_id=user, view={"type": "home", "blocks": home_blocks(reply)})
+        try:
+            await client.views_publish(user_id=command.user,
+                                       view={"type": "home", "blocks": home_blocks(reply, notice)})
+        except Exception:  # the tab keeps its last view; the next opening publishes again
+            log.exception("could not publish the Home tab of %s", command.user)

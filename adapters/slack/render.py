@@ -110,13 +110,12 @@ def message(reply: Reply) -> dict:
     return {"text": reply.text, "blocks": blocks(reply)}
 
 
-def home_blocks(reply: Reply) -> list[dict]:
-    """The App Home tab: a header, the reply, and how to act on it."""
-    return [
-        {"type": "header", "text": {"type": "plain_text", "text": "Partnerbot"}},
-        *blocks(reply),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/partner help` to see every verb."}]},
-    ][:100]
+def home_blocks(reply: Reply, notice: Reply | None = None) -> list[dict]:
+    """The App Home tab: a header, what the last click did (`notice`), the reply, and how to act on it."""
+    said = _section(f"{'' if notice.ok else ':warning: '}{notice.text}")[:3] if notice else []
+    footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Type `/partner help` to see every verb."}]}
+    header = {"type": "header", "text": {"type": "plain_text", "text": "Partnerbot"}}
+    return [header, *said, *blocks(reply)][:99] + [footer]  # Slack's most is 100 blocks
 
 
 # -- forms as modals ---------------------------------------------------------------------------

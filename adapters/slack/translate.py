@@ -35,20 +35,34 @@ def from_button(body: Mapping[str, Any], timezone: str | None) -> Command:
         platform="slack", workspace=team, user=user.get("id") or "",
         user_name=user.get("username") or user.get("name"), text=str(action.get("value") or ""),
         channel=channel_id, platform_timezone=timezone, from_button=True,
-        is_direct=_is_direct(channel_id, channel.get("name")),
+        is_direct=_is_direct(channel_id, channel.get("name")) or clicked_in_home(body),
         delivery_id=f"slack:{team}:{trigger}:{action.get('action_id')}" if trigger else None, raw=body,
     )
 
 
+HOME_COMMAND = "report me"  # what the Home tab shows: the person's scorecard and open items
+
+
 def from_home_opened(body: Mapping[str, Any], timezone: str | None) -> Command:
-    """Opening the Home tab reads as `list mine`; the event_id deduplicates Slack's retries."""
+    """Opening the Home tab reads as `report me`; the event_id deduplicates Slack's retries."""
     team = body.get("team_id") or ""
     event = body.get("event") or {}
     return Command(
-        platform="slack", workspace=team, user=event.get("user") or "", text="list mine",
+        platform="slack", workspace=team, user=event.get("user") or "", text=HOME_COMMAND,
         platform_timezone=timezone, is_direct=True,  # the Home tab is the person's own
         delivery_id=f"slack:{team}:event:{body.get('event_id')}", raw=body,
     )
+
+
+def home_refresh(clicked: Command) -> Command:
+    """The Home tab again after a click on one of its buttons (a new read, nothing to deduplicate)."""
+    return Command(platform="slack", workspace=clicked.workspace, user=clicked.user, text=HOME_COMMAND,
+                   user_name=clicked.user_name, platform_timezone=clicked.platform_timezone, is_direct=True)
+
+
+def clicked_in_home(body: Mapping[str, Any]) -> bool:
+    """A button of the Home tab (Slack sends the view it sits in, and no channel)."""
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
 
 
 def _answer(action: Mapping[str, Any]) -> str | None:

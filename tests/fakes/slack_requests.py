@@ -45,6 +45,21 @@ def button_body(value: str, user: str, channel: str, message_ts: str, team: str 
     return urlencode({"payload": json.dumps(payload)})
 
 
+def home_button_body(value: str, user: str, team: str = "T1", action_id: str = "pb:1:0") -> str:
+    """A click on a button of the App Home tab: Slack sends the view it sits in, and no channel."""
+    payload = {
+        "type": "block_actions", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": uuid.uuid4().hex,
+        "container": {"type": "view", "view_id": "VHOME"},
+        "view": {"id": "VHOME", "type": "home", "team_id": team, "blocks": [], "private_metadata": "",
+                 "callback_id": "", "state": {"values": {}}, "hash": uuid.uuid4().hex[:16]},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                     "text": {"type": "plain_text", "text": "Done"}, "action_ts": str(time.time())}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 # Where view.state keeps each element's answer, and where the element keeps its prefilled one.
 _STATE_KEYS = {"users_select": ("selected_user", "initial_user"), "datepicker": ("selected_date", "initial_date")}
 

@@ -58,10 +58,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('win_credit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_win_credit_person_id'), ['person_id'], unique=False)
+    with op.batch_alter_table('activity_log', schema=None) as batch_op:
+        batch_op.create_index('ix_activity_log_record', ['workspace_id', 'record'], unique=False)
+    # a person's scorecard reads the leads they raised and the meetings they organised
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lead_created_by_id'), ['created_by_id'], unique=False)
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_organiser_id'), ['organiser_id'], unique=False)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_organiser_id'))
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lead_created_by_id'))
+    with op.batch_alter_table('activity_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_activity_log_record')
     with op.batch_alter_table('win_credit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_win_credit_person_id'))
 

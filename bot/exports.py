@@ -1,0 +1,197 @@
+"""GET /exports/{token}.csv: the activity log of one partnership, for whoever holds a live link.
+
+The link is the only credential: its token is looked up by SHA-256, and an unknown, malformed
+or expired token gets the same 404 as one whose partnership is gone, so a guesser learns
+nothing. The CSV is streamed a page at a time, each page read in a short transaction of its
+own, so neither a big log nor a slow client holds memory or the database.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timezone
+from typing import Any, Iterable
+
+from aiohttp import web
+
+from handlers.dispatch import Clock
+from handlers.export import TOKEN_SHAPE, token_hash
+from storage.db import Database
+from storage.models import ActivityLog, Partnership
+from storage.repository import Store
+
+HEADER = ("time", "person", "platform", "action", "record", "details")
+NOT_FOUND = "No export here: the link is wrong or has expired. Ask Partnerbot for a new one with `export P-n`.\n"
+# Who did scheduled work (a peer sync opened, a meeting started): nobody typed it.
+SCHEDULER = "Partnerbot"
+# Log fields that hold a person's id: the CSV shows their name instead.
+_PERSON_FIELDS = {"owner_id": "owner", "person_id": "person", "manager_id": "manager",
+                  "manager_a": "manager A", "manager_b": "manager B", "answered": "answered"}
+# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) exfiltrates).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportDownload:
+    def __init__(self, db: Database, clock: Clock, page_size: int = 1000):
+        self.db, self.clock, self.page_size = db, clock, page_size
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        found = await self._live_export(request.match_info["token"])
+        if found is None:
+            return web.Response(status=404, text=NOT_FOUND, headers={"Cache-Control": "no-store"})
+        p, up_to_id = found
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="P-{p.number}-activity.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        })
+        await response.prepare(request)
+        out = CsvBuffer()
+        out.write("\ufeff")  # the byte-order mark Excel needs to read UTF-8 (names, arrows) as such
+        out.row(HEADER)
+        await response.write(out.take())
+        names: dict[int, str] = {}
+        after_id = 0
+        while True:
+            async with self.db.session() as session:
+                store = Store(session)
+                page = await store.partnership_log_page(p, after_id=after_id, up_to_id=up_to_id,
+                                                        limit=self.page_size)
+                await _learn_names(store, page, names)
+            for entry in page:
+                out.row(csv_row(entry, names))
+            if page:
+                await response.write(out.take())
+            if len(page) < self.page_size:
+                break
+            after_id = page[-1].id
+        await response.write_eof()
+        return response
+
+    async def _live_export(self, token: str) -> tuple[Partnership, int] | None:
+        """The partnership of a live token, and the last log row of its export; None otherwise."""
+        if not TOKEN_SHAPE.fullmatch(token):
+            return None
+        async with self.db.session() as session:
+            store = Store(session)
+            issued = await store.export_token(token_hash(token))
+            if issued is None or issued.expires_at <= self.clock():
+                return None
+            p = await session.get(Partnership, issued.partnership_id)
+            if p is None or p.workspace_id != issued.workspace_id:
+                return None
+            return p, await store.last_log_id(p.workspace_id)
+
+
+class CsvBuffer:
+    """Rows written with the csv module, handed out as bytes a page at a time."""
+
+    def __init__(self):
+        self._text = io.StringIO()
+        self._writer = csv.writer(self._text)
+
+    def write(self, text: str) -> None:
+        self._text.write(text)
+
+    def row(self, cells: Iterable[str]) -> None:
+        self._writer.writerow([defuse(cell) for cell in cells])
+
+    def take(self) -> bytes:
+        data = self._text.getvalue().encode("utf-8")
+        self._text.seek(0)
+        self._text.truncate()
+        return data
+
+
+def defuse(cell: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula: a leading apostrophe makes it text."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def csv_row(entry: ActivityLog, names: dict[int, str]) -> tuple[str, ...]:
+    at = entry.at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    person = SCHEDULER if entry.person_id is None else _name(entry.person_id, names)
+    return at, person, entry.platform, entry.action, entry.record, describe(entry.before, entry.after, names)
+
+
+def describe(before: Any, after: Any, names: dict[int, str]) -> str:
+    """'stage: identified → positioned; note: sent the deck': what changed, then what is new."""
+    before, after = _fields(before), _fields(after)
+    parts = []
+    for key, new in after.items():
+        old = before.get(key)
+        if old is not None and key in before:
+            if old != new:
+                parts.append(f"{_label(key)}: {_text(key, old, names)} → {_text(key, new, names)}")
+        elif new is not None and new != [] and new != "":
+            parts.append(f"{_label(key)}: {_text(key, new, names)}")
+    for key, old in before.items():
+        if key not in after and old is not None:
+            parts.append(f"{_label(key)}: {_text(key, old, names)} → none")
+    return "; ".join(parts)
+
+
+def _fields(logged: Any) -> dict:
+    """A log row's before/after as fields; every writer logs a dict, but one odd row must not
+    cut a download short."""
+    if logged is None:
+        return {}
+    return logged if isinstance(logged, dict) else {"value": logged}
+
+
+def _label(key: str) -> str:
+    return _PERSON_FIELDS.get(key, key)
+
+
+def _text(key: str, value: Any, names: dict[int, str]) -> str:
+    """A logged value as a reader wants it: people by name (also inside a win's credit list),
+    yes/no, one line per answer."""
+    if key in _PERSON_FIELDS and _is_ids(value):
+        ids = value if isinstance(value, list) else [value]
+        return ", ".join(_name(i, names) for i in ids) or "nobody"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_text(key, v, names) for v in value)
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{_label(k)} {_text(k, v, names)}" for k, v in value.items()) + ")"
+    # a multi-line answer stays on one line of the spreadsheet
+    return " / ".join(line.strip() for line in str(value).splitlines() if line.strip())
+
+
+def _is_ids(value: Any) -> bool:
+    def is_id(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    return is_id(value) or (isinstance(value, list) and all(is_id(v) for v in value))
+
+
+def _person_ids(key: str | None, value: Any) -> Iterable[int]:
+    """Every person id a logged value holds, however deep (a win's credit list)."""
+    if key in _PERSON_FIELDS and _is_ids(value):
+        yield from (value if isinstance(value, list) else [value])
+    elif isinstance(value, list):
+        for item in value:
+            yield from _person_ids(key, item)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _person_ids(k, v)
+
+
+def _name(person_id: int, names: dict[int, str]) -> str:
+    return names.get(person_id, f"person #{person_id}")
+
+
+async def _learn_names(store: Store, page: list[ActivityLog], names: dict[int, str]) -> None:
+    """Display names of everyone a page mentions that earlier pages did not."""
+    wanted: set[int] = set()
+    for entry in page:
+        if entry.person_id is not None:
+            wanted.add(entry.person_id)
+        for values in (_fields(entry.before), _fields(entry.after)):
+            wanted.update(_person_ids(None, values))
+    wanted -= names.keys()
+    names.update({i: p.display_name for i, p in (await store.people(wanted)).items()})
