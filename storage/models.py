@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -285,7 +285,8 @@ class Lead(SQLModel, table=True):
     meeting_id: Optional[int] = Field(default=None, foreign_key="meeting.id", index=True)
     partnership_id: Optional[int] = Field(default=None, foreign_key="partnership.id", index=True)
     status: str = "open"  # open | won | lost
-    amount_cents: Optional[int] = None  # the amount won, in hundredths of the currency unit
+    # the amount won, in hundredths of the currency unit; 64-bit: $21.5M overflowed a 32-bit INTEGER
+    amount_cents: Optional[int] = Field(default=None, sa_type=BigInteger)
     close_reason: Optional[str] = None
     closed_at: Optional[datetime] = _utc(nullable=True)
     created_at: datetime = _utc(nullable=False)
@@ -351,7 +352,7 @@ class Win(SQLModel, table=True):
     record: str  # H-3 or L-2
     handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id", unique=True)
     lead_id: Optional[int] = Field(default=None, foreign_key="lead.id", unique=True)
-    amount_cents: Optional[int] = None
+    amount_cents: Optional[int] = Field(default=None, sa_type=BigInteger)  # as Lead.amount_cents
     won_by_id: int = Field(foreign_key="person.id")  # who recorded it
     won_at: datetime = _utc(nullable=False)
 

@@ -21,9 +21,9 @@ async def store_db(request, tmp_path):
 async def test_migrations_reach_head_and_are_idempotent(store_db):
     from storage.migrate import upgrade
 
-    assert await current_revision(store_db) == "0008"
+    assert await current_revision(store_db) == "0009"
     await upgrade(store_db)  # a second run (every `serve` start) changes nothing
-    assert await current_revision(store_db) == "0008"
+    assert await current_revision(store_db) == "0009"
 
 
 async def test_numbers_are_per_workspace_and_kind_and_never_repeat(store_db):
@@ -97,7 +97,7 @@ async def test_processes_upgrading_at_once_apply_each_step_once(request, tmp_pat
         engines = [Database(url) for _ in range(3)]  # three processes' engines, one database
         try:
             await asyncio.wait_for(asyncio.gather(*(upgrade(e) for e in engines)), 60)
-            assert await current_revision(engines[0]) == "0008"
+            assert await current_revision(engines[0]) == "0009"
         finally:
             for e in engines:
                 await e.dispose()
