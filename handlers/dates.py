@@ -26,6 +26,9 @@ MONTHS = {
     )
     for name in names
 }
+# Why: a date near 9999-12-31 passed and then overflowed `snooze` (date + days); nothing is
+# planned further ahead than this, and `in 999 weeks` (19 years) still fits.
+MAX_YEARS_AHEAD = 20
 DATE_FORMS = "YYYY-MM-DD, today, tomorrow, a weekday (fri), next week, eow, in N days|weeks, or dec 3"
 
 _IN_N = re.compile(r"^in\s+(\d{1,3})\s+(day|days|week|weeks)$")
@@ -40,6 +43,8 @@ def parse_date(text: str, today: date) -> date:
         raise UserError(f"I can't read '{text}' as a date. Use {DATE_FORMS}.")
     if result < today:
         raise UserError(f"{result.isoformat()} is in the past. Pick today or a later date.")
+    if result.year > today.year + MAX_YEARS_AHEAD:
+        raise UserError(f"{result.isoformat()} is too far ahead. Pick a date within {MAX_YEARS_AHEAD} years.")
     return result
 
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import fields, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
 
 from handlers.context import Context, SettingsLike
 from handlers.errors import UserError
@@ -28,6 +31,40 @@ class _Duplicate(Exception):
     pass
 
 
+# Why: JSON can carry lone UTF-16 surrogates ("\ud800") that no UTF-8 database can store, and
+# PostgreSQL refuses NUL in text; either made a command fail with "Something went wrong".
+_UNSTORABLE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with NUL removed and lone surrogates as U+FFFD, in strings, mappings and lists."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value.replace("\x00", ""))
+    if isinstance(value, Mapping):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
+
+
+def storable(command: Command) -> Command:
+    """The command with every field it may save made storable (see _UNSTORABLE), and without a
+    platform timezone that is no IANA zone. Why: a Teams client reporting `Not/AZone` was saved
+    as the person's clock, and every dated command of theirs failed from then on."""
+    cleaned = {f.name: _storable(getattr(command, f.name)) for f in fields(command) if f.name != "raw"}
+    if cleaned["platform_timezone"] and not _known_zone(cleaned["platform_timezone"]):
+        cleaned["platform_timezone"] = None
+    return replace(command, **cleaned)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)  # cached by zoneinfo after the first time
+    except (ValueError, KeyError, OSError):  # unknown (ZoneInfoNotFoundError is a KeyError), or a path
+        return False
+    return True
+
+
 class Dispatcher:
     def __init__(
         self, db: Database, settings: SettingsLike, clock: Clock = utc_now,
@@ -41,6 +78,7 @@ class Dispatcher:
         self._workspaces: dict[tuple[str, str], Workspace] = {}  # rows never change once committed
 
     async def dispatch(self, command: Command) -> Reply:
+        command = storable(command)
         name, args = split_verb(command.text)
         if not name:
             name, args = "help", ""
@@ -73,6 +111,7 @@ class Dispatcher:
         releases the messages that waited for it)."""
         if not (command.contact or command.channel_contact):
             return
+        command = storable(command)
         now = self.clock()
         try:
             async with self.db.session() as session:

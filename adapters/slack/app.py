@@ -15,6 +15,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
@@ -29,12 +30,22 @@ log = logging.getLogger(__name__)
 Dispatch = Callable[[Command], Awaitable[Reply]]
 
 
+def _refused(view: dict, reason: str, answers: dict) -> dict:
+    """The submitted modal again with the reason on top (render.refused_modal); only the reason
+    when the view Slack sent back is malformed. Why: `"blocks": [null]` raised out of the listener."""
+    try:
+        return refused_modal(view, reason, answers)
+    except (AttributeError, TypeError, KeyError):
+        return refused_modal({}, reason, {})
+
+
 class SlackAdapter:
     def __init__(self, *, signing_secret: str, token: str, api_url: str, dispatch: Dispatch):
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self.timezones = SlackTimezones(self.client)
         self.deliverer = SlackDeliverer(self.client)
         self.dispatch = dispatch
+        self.verifier = SignatureVerifier(signing_secret)
         # process_before_response: our listeners ack as soon as their answer is committed, so
         # bolt need not poll for the ack (a 10 ms sleep loop that puts a floor under every reply).
         self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True)
@@ -47,7 +58,18 @@ class SlackAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for POST /slack/events."""
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception:  # why: bolt parses before it verifies, and raised (a 500) on a JSON body that
+            # is not an object (`null`, `[1]`): unsigned that is a 401 like any other, signed a 400
+            body = await request.text()
+            status = 400 if self.verifier.is_valid_request(body, dict(request.headers)) else 401
+            return web.Response(status=status, text="not a Slack request")
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        if bolt_response.status >= 500:  # why: bolt's own matchers raise on a signed but malformed
+            # payload (`"actions": ""`) and answer 500, which Slack retries; our listeners never raise
+            # (the dispatcher answers every failure), so a 500 means the request is bad: 400
+            return web.Response(status=400, text="malformed Slack request")
         return await to_aiohttp_response(bolt_response)
 
     async def _on_slash_command(self, ack, command: dict, client: AsyncWebClient) -> None:
@@ -58,22 +80,23 @@ class SlackAdapter:
 
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
-        user = body.get("user") or {}
-        tz = await self.timezones.of((body.get("team") or {}).get("id", ""), user.get("id", ""))
-        cmd = translate.from_button(body, tz)
+        cmd = translate.from_button(body, None)
+        cmd = replace(cmd, platform_timezone=await self.timezones.of(cmd.workspace, cmd.user))
         reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
+        if reply.repeated:  # why: a redelivered click posted "already handled" next to the first's answer
+            return
         if translate.clicked_in_home(body):
             await self._publish_home(client, translate.home_refresh(cmd), notice=None if opened else reply)
             return
         if opened and not reply.replace_source:
             return  # the modal is the answer
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id"), container.get("message_ts")
+        container = translate.obj(body.get("container"))
+        channel, ts = translate.text_of(container.get("channel_id")), translate.text_of(container.get("message_ts"))
         try:
             if reply.replace_source and channel and ts:
                 await client.chat_update(channel=channel, ts=ts, **message(reply))
             elif channel:
-                await client.chat_postEphemeral(channel=channel, user=user.get("id"), **message(reply))
+                await client.chat_postEphemeral(channel=channel, user=cmd.user, **message(reply))
         except Exception:  # the change is saved; only the on-screen echo is lost
             log.exception("could not show the result of a Slack button")
 
@@ -105,15 +128,15 @@ class SlackAdapter:
     async def _on_form_submitted(self, ack, body: dict, view: dict) -> None:
         """A form modal submitted: run its command with the answers. Accepted: the modal closes
         and the result comes as a direct message. Refused: the modal shows why, answers kept."""
-        user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-        tz, names = await asyncio.gather(self.timezones.of(team, user.get("id", "")),
+        user = translate.obj(body.get("user"))
+        team = translate.text_of(translate.obj(body.get("team")).get("id")) or translate.text_of(user.get("team_id"))
+        tz, names = await asyncio.gather(self.timezones.of(team, translate.text_of(user.get("id"))),
                                          self._names_of(team, translate.picked_users(body)))
         command = translate.from_view_submission(body, tz)
         if command is None:
             await ack(response_action="update", view=refused_modal(
-                {"title": view.get("title")}, "This form's data is incomplete, so nothing was changed. "
-                "Type `/partner help` to start again.", {}))
+                {"title": translate.obj(view).get("title")}, "This form's data is incomplete, so nothing was "
+                "changed. Type `/partner help` to start again.", {}))
             return
         if names:
             command = replace(command, mention_names=names)
@@ -121,7 +144,7 @@ class SlackAdapter:
         if reply.repeated:
             await ack()
         elif not reply.ok:
-            await ack(response_action="update", view=refused_modal(view, reply.text, command.form_values or {}))
+            await ack(response_action="update", view=_refused(view, reply.text, command.form_values or {}))
         elif reply.form:  # the answers lead to another form
             await ack(response_action="update", view=modal(reply.form, command.channel, command.is_direct))
         else:
@@ -167,8 +190,9 @@ class SlackAdapter:
         """The Home tab shows the person's open items; a retried event publishes nothing twice."""
         if event.get("tab") != "home":
             return
-        team, user = body.get("team_id", ""), event.get("user", "")
-        await self._publish_home(client, translate.from_home_opened(body, await self.timezones.of(team, user)))
+        command = translate.from_home_opened(body, None)
+        tz = await self.timezones.of(command.workspace, command.user)
+        await self._publish_home(client, replace(command, platform_timezone=tz))
 
     async def _publish_home(self, client: AsyncWebClient, command: Command, notice: Reply | None = None) -> None:
         """Publish the person's Home tab: their scorecard and open items, under `notice` (what

@@ -7,6 +7,17 @@ from typing import Any, Mapping
 from handlers.model import Command
 
 
+def obj(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else {}. Why: a signed but malformed payload (`"user": ""`,
+    `"values": {"a": 1}`) raised AttributeError out of a listener, a 500."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def text_of(value: Any) -> str:
+    """`value` when it is a string, else "" (an id or name sent as a number, list or object)."""
+    return value if isinstance(value, str) else ""
+
+
 def _is_direct(channel_id: str | None, channel_name: str | None) -> bool:
     """A 1:1 chat with the bot: Slack's direct-message channel ids start with D."""
     return (channel_id or "").startswith("D") or channel_name == "directmessage"
@@ -25,17 +36,19 @@ def from_slash_command(payload: Mapping[str, Any], timezone: str | None) -> Comm
 
 
 def from_button(body: Mapping[str, Any], timezone: str | None) -> Command:
-    action = body["actions"][0]
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    trigger = body.get("trigger_id")
-    channel = body.get("channel") or {}
-    channel_id = (body.get("container") or {}).get("channel_id") or channel.get("id")
+    actions = body.get("actions")
+    action = obj(actions[0]) if isinstance(actions, list) and actions else {}
+    user = obj(body.get("user"))
+    team = text_of(obj(body.get("team")).get("id")) or text_of(user.get("team_id"))
+    trigger = text_of(body.get("trigger_id"))
+    channel = obj(body.get("channel"))
+    channel_id = text_of(obj(body.get("container")).get("channel_id")) or text_of(channel.get("id")) or None
     return Command(
-        platform="slack", workspace=team, user=user.get("id") or "",
-        user_name=user.get("username") or user.get("name"), text=str(action.get("value") or ""),
+        platform="slack", workspace=team, user=text_of(user.get("id")),
+        user_name=text_of(user.get("username")) or text_of(user.get("name")) or None,
+        text=text_of(action.get("value")),
         channel=channel_id, platform_timezone=timezone, from_button=True,
-        is_direct=_is_direct(channel_id, channel.get("name")) or clicked_in_home(body),
+        is_direct=_is_direct(channel_id, text_of(channel.get("name"))) or clicked_in_home(body),
         delivery_id=f"slack:{team}:{trigger}:{action.get('action_id')}" if trigger else None, raw=body,
     )
 
@@ -45,12 +58,14 @@ HOME_COMMAND = "report me"  # what the Home tab shows: the person's scorecard an
 
 def from_home_opened(body: Mapping[str, Any], timezone: str | None) -> Command:
     """Opening the Home tab reads as `report me`; the event_id deduplicates Slack's retries."""
-    team = body.get("team_id") or ""
-    event = body.get("event") or {}
+    team = text_of(body.get("team_id"))
+    event = obj(body.get("event"))
     return Command(
-        platform="slack", workspace=team, user=event.get("user") or "", text=HOME_COMMAND,
+        platform="slack", workspace=team, user=text_of(event.get("user")), text=HOME_COMMAND,
         platform_timezone=timezone, is_direct=True,  # the Home tab is the person's own
-        delivery_id=f"slack:{team}:event:{body.get('event_id')}", raw=body,
+        # no event_id, no deduplication (rather than every such event sharing the id "None")
+        delivery_id=f"slack:{team}:event:{event_id}" if (event_id := text_of(body.get("event_id"))) else None,
+        raw=body,
     )
 
 
@@ -62,7 +77,7 @@ def home_refresh(clicked: Command) -> Command:
 
 def clicked_in_home(body: Mapping[str, Any]) -> bool:
     """A button of the Home tab (Slack sends the view it sits in, and no channel)."""
-    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+    return obj(body.get("container")).get("type") == "view" and obj(body.get("view")).get("type") == "home"
 
 
 def _answer(action: Mapping[str, Any]) -> str | None:
@@ -71,7 +86,7 @@ def _answer(action: Mapping[str, Any]) -> str | None:
     None for an element that is not one of our questions' inputs."""
     kind = action.get("type")
     if kind == "plain_text_input":
-        return action.get("value") or ""
+        return text_of(action.get("value"))  # a number or object here is no answer: handlers get text
     if kind == "users_select":
         user = action.get("selected_user")
         return f"<@{user}>" if isinstance(user, str) and user else ""
@@ -83,9 +98,9 @@ def _answer(action: Mapping[str, Any]) -> str | None:
 
 def picked_users(body: Mapping[str, Any]) -> list[str]:
     """The user ids picked in a submitted modal's user pickers, to look their names up."""
-    values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-    return [action["selected_user"] for actions in values.values() for action in (actions or {}).values()
-            if (action or {}).get("type") == "users_select" and isinstance(action.get("selected_user"), str)
+    values = obj(obj(obj(body.get("view")).get("state")).get("values"))
+    return [action["selected_user"] for actions in values.values() for action in map(obj, obj(actions).values())
+            if action.get("type") == "users_select" and isinstance(action.get("selected_user"), str)
             and action["selected_user"]]
 
 
@@ -94,27 +109,28 @@ def from_view_submission(body: Mapping[str, Any], timezone: str | None) -> Comma
     id (an input left empty, or missing from the state, is ""); None when the modal's
     private_metadata does not carry its command. The picked people's names are not in the
     payload: the caller adds them (`mention_names`) when it can look them up."""
-    view = body.get("view") or {}
+    view = obj(body.get("view"))
     try:
-        meta = json.loads(view.get("private_metadata") or "")
+        meta = json.loads(text_of(view.get("private_metadata")))
     except ValueError:
         return None
     if not isinstance(meta, dict) or not isinstance(meta.get("command"), str) or not meta["command"].strip():
         return None
-    answers = {block["block_id"]: "" for block in view.get("blocks") or ()
-               if block.get("type") == "input" and block.get("block_id")}
-    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
-        for action in (actions or {}).values():
-            answer = _answer(action or {})
+    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else ()
+    answers = {block["block_id"]: "" for block in map(obj, blocks)
+               if block.get("type") == "input" and text_of(block.get("block_id"))}
+    for block_id, actions in obj(obj(view.get("state")).get("values")).items():
+        for action in obj(actions).values():
+            answer = _answer(obj(action))
             if answer is not None:
                 answers[block_id] = answer
-    user = body.get("user") or {}
-    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
-    trigger = body.get("trigger_id")
+    user = obj(body.get("user"))
+    team = text_of(obj(body.get("team")).get("id")) or text_of(user.get("team_id"))
+    trigger = text_of(body.get("trigger_id"))
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     return Command(
-        platform="slack", workspace=team, user=user.get("id") or "",
-        user_name=user.get("username") or user.get("name"), text=meta["command"].strip(),
+        platform="slack", workspace=team, user=text_of(user.get("id")),
+        user_name=text_of(user.get("username")) or text_of(user.get("name")) or None, text=meta["command"].strip(),
         channel=channel, platform_timezone=timezone, is_direct=bool(meta.get("direct")),
         form_values=answers, delivery_id=f"slack:{team}:{trigger}" if trigger else None, raw=body,
     )

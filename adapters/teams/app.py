@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Awaitable, Callable
 
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 
@@ -46,7 +46,7 @@ class TeamsAdapter:
             body = await request.json()
         except (ValueError, UnicodeDecodeError):
             return web.json_response({"error": "body is not JSON"}, status=400)
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not _well_formed(body):
             return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
         response = await self.adapter.process(request, _Turn(self, body))
         return response or web.Response(status=201)
@@ -66,11 +66,20 @@ class TeamsAdapter:
             if reply.repeated:
                 return
             outgoing = Activity().deserialize(message_activity(reply))
-            if reply.replace_source and turn_context.activity.reply_to_id:
-                outgoing.id = turn_context.activity.reply_to_id
-                await turn_context.update_activity(outgoing)
-            else:
-                await turn_context.send_activity(outgoing)
+            try:
+                if reply.replace_source and turn_context.activity.reply_to_id:
+                    outgoing.id = turn_context.activity.reply_to_id
+                    await turn_context.update_activity(outgoing)
+                else:
+                    await turn_context.send_activity(outgoing)
+            except Exception:  # why: the command is committed, only its answer is lost; the turn-error
+                # handler would answer "nothing was changed" (untrue) and the request would be a 500
+                log.warning("could not answer a Teams activity (%s)", reply.text[:80], exc_info=True)
+        elif turn_context.activity.type == ActivityTypes.invoke:
+            # why: an invoke nobody answers is a 501 from botbuilder; we implement none (our cards'
+            # Action.Submit arrives as a message), so it is a request we cannot serve: 400
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                      value=InvokeResponse(status=400)))
         elif (contact := translate.contact_only(activity)) is not None:
             await self.remember_contact(contact)  # installed, added to a team…: first contact
 
@@ -79,6 +88,25 @@ class TeamsAdapter:
         await turn_context.send_activity("Something went wrong on our side and nothing was changed. Please try again.")
 
 
+
+
+def _well_formed(body: dict) -> bool:
+    """Whether the body is an activity we can read and answer: who sent it, in which conversation,
+    through which service URL, and botbuilder can deserialize it. Why: CloudAdapter.process
+    deserializes outside any handler (`"entities": ""` was a 500), and an activity without a
+    conversation or service URL was carried out and then failed to be answered (a 500 too)."""
+    sender, conversation, url = body.get("from"), body.get("conversation"), body.get("serviceUrl")
+    if not (isinstance(sender, dict) and isinstance(sender.get("id"), str) and sender["id"]
+            and isinstance(conversation, dict) and isinstance(conversation.get("id"), str) and conversation["id"]
+            and isinstance(body.get("recipient"), dict)
+            and isinstance(url, str) and url.startswith(("http://", "https://"))
+            and all(isinstance(body.get(key), (str, type(None))) for key in ("id", "replyToId", "channelId"))):
+        return False  # ids that address the reply: `"id": {}` made it undeliverable
+    try:
+        Activity().deserialize(body)
+    except Exception:  # msrest's DeserializationError, or whatever a stranger shape trips
+        return False
+    return True
 
 
 class _Turn:

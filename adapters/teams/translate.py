@@ -17,24 +17,42 @@ _PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)
 _TAG = re.compile(r"<(?!@)[^>]*>")  # HTML formatting Teams adds; keeps our <@id|name> mentions
 
 
+# Why: an activity with a field of the wrong JSON type (`"channelData": "0"`, `"from": []`)
+# raised AttributeError out of the turn: every field is read through these two.
+def _obj(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else {}."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str:
+    """`value` when it is a string, else ""."""
+    return value if isinstance(value, str) else ""
+
+
 def tenant_of(activity: Mapping[str, Any]) -> str:
-    conversation = activity.get("conversation") or {}
-    channel_data = activity.get("channelData") or {}
-    return conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id") or ""
+    conversation = _obj(activity.get("conversation"))
+    channel_data = _obj(activity.get("channelData"))
+    return _str(conversation.get("tenantId")) or _str(_obj(channel_data.get("tenant")).get("id"))
 
 
 def user_of(account: Mapping[str, Any]) -> str:
     """A person's Teams identity: their Entra (AAD) object id, else the channel account id."""
-    return account.get("aadObjectId") or account.get("id") or ""
+    account = _obj(account)
+    return _str(account.get("aadObjectId")) or _str(account.get("id"))
 
 
 def timezone_of(activity: Mapping[str, Any]) -> str | None:
-    if activity.get("localTimezone"):
+    if _str(activity.get("localTimezone")):
         return activity["localTimezone"]
-    for entity in activity.get("entities") or ():
-        if entity.get("type") == "clientInfo" and entity.get("timezone"):
+    for entity in map(_obj, _entities(activity)):
+        if entity.get("type") == "clientInfo" and _str(entity.get("timezone")):
             return entity["timezone"]
     return None
+
+
+def _entities(activity: Mapping[str, Any]) -> list:
+    entities = activity.get("entities")
+    return entities if isinstance(entities, list) else []
 
 
 def conversation_reference(activity: Mapping[str, Any]) -> dict:
@@ -52,18 +70,18 @@ def conversation_reference(activity: Mapping[str, Any]) -> dict:
 
 def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     """The text with the bot's mention removed and people's mentions as <@id|name>."""
-    text = activity.get("text") or ""
-    bot_id = (activity.get("recipient") or {}).get("id")
+    text = _str(activity.get("text"))
+    bot_id = _obj(activity.get("recipient")).get("id")
     names: dict[str, str] = {}
-    for entity in activity.get("entities") or ():
+    for entity in map(_obj, _entities(activity)):
         if entity.get("type") != "mention":
             continue
-        mentioned = entity.get("mentioned") or {}
-        shown = entity.get("text") or f"<at>{mentioned.get('name', '')}</at>"
+        mentioned = _obj(entity.get("mentioned"))
+        shown = _str(entity.get("text")) or f"<at>{_str(mentioned.get('name'))}</at>"
         if mentioned.get("id") == bot_id:
             text = text.replace(shown, " ", 1)
         else:
-            person, name = user_of(mentioned), (mentioned.get("name") or "").replace("|", " ").replace(">", " ")
+            person, name = user_of(mentioned), _str(mentioned.get("name")).replace("|", " ").replace(">", " ")
             names[person] = name
             text = text.replace(shown, f"<@{person}|{name}>", 1)
     text = html.unescape(_TAG.sub(" ", text))
@@ -75,17 +93,17 @@ def channel_of(activity: Mapping[str, Any]) -> str | None:
     """Where the message was typed. In a Teams channel each message arrives in the conversation
     of its post (`19:…@thread.tacv2;messageid=…`): the channel is channelData.channel.id, so a
     channel is one channel whichever post a command was typed in."""
-    conversation = activity.get("conversation") or {}
+    conversation = _obj(activity.get("conversation"))
     if conversation.get("conversationType") != "channel":
-        return conversation.get("id")
-    channel_data = activity.get("channelData") or {}
-    channel = (channel_data.get("channel") or {}).get("id") or channel_data.get("teamsChannelId")
-    return channel or (conversation.get("id") or "").split(";messageid=", 1)[0] or None
+        return _str(conversation.get("id")) or None
+    channel_data = _obj(activity.get("channelData"))
+    channel = _str(_obj(channel_data.get("channel")).get("id")) or _str(channel_data.get("teamsChannelId"))
+    return channel or _str(conversation.get("id")).split(";messageid=", 1)[0] or None
 
 
 def is_direct(activity: Mapping[str, Any]) -> bool:
     """A 1:1 chat with the bot (not a channel or group chat)."""
-    conversation = activity.get("conversation") or {}
+    conversation = _obj(activity.get("conversation"))
     kind = conversation.get("conversationType") or ("groupChat" if conversation.get("isGroup") else "personal")
     return kind == "personal"
 
@@ -134,10 +152,10 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
         return None
     else:
         text, names = _command_text(activity)
-    sender = activity.get("from") or {}
+    sender = _obj(activity.get("from"))
     return Command(
-        platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender), user_name=sender.get("name"),
-        text=text, channel=channel_of(activity),
+        platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
+        user_name=_str(sender.get("name")) or None, text=text, channel=channel_of(activity),
         platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
         is_direct=is_direct(activity), form_values=answers, delivery_id=_delivery_id(activity),
         contact=conversation_reference(activity), channel_contact=_channel_contact(activity), raw=activity,
@@ -146,18 +164,18 @@ def from_activity(activity: Mapping[str, Any]) -> Command | None:
 
 def _delivery_id(activity: Mapping[str, Any]) -> str | None:
     """Activity ids are unique within a conversation: together they spot a redelivery."""
-    conversation = (activity.get("conversation") or {}).get("id")
-    return f"teams:{conversation}:{activity['id']}" if activity.get("id") and conversation else None
+    conversation = _str(_obj(activity.get("conversation")).get("id"))
+    return f"teams:{conversation}:{activity['id']}" if _str(activity.get("id")) and conversation else None
 
 
 def contact_only(activity: Mapping[str, Any]) -> Command | None:
     """The sender of a non-command activity (the bot installed, a member added), to save how
     to reach them: their first contact releases messages that waited for it."""
-    sender = activity.get("from") or {}
+    sender = _obj(activity.get("from"))
     if not user_of(sender) or not tenant_of(activity):
         return None
     return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
-                   user_name=sender.get("name"), text="", channel=channel_of(activity),
+                   user_name=_str(sender.get("name")) or None, text="", channel=channel_of(activity),
                    is_direct=is_direct(activity), contact=conversation_reference(activity),
                    channel_contact=_channel_contact(activity),
                    raw=activity)
@@ -167,7 +185,7 @@ def _channel_contact(activity: Mapping[str, Any]) -> dict | None:
     """A channel's or group chat's reference, kept to post there later; None in a 1:1 chat.
     A channel's is the channel's own conversation, not the post the message was in: what is
     posted later starts a post of its own instead of replying in that old thread."""
-    conversation = activity.get("conversation") or {}
+    conversation = _obj(activity.get("conversation"))
     if conversation.get("conversationType", "personal") == "personal":
         return None
     reference = conversation_reference(activity)
