@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
         "pulse": {"day": "mon", "close_after_days": 3},
     },
     "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
-    "outbox": {"poll_seconds": 1.0, "max_attempts": 12},
+    "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0},
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -188,7 +188,8 @@ def _validate(values: dict) -> None:
     for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours", "cadence.commitments.remind_before_hours",
                  "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
                  "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes",
-                 "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours", "cadence.pulse.close_after_days"):
+                 "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours", "cadence.pulse.close_after_days",
+                 "outbox.lease_seconds"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")
     if _at(values, "cadence.peer_sync.max_nudges") < 0:

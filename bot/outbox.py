@@ -2,14 +2,22 @@
 
 Rows are claimed with a lease, so two processes never send the same row at once; a
 process killed mid-send leaves its lease to expire and another sender takes over.
+
+When a platform says "slow down" (429 with Retry-After; Teams also 412/502/504) the whole
+platform waits as told, in real seconds, then one probe request goes out before sending at
+full width again. When a deliverer paces a conversation (Slack: ~1 message a second per
+channel) only that conversation's messages wait; the rest go on. Messages to one
+conversation leave in the order they were owed.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import random
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Hashable, Iterable
 
 from sqlalchemy import and_, or_, select, update
 
@@ -22,8 +30,11 @@ from storage.repository import Store
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-MAX_BACKOFF_SECONDS = 300
+MAX_BACKOFF_SECONDS = 300  # network trouble, 5xx: per message, on the business clock
 WAIT_FOR_CONTACT = timedelta(days=1)
+# A platform that throttles without saying how long: 0.5–1 s, then 1–2 s, 2–4 s… up to 16–32 s.
+THROTTLE_BACKOFF_SECONDS = 1.0
+THROTTLE_BACKOFF_CAP_SECONDS = 32.0
 
 
 @dataclass(frozen=True)
@@ -34,11 +45,70 @@ class Claimed:
     reply: Reply
     attempts: int
 
+    @property
+    def conversation(self) -> Hashable:
+        """Messages with the same value must leave one after the other, in id order."""
+        return (self.platform, *self.address.key) if self.address else ("unaddressed", self.id)
+
+
+def throttle_backoff(streak: int) -> float:
+    """Exponential backoff with "equal jitter" (half the step fixed, half random), so processes
+    throttled together do not come back in lockstep; what Microsoft asks of Teams bots."""
+    step = min(THROTTLE_BACKOFF_CAP_SECONDS, THROTTLE_BACKOFF_SECONDS * 2 ** streak)
+    return step / 2 + random.uniform(0, step / 2)
+
+
+class PlatformThrottle:
+    """One platform's "slow down": paused until a moment (time.monotonic()), then probing
+    with one request at a time until one gets through."""
+
+    def __init__(self):
+        self.paused_until = 0.0
+        self.streak = 0  # throttles in a row, for the backoff when no Retry-After is given
+        self.epoch = 0  # +1 per pause: a request begun in an older epoch was already in flight
+        self.probing = False
+        self.probe = asyncio.Lock()
+
+    def is_open(self, now: float) -> bool:
+        return self.paused_until <= now
+
+    def throttled(self, seconds: float | None, began_in: int, now: float) -> float | None:
+        """Pause after a throttled request; returns the wait when this starts a new pause, None
+        when a request sent alongside it already paused us (it must not double the backoff)."""
+        first = began_in == self.epoch
+        wait = seconds if seconds is not None else (throttle_backoff(self.streak) if first else 0.0)
+        self.paused_until = max(self.paused_until, now + wait)
+        if not first:
+            return None
+        self.epoch += 1
+        self.streak += 1
+        self.probing = True
+        return wait
+
+    def got_through(self) -> None:
+        self.streak = 0
+        self.probing = False
+
+
+@dataclass
+class _Pass:
+    """One pass over every message due: what it sent, and what it had to leave for later."""
+    sent: int = 0
+    closed: dict[str, float] = field(default_factory=dict)  # platform -> paused until
+    held: dict[Hashable, float] = field(default_factory=dict)  # conversation -> paced until
+    released: list[int] = field(default_factory=list)  # leased, not sent: hand back
+
+    @property
+    def resume_at(self) -> float | None:
+        """When something left for later may go (time.monotonic()); None when nothing was."""
+        return min([*self.closed.values(), *self.held.values()], default=None)
+
 
 class OutboxSender:
     def __init__(
         self, db: Database, deliverers: Iterable[Deliverer], clock: Callable[[], datetime], *,
-        max_attempts: int = 12, poll_seconds: float = 1.0, batch_size: int = 50,
+        max_attempts: int = 12, poll_seconds: float = 1.0, batch_size: int = 50, concurrency: int = 8,
+        lease_seconds: float = LEASE.total_seconds(),
         person_ids: set[int] | None = None, channels: set[tuple[int, str]] | None = None,
     ):
         self.db = db
@@ -47,6 +117,10 @@ class OutboxSender:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        # sends in flight at once, each to a different conversation: what reaches a platform's
+        # rate limit when every request takes a round trip
+        self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease_seconds)
         # With either filter, only messages to these people or posted in these (workspace id,
         # channel) pairs: a console sends its own user's messages, and its channel's posts when
         # it has one. With neither (`serve`, `tick`), every message.
@@ -54,49 +128,123 @@ class OutboxSender:
         self.channels = channels
         self._wake = asyncio.Event()
         self._stopping = False
-        self._paused_until: dict[str, datetime] = {}  # platform -> throttled until
+        self._throttles = {platform: PlatformThrottle() for platform in self.deliverers}
+        self._throttled_in_a_row: dict[int, int] = {}  # message id -> throttles it met in a row
+        self._to_mark_sent: dict[int, asyncio.Future] = {}  # delivered, waiting for their "sent"
+        self._marking = asyncio.Lock()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        """End run_forever after the send in progress (cancelling it could cut a message off
+        """End run_forever after the sends in progress (cancelling one could cut a message off
         after it was leased, leaving it to wait out the lease)."""
         self._stopping = True
         self._wake.set()
 
     async def run_forever(self) -> None:
         while not self._stopping:
+            resume_at = None
             try:
-                await self.drain()
+                resume_at = (await self._pass(stoppable=True)).resume_at
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox drain failed; retrying")
+            timeout = self.poll_seconds
+            if resume_at is not None:  # throttled or paced: come back as soon as allowed
+                timeout = min(timeout, max(0.0, resume_at - time.monotonic()))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
 
     async def drain(self) -> int:
-        """Send every message due now; returns how many were sent."""
+        """Send every message due now; returns how many were sent. Waits, in real seconds, for
+        what the platforms ask (Retry-After, backoff, per-channel pacing), so `partnerbot tick`
+        leaves behind only messages that failed, not ones that were merely told to wait."""
         sent = 0
-        while batch := await self._claim():
-            for message in batch:
-                if self._paused_until.get(message.platform, self.clock()) > self.clock():
-                    # throttled mid-batch: hand the rest back untouched rather than hammer
-                    await self._finish(message.id, lease_until=None)
-                    continue
-                sent += await self._send(message)
-        return sent
+        while True:
+            done = await self._pass(stoppable=False)
+            sent += done.sent
+            if done.resume_at is None:
+                return sent
+            await asyncio.sleep(max(0.0, done.resume_at - time.monotonic()))
 
-    def _platforms_open(self, now: datetime) -> list[str]:
-        return [p for p in self.deliverers if self._paused_until.get(p, now) <= now]
+    async def _pass(self, *, stoppable: bool) -> _Pass:
+        """Every message due, in id order, in leased batches; what must wait is handed back."""
+        done = _Pass()
+        after = 0
+        while not (stoppable and self._stopping):
+            batch = await self._claim(after, done)
+            if not batch:
+                break
+            after = batch[-1].id
+            await self._send_batch(batch, done, stoppable)
+        return done
 
-    async def _claim(self) -> list[Claimed]:
+    async def _send_batch(self, batch: list[Claimed], done: _Pass, stoppable: bool) -> None:
+        conversations: dict[Hashable, list[Claimed]] = {}
+        for message in batch:  # id order within each conversation
+            conversations.setdefault(message.conversation, []).append(message)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one_conversation(messages: list[Claimed]) -> None:
+            async with slots:
+                for n, message in enumerate(messages):
+                    if (stoppable and self._stopping) or not await self._send_in_turn(message, done):
+                        done.released += [m.id for m in messages[n:]]  # keep their order: all wait
+                        return
+
+        try:
+            await asyncio.gather(*(one_conversation(m) for m in conversations.values()))
+        finally:
+            if done.released:
+                await self._release(done.released)
+                done.released = []
+
+    def _must_wait(self, message: Claimed, done: _Pass) -> bool:
+        now = time.monotonic()
+        throttle = self._throttles[message.platform]
+        if message.platform in done.closed or not throttle.is_open(now):
+            # for the rest of this pass: a later message must not overtake one handed back
+            done.closed[message.platform] = throttle.paused_until
+            return True
+        if message.conversation in done.held:
+            return True
+        ready_at = getattr(self.deliverers[message.platform], "ready_at", None)
+        if message.address is not None and ready_at is not None:
+            if (until := ready_at(message.address)) > now:
+                done.held[message.conversation] = until
+                return True
+        return False
+
+    async def _send_in_turn(self, message: Claimed, done: _Pass) -> bool:
+        """Send unless the platform or the conversation must wait (False: hand it back)."""
+        if self._must_wait(message, done):
+            return False
+        throttle = self._throttles[message.platform]
+        if throttle.probing:  # just throttled: one request at a time until one gets through
+            async with throttle.probe:
+                if self._must_wait(message, done):
+                    return False
+                if throttle.probing:
+                    await self._send(message, done)
+                    return True
+        await self._send(message, done)
+        return True
+
+    def _platforms_open(self, done: _Pass) -> list[str]:
+        now = time.monotonic()
+        for platform, throttle in self._throttles.items():
+            if not throttle.is_open(now):
+                done.closed.setdefault(platform, throttle.paused_until)
+        return [p for p in self.deliverers if p not in done.closed]
+
+    async def _claim(self, after: int, done: _Pass) -> list[Claimed]:
         now = self.clock()
-        platforms = self._platforms_open(now)
+        platforms = self._platforms_open(done)
         if not platforms:
             return []
         async with self.db.session() as s:
@@ -113,6 +261,7 @@ class OutboxSender:
                     OutboxMessage.platform.in_(platforms),
                     OutboxMessage.next_attempt_at <= now,
                     or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                    OutboxMessage.id > after,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(self.batch_size)
@@ -124,7 +273,7 @@ class OutboxSender:
             if not rows:
                 return []
             ids = [row[0].id for row in rows]
-            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + LEASE))
+            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + self.lease))
         claimed = []
         for message, workspace, user, contact, channel_contact in rows:
             if message.channel:
@@ -144,38 +293,62 @@ class OutboxSender:
                    for workspace_id, channel in sorted(self.channels or ())]
         return or_(*wanted)
 
-    async def _send(self, message: Claimed) -> int:
+    async def _send(self, message: Claimed, done: _Pass) -> None:
         deliverer = self.deliverers[message.platform]
+        throttle = self._throttles[message.platform]
+        began_in = throttle.epoch
         try:
             if message.address is None:
                 raise Undeliverable("the recipient has no identity on this platform")
             await deliverer.deliver(message.address, message.reply)
         except RetryAfter as throttled:
-            until = self.clock() + timedelta(seconds=throttled.seconds)
-            self._paused_until[message.platform] = until
-            log.warning("%s throttled us; waiting %.1fs", message.platform, throttled.seconds)
-            await self._finish(message.id, next_attempt_at=until, lease_until=None)
-            return 0
+            await self._throttled(message, throttled, began_in, done)
+            return
         except NotReachableYet:
+            self._throttled_in_a_row.pop(message.id, None)
             await self._park_until_contact(message.id)
-            return 0
+            return
         except Undeliverable as refused:
+            self._throttled_in_a_row.pop(message.id, None)
             log.error("outbox %s undeliverable: %s", message.id, refused)
             await self._finish(message.id, status="failed", last_error=str(refused)[:500],
                                attempts=message.attempts + 1, lease_until=None)
-            return 0
+            return
         except Exception as error:  # network trouble, 5xx: back off and retry
-            attempts = message.attempts + 1
-            delay = min(2 ** attempts, MAX_BACKOFF_SECONDS)
-            status = "failed" if attempts >= self.max_attempts else "pending"
-            log.warning("outbox %s attempt %d failed (%s); %s", message.id, attempts, error,
-                        "giving up" if status == "failed" else f"retrying in {delay}s")
-            await self._finish(message.id, status=status, attempts=attempts, last_error=repr(error)[:500],
-                               next_attempt_at=self.clock() + timedelta(seconds=delay), lease_until=None)
-            return 0
-        await self._finish(message.id, status="sent", sent_at=self.clock(),
-                           attempts=message.attempts + 1, lease_until=None)
-        return 1
+            self._throttled_in_a_row.pop(message.id, None)
+            await self._failed(message, repr(error))
+            return
+        throttle.got_through()
+        self._throttled_in_a_row.pop(message.id, None)
+        await self._mark_sent(message.id)
+        done.sent += 1
+
+    async def _throttled(self, message: Claimed, throttled: RetryAfter, began_in: int, done: _Pass) -> None:
+        """Not a failed attempt: the platform pauses, the message goes back in line. Only one
+        message throttled max_attempts times in a row counts one attempt and steps aside, so a
+        message the platform always refuses this way cannot hold the whole platform up."""
+        throttle = self._throttles[message.platform]
+        wait = throttle.throttled(throttled.seconds, began_in, time.monotonic())
+        done.closed[message.platform] = throttle.paused_until
+        if wait is not None:
+            told = "as told" if throttled.seconds is not None else "backing off"
+            log.warning("%s throttled us; waiting %.1fs (%s)", message.platform, wait, told)
+        in_a_row = self._throttled_in_a_row.get(message.id, 0) + 1
+        if in_a_row >= self.max_attempts:
+            self._throttled_in_a_row.pop(message.id, None)
+            await self._failed(message, f"throttled {in_a_row} times in a row: {throttled}")
+            return
+        self._throttled_in_a_row[message.id] = in_a_row
+        await self._finish(message.id, lease_until=None, last_error=f"throttled: {throttled}"[:500])
+
+    async def _failed(self, message: Claimed, error: str) -> None:
+        attempts = message.attempts + 1
+        delay = min(2 ** attempts, MAX_BACKOFF_SECONDS)
+        status = "failed" if attempts >= self.max_attempts else "pending"
+        log.warning("outbox %s attempt %d failed (%s); %s", message.id, attempts, error,
+                    "giving up" if status == "failed" else f"retrying in {delay}s")
+        await self._finish(message.id, status=status, attempts=attempts, last_error=error[:500],
+                           next_attempt_at=self.clock() + timedelta(seconds=delay), lease_until=None)
 
     async def _park_until_contact(self, message_id: int) -> None:
         """Wait for the recipient's first contact, which releases the message at once
@@ -191,6 +364,34 @@ class OutboxSender:
             message.lease_until = None
         if arrived:
             self.wake()
+
+    async def _mark_sent(self, message_id: int) -> None:
+        """Mark a delivered message sent; returns once that is committed. Sends that finish while
+        another mark is being written share the next UPDATE (a group commit): one transaction
+        per message would cap a fan-out at the database's commit rate, not the platform's."""
+        marked = asyncio.get_running_loop().create_future()
+        self._to_mark_sent[message_id] = marked
+        async with self._marking:
+            if not marked.done():  # no neighbour's UPDATE took it: write every one waiting
+                waiting, self._to_mark_sent = self._to_mark_sent, {}
+                try:
+                    async with self.db.session() as s:
+                        await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(list(waiting))).values(
+                            status="sent", sent_at=self.clock(), attempts=OutboxMessage.attempts + 1,
+                            lease_until=None))
+                except Exception as error:
+                    for other in waiting.values():
+                        if other is not marked:
+                            other.set_exception(error)
+                    raise
+                for other in waiting.values():
+                    other.set_result(None)
+        await marked
+
+    async def _release(self, message_ids: list[int]) -> None:
+        """Hand leased messages back untouched: they wait for a pause or their conversation's pace."""
+        async with self.db.session() as s:
+            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(lease_until=None))
 
     async def _finish(self, message_id: int, **values) -> None:
         async with self.db.session() as s:

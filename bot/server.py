@@ -15,6 +15,8 @@ from bot.wiring import Partnerbot
 
 log = logging.getLogger(__name__)
 
+SENDER_STOP_GRACE_SECONDS = 10  # well under the 30 s Kubernetes waits between SIGTERM and SIGKILL
+
 
 def build_web_app(bot: Partnerbot) -> web.Application:
     app = web.Application()
@@ -38,14 +40,26 @@ def build_web_app(bot: Partnerbot) -> web.Application:
         sender = asyncio.create_task(bot.sender.run_forever(), name="outbox-sender")
         scheduler = start_scheduler(bot)
         yield
-        scheduler.shutdown(wait=False)
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        await scheduler.stop()
+        await _stop_sender(bot, sender)
         await bot.close()
 
     app.cleanup_ctx.append(background)
     return app
+
+
+async def _stop_sender(bot: Partnerbot, sender: asyncio.Task) -> None:
+    """Let the sends in flight finish and the rest of the batch go back to the outbox, rather
+    than cancel: a message cut off mid-request stays leased, so another replica sends it only
+    once the lease runs out, and twice if the platform had already taken it. A send that hangs
+    is cut off after the grace."""
+    bot.sender.stop()
+    _, pending = await asyncio.wait({sender}, timeout=SENDER_STOP_GRACE_SECONDS)
+    if pending:
+        log.warning("outbox sender still busy after %ss; cutting it off", SENDER_STOP_GRACE_SECONDS)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
 
 
 async def serve(bot: Partnerbot) -> None:

@@ -45,6 +45,7 @@ class Partnerbot:
         self.sender = OutboxSender(
             self.db, deliverers, clock,
             max_attempts=settings.get("outbox.max_attempts"), poll_seconds=settings.get("outbox.poll_seconds"),
+            lease_seconds=settings.get("outbox.lease_seconds"),
         )
 
     async def upgrade(self) -> None:

@@ -1,13 +1,18 @@
 """The tick: every piece of scheduled work that is due at `now`, each done exactly once.
 
-Work is found with cheap indexed queries, then each item is handled in a transaction of
-its own that re-reads it, inserts its claim and writes its outbox rows together: a second
-tick at the same instant, a restart or a second process finds the claim and does nothing.
+Work is found with cheap indexed queries a page (storage.cadence_queries.BATCH) at a time,
+and one tick walks every page, so 10,000 prompts due at one instant all go out in it while
+it holds no more than a page of ids. Each item is handled in a transaction of its own (the
+weekly prompts, ITEMS_PER_TRANSACTION at once: handlers.sync_fanout) that re-reads it,
+inserts its claim and writes its outbox rows together, committed at once, so the outbox
+sender starts sending while the tick goes on: a second tick at the same instant, a restart
+or a second process finds the claim and does nothing.
 """
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable
 
@@ -20,6 +25,8 @@ from handlers.peer_sync import nudge, open_week_sync, prompt, prompt_late_joiner
 from handlers.reminders import overdue, reminder, stop_reminders
 from handlers.scheduled import Cadence
 from handlers.schedule import follow_clock, latest_fire_not_after, next_fire, week_of
+from handlers.sync_fanout import PageTaken, prompt_page
+from storage.cadence_queries import BATCH
 from storage.db import Database
 from storage.models import Commitment, Handoff, Meeting, MeetingSeries, Partnership, PeerSync, SyncSeries
 from storage.repository import Store
@@ -27,6 +34,25 @@ from storage.repository import Store
 log = logging.getLogger(__name__)
 
 ONE_DAY = timedelta(days=1)
+# Items a page-at-once job (run_page) writes in one transaction: a statement then serves ~100
+# prompts, and a command waiting for SQLite's one writer waits ~50 ms, not the whole page.
+ITEMS_PER_TRANSACTION = 100
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of scheduled work: how to find what is due, and how to do one item of it."""
+
+    name: str
+    run: Callable[[Cadence, Any], Awaitable[bool]]
+    # paged: fetch(store, cursor) returns a page of (cursor, item) after the cursor (None: the
+    # first page); else fetch(store, None) returns the first due items, and is asked again
+    # while what it returns changes (those queries take no cursor)
+    fetch: Callable[[Store, Any], Awaitable[list]]
+    paged: bool = True
+    # ITEMS_PER_TRANSACTION items at once, in one transaction: returns how many of them did
+    # something, and those it leaves to `run`
+    run_page: Callable[[Cadence, list], Awaitable[tuple[int, list]]] | None = None
 
 
 class CadenceRunner:
@@ -37,42 +63,83 @@ class CadenceRunner:
     async def tick(self, now: datetime) -> Counter:
         """Run what is due at `now`; returns how many items of each kind did something."""
         done: Counter = Counter()
-        async with self.db.session() as session:  # what is due, read once
-            store = Store(session)
-            hours = self.settings.get
-            series = await store.due_series(now)
-            to_nudge = await store.syncs_to_nudge(
-                now, now - timedelta(hours=hours("cadence.peer_sync.nudge_after_hours")),
-                hours("cadence.peer_sync.max_nudges"))
-            deadlines = await store.syncs_past_deadline(now)
-            commitments = await store.commitments_due_for_cadence(now)
-            meeting_series = await store.due_meeting_series(now)
-            meetings = await store.meetings_due_for_cadence(now)
-            asks = await ask_cadence.due(store, now, self.settings)
-            pulses = await pulse_cadence.due(store, now, self.settings)
-            handoffs = await store.handoffs_to_follow_up(
-                now - timedelta(hours=hours("cadence.handoffs.accept_within_hours")),
-                now - timedelta(days=hours("cadence.handoffs.stale_after_days")), OPEN_STAGES)
-        jobs: list[tuple[str, Callable[[Cadence, Any], Awaitable[bool]], list]] = [
-            ("sync prompts", self._run_series, series),
-            ("sync nudges", self._nudge, to_nudge),
-            ("sync digests", self._deadline, deadlines),
-            ("meeting starts", self._start_meeting, meeting_series),
-            ("meeting follow-ups", self._follow_up_meeting, meetings),
-            ("commitment reminders", self._remind, commitments),
-            ("handoff follow-ups", self._follow_up_handoff, handoffs),
-            ("ask follow-ups", ask_cadence.follow_up, asks),
-            ("health pulses", pulse_cadence.run, pulses),
-        ]
-        for name, job, items in jobs:
-            for item in items:
-                try:
-                    async with self.db.session() as session:
-                        if await job(Cadence(Store(session), now, self.settings), item):
-                            done[name] += 1
-                except Exception:  # one bad record must not stop the cadence of the others
-                    log.exception("%s failed for %r", name, item)
+        for job in self._jobs(now):
+            await self._walk(job, now, done)
         return done
+
+    def _jobs(self, now: datetime) -> list[Job]:
+        get = self.settings.get
+        prompted_before = now - timedelta(hours=get("cadence.peer_sync.nudge_after_hours"))
+        max_nudges = get("cadence.peer_sync.max_nudges")
+        accept_before = now - timedelta(hours=get("cadence.handoffs.accept_within_hours"))
+        stale_before = now - timedelta(days=get("cadence.handoffs.stale_after_days"))
+        return [
+            Job("sync prompts", self._run_series, lambda store, after: store.due_series(now, after),
+                run_page=prompt_page),
+            Job("sync nudges", self._nudge,
+                lambda store, after: store.syncs_to_nudge(now, prompted_before, max_nudges, after)),
+            Job("sync digests", self._deadline, lambda store, after: store.syncs_past_deadline(now, after)),
+            Job("meeting starts", self._start_meeting, lambda store, after: store.due_meeting_series(now, after)),
+            Job("meeting follow-ups", self._follow_up_meeting,
+                lambda store, after: store.meetings_due_for_cadence(now, after)),
+            Job("commitment reminders", self._remind,
+                lambda store, after: store.commitments_due_for_cadence(now, after)),
+            Job("handoff follow-ups", self._follow_up_handoff,
+                lambda store, after: store.handoffs_to_follow_up(accept_before, stale_before, OPEN_STAGES, after)),
+            Job("ask follow-ups", ask_cadence.follow_up,
+                lambda store, _: ask_cadence.due(store, now, self.settings), paged=False),
+            Job("health pulses", pulse_cadence.run,
+                lambda store, _: pulse_cadence.due(store, now, self.settings), paged=False),
+        ]
+
+    async def _walk(self, job: Job, now: datetime, done: Counter) -> None:
+        """Every item of `job` due now, a page at a time; only the current page is held."""
+        after, previous = None, frozenset()
+        while True:
+            async with self.db.session() as session:
+                found = await job.fetch(Store(session), after)
+            if job.paged:
+                items = [item for _, item in found]
+            else:  # asked from the start again: what it still finds from the last batch was tried already
+                items = [item for item in found if item not in previous]
+                previous = frozenset(found)
+            for item in await self._run_pages(job, now, items, done) if job.run_page else items:
+                await self._run(job, now, item, done)
+            if len(found) < BATCH or not items:
+                return
+            if job.paged:
+                after = found[-1][0]
+
+    async def _run_pages(self, job: Job, now: datetime, items: list, done: Counter) -> list:
+        """`items` ITEMS_PER_TRANSACTION at a time; returns what is left to run one at a time."""
+        left = []
+        for at in range(0, len(items), ITEMS_PER_TRANSACTION):
+            left += await self._run_page(job, now, items[at:at + ITEMS_PER_TRANSACTION], done)
+        return left
+
+    async def _run_page(self, job: Job, now: datetime, items: list, done: Counter) -> list:
+        """`items` at once; returns what is left to run one at a time: what run_page leaves, or
+        all of them when it fails (one bad record then fails alone)."""
+        try:
+            async with self.db.session() as session:
+                acted, left = await job.run_page(Cadence(Store(session), now, self.settings), items)
+        except PageTaken as taken:
+            log.info("%s: another process is on this page (%s); one at a time", job.name, taken)
+            return items
+        except Exception:
+            log.exception("%s: a page of %d failed; one at a time", job.name, len(items))
+            return items
+        if acted:
+            done[job.name] += acted
+        return left
+
+    async def _run(self, job: Job, now: datetime, item: Any, done: Counter) -> None:
+        try:
+            async with self.db.session() as session:
+                if await job.run(Cadence(Store(session), now, self.settings), item):
+                    done[job.name] += 1
+        except Exception:  # one bad record must not stop the cadence of the others
+            log.exception("%s failed for %r", job.name, item)
 
     # --- peer sync ----------------------------------------------------------------------
     async def _run_series(self, cad: Cadence, series_id: int) -> bool:

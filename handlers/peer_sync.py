@@ -49,23 +49,42 @@ async def follow_timezone(store: Store, person_id: int, tz: str, now: datetime) 
 
 
 # --- opening a week's sync and prompting ---------------------------------------------------
+def open_key(p: Partnership, week: str) -> str:
+    """The claim of opening `p`'s sync of `week`."""
+    return f"sync.open:{p.workspace_id}/{pref(p)}:{week}:-"
+
+
+def prompt_key(p: Partnership, week: str, manager_id: int) -> str:
+    """The claim of prompting a manager for `p`'s sync of `week`."""
+    return f"sync.prompt:{p.workspace_id}/{pref(p)}:{week}:{manager_id}"
+
+
+def pledges_due_at(weekday: str, hhmm: str, tz: str, week: str) -> datetime:
+    """The pledges of `week`'s sync are due at the next sync, on the opener's weekly rule."""
+    monday = datetime.combine(week_start(week), time(), tzinfo=ZoneInfo(tz))
+    return next_fire(weekday, hhmm, tz, fire_at_or_after(weekday, hhmm, tz, monday))
+
+
+def deadline_of(cad: Cadence, pledges_due: datetime) -> datetime:
+    """The digest goes out the day before the next sync, and never before a nudge had its chance."""
+    nudge_after = timedelta(hours=cad.get("cadence.peer_sync.nudge_after_hours"))
+    return max(pledges_due - timedelta(days=1), cad.now + nudge_after)
+
+
 async def open_week_sync(cad: Cadence, p: Partnership, week: str, opener: Person) -> PeerSync:
     """This week's sync of `p`, created with both managers' parts on first need. Two processes
     opening it at once serialise on the claim; the second finds the first's."""
     store = cad.store
-    if not await store.claim(f"sync.open:{p.workspace_id}/{pref(p)}:{week}:-", cad.now):
+    if not await store.claim(open_key(p, week), cad.now):
         found = await store.peer_sync_of_week(p.id, week)
         if found:
             return found
-    weekday, hhmm, tz = cad.get("cadence.peer_sync.weekday"), cad.get("cadence.peer_sync.time"), cad.tz(opener)
+    weekday, hhmm = cad.get("cadence.peer_sync.weekday"), cad.get("cadence.peer_sync.time")
     series = await store.series(p.id, opener.id)
     if series:
         weekday, hhmm = series.weekday, series.time
-    monday = datetime.combine(week_start(week), time(), tzinfo=ZoneInfo(tz))
-    this_week = fire_at_or_after(weekday, hhmm, tz, monday)
-    pledges_due = next_fire(weekday, hhmm, tz, this_week)
-    deadline = max(pledges_due - timedelta(days=1),
-                   cad.now + timedelta(hours=cad.get("cadence.peer_sync.nudge_after_hours")))
+    pledges_due = pledges_due_at(weekday, hhmm, cad.tz(opener), week)
+    deadline = deadline_of(cad, pledges_due)
     sync = PeerSync(workspace_id=p.workspace_id, number=await store.next_number(p.workspace_id, "S"),
                     partnership_id=p.id, week=week, opened_at=cad.now, deadline_at=deadline,
                     pledges_due_at=pledges_due)
@@ -83,7 +102,7 @@ async def prompt(cad: Cadence, sync: PeerSync, p: Partnership, manager: Person, 
     """Ask `manager` for their answer, once per week; `send=False` only records that they
     have the form already (they opened it with `sync now`)."""
     store = cad.store
-    if not await store.claim(f"sync.prompt:{p.workspace_id}/{pref(p)}:{sync.week}:{manager.id}", cad.now):
+    if not await store.claim(prompt_key(p, sync.week, manager.id), cad.now):
         return False
     answer = await store.sync_answer(sync.id, manager.id)
     if answer is None or answer.answered_at:
@@ -91,17 +110,22 @@ async def prompt(cad: Cadence, sync: PeerSync, p: Partnership, manager: Person, 
     answer.prompted_at = answer.prompted_at or cad.now
     if send:
         peer = await _peer_of(store, sync, manager.id)
-        deadline = format_instant(sync.deadline_at, cad.tz(manager))
         await to_person(store, workspace_id=sync.workspace_id, person=manager, kind="sync.prompt",
-                        record=ref(sync), period=sync.week, now=cad.now, reply=Reply(
-            f"Time for your weekly peer sync {ref(sync)} with {peer.display_name} ({pref(p)} {p.name}). "
-            f"Six short questions; answer by {deadline}. Click Answer or type `sync answer {ref(sync)}`.",
-            cards=(Card(title=f"Peer sync {ref(sync)} · {pref(p)} {p.name}",
-                        text=f"Your weekly sync with {peer.display_name}.",
-                        facts=(Fact("Answer by", deadline),),
-                        buttons=(Button("Answer", f"sync answer {ref(sync)}", "primary"),)),),
-        ))
+                        record=ref(sync), period=sync.week, now=cad.now,
+                        reply=prompt_reply(sync, p, peer, format_instant(sync.deadline_at, cad.tz(manager))))
     return True
+
+
+def prompt_reply(sync: PeerSync, p: Partnership, peer: Person, deadline: str) -> Reply:
+    """The weekly prompt with its Answer button; `deadline` as the manager's clock shows it."""
+    return Reply(
+        f"Time for your weekly peer sync {ref(sync)} with {peer.display_name} ({pref(p)} {p.name}). "
+        f"Six short questions; answer by {deadline}. Click Answer or type `sync answer {ref(sync)}`.",
+        cards=(Card(title=f"Peer sync {ref(sync)} · {pref(p)} {p.name}",
+                    text=f"Your weekly sync with {peer.display_name}.",
+                    facts=(Fact("Answer by", deadline),),
+                    buttons=(Button("Answer", f"sync answer {ref(sync)}", "primary"),)),),
+    )
 
 
 async def prompt_late_joiners(cad: Cadence, sync: PeerSync, p: Partnership) -> int:

@@ -10,7 +10,16 @@ from handlers.dispatch import Dispatcher
 from tests.conftest import Chat
 from tests.helpers import outbox
 
+# A request already on its way when the 429 came back may still reach the fake just after it.
+GRACE = 0.25
 
+
+def assert_quiet_while_told_to_wait(fake, throttled, retry_after: float) -> None:
+    """Between each 429 (past the grace for requests already in flight) and the end of its
+    Retry-After, Slack heard nothing from us."""
+    for refusal in throttled:
+        during = [c for c in fake.calls if refusal.at + GRACE <= c.at < refusal.at + retry_after]
+        assert during == [], f"{len(during)} call(s) within {retry_after}s of a 429: {during}"
 
 
 @pytest.fixture
@@ -52,19 +61,89 @@ async def test_stopping_the_sender_lets_the_send_in_progress_finish(slack_chat, 
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
-async def test_a_429_is_waited_out_as_told_without_hammering(slack_chat, sender, fake_slack, clock, db):
+@pytest.mark.throttling
+async def test_a_429_is_waited_out_as_told_without_hammering(slack_chat, sender, fake_slack, db):
+    """Retry-After is real seconds: drain() (what `partnerbot tick` runs) waits them out, even on
+    a fixed business clock, and sends nothing to Slack meanwhile."""
     await _offer_handoffs(slack_chat, ["U2", "U3", "U4"])
-    fake_slack.throttle_remaining, fake_slack.retry_after = 1, 30
-    assert await sender.drain() == 0
-    assert len(fake_slack.calls) == 1  # the throttled call, then silence
-    clock.now += timedelta(seconds=20)
-    assert await sender.drain() == 0
-    assert len(fake_slack.calls) == 1  # still waiting: 30 s were asked for
-    clock.now += timedelta(seconds=11)
+    fake_slack.throttle_posts(1, retry_after=2)
     assert await sender.drain() == 3
-    posts = fake_slack.calls_to("chat.postMessage")
-    assert sorted(c.args["channel"] for c in posts) == ["DU2", "DU3", "DU4"]  # each once
-    assert all(m.attempts == 1 for m in await outbox(db))  # a 429 is not a failed attempt
+    (throttled,) = fake_slack.throttled_posts()
+    assert_quiet_while_told_to_wait(fake_slack, [throttled], 2)
+    assert sorted(c.args["channel"] for c in fake_slack.posts()) == ["DU2", "DU3", "DU4"]  # each once
+    assert all(m.attempts == 1 and m.status == "sent" for m in await outbox(db))  # a 429 is not a failed attempt
+
+
+@pytest.mark.throttling
+async def test_each_429_in_a_row_pauses_again(slack_chat, db, clock, fake_slack):
+    await _offer_handoffs(slack_chat, ["U2", "U3"])
+    one_at_a_time = OutboxSender(db, [SlackDeliverer(AsyncWebClient(token="x", base_url=fake_slack.url))], clock,
+                                 concurrency=1)
+    fake_slack.throttle_posts(3, retry_after=1)
+    assert await one_at_a_time.drain() == 2
+    throttled = fake_slack.throttled_posts()
+    assert [c.args["channel"] for c in throttled] == ["DU2"] * 3  # the first in line, tried again each time
+    assert_quiet_while_told_to_wait(fake_slack, throttled, 1)
+    assert [c.args["channel"] for c in fake_slack.posts()] == ["DU2", "DU3"]
+    assert all(m.attempts == 1 for m in await outbox(db))
+
+
+@pytest.mark.throttling
+async def test_a_throttled_platform_is_probed_with_one_request_before_sending_at_full_width(
+        slack_chat, db, clock, fake_slack):
+    """Eight sends in flight meet the throttle together; after the pause only one request goes
+    out until Slack lets one through, however long the throttling lasts."""
+    await _offer_handoffs(slack_chat, [f"U{i}" for i in range(2, 22)])
+    sender = OutboxSender(db, [SlackDeliverer(AsyncWebClient(token="x", base_url=fake_slack.url))], clock)
+    fake_slack.throttle_posts_for(2.5, retry_after=1)
+    assert await sender.drain() == 20
+    throttled = fake_slack.throttled_posts()
+    first_wave = [c for c in throttled if c.at < throttled[0].at + GRACE]
+    probes = throttled[len(first_wave):]
+    assert len(first_wave) <= sender.concurrency and 1 <= len(probes) <= 3
+    assert_quiet_while_told_to_wait(fake_slack, [first_wave[0], *probes], 1)
+    assert len(fake_slack.posts()) == 20 and fake_slack.duplicate_posts() == {}
+
+
+@pytest.mark.throttling
+async def test_a_rate_limited_fan_out_is_delivered_once_with_few_refusals(slack_chat, sender, fake_slack, db):
+    await _offer_handoffs(slack_chat, [f"U{i}" for i in range(2, 52)])
+    fake_slack.rate_per_second = 20
+    assert await sender.drain() == 50
+    assert len(fake_slack.posts()) == 50 and fake_slack.duplicate_posts() == {}
+    assert len(fake_slack.throttled_posts()) < 50 // 2  # waits as told rather than hammering
+    assert {m.status for m in await outbox(db)} == {"sent"}
+
+
+@pytest.mark.throttling
+async def test_messages_to_one_conversation_leave_a_second_apart_in_order_without_holding_up_others(
+        slack_chat, sender, fake_slack, db):
+    for n in range(3):  # three handoffs to U2 (one DM channel) among handoffs to eight others
+        await _offer_handoffs(slack_chat, ["U2", *(f"U{10 + 3 * n + k}" for k in range(3))])
+    assert await sender.drain() == 12
+    to_u2 = [c for c in fake_slack.posts() if c.args["channel"] == "DU2"]
+    assert [h for c in to_u2 for h in ("H-1", "H-5", "H-9") if h in c.args["text"]] == ["H-1", "H-5", "H-9"]
+    assert all(b.at - a.at >= 0.9 for a, b in zip(to_u2, to_u2[1:]))
+    others = [c for c in fake_slack.posts() if c.args["channel"] != "DU2"]
+    assert len(others) == 9 and max(c.at for c in others) < to_u2[-1].at  # not paced behind U2
+
+
+@pytest.mark.throttling
+async def test_a_message_throttled_every_time_steps_aside_for_the_others(slack_chat, db, clock, fake_slack):
+    """It cannot hold the platform up for ever: max_attempts throttles in a row count one failed
+    attempt and put it back in line with the usual backoff; the next message goes."""
+    await _offer_handoffs(slack_chat, ["U2", "U3"])
+    sender = OutboxSender(db, [SlackDeliverer(AsyncWebClient(token="x", base_url=fake_slack.url))], clock,
+                          concurrency=1, max_attempts=3)
+    fake_slack.throttle_posts(3, retry_after=0)
+    assert await sender.drain() == 1
+    assert [c.args["channel"] for c in fake_slack.posts()] == ["DU3"]
+    stuck, sent = await outbox(db)
+    assert (stuck.status, stuck.attempts, sent.status) == ("pending", 1, "sent")
+    assert "throttled 3 times in a row" in stuck.last_error
+    assert stuck.next_attempt_at == clock.now + timedelta(seconds=2)
+    clock.now += timedelta(seconds=2)
+    assert await sender.drain() == 1
 
 
 async def test_errors_back_off_and_then_succeed(slack_chat, sender, fake_slack, clock, db):
@@ -136,18 +215,18 @@ async def _teams_offer(db, settings, clock, connector) -> Chat:
     return chat
 
 
+@pytest.mark.throttling
 @pytest.mark.parametrize("status", [429, 412, 502, 504])
-async def test_teams_throttling_and_gateway_errors_are_retried_later(db, settings, clock, connector, teams_sender, status):
+async def test_teams_throttling_and_gateway_errors_wait_as_told_and_are_not_failures(
+        db, settings, clock, connector, teams_sender, status):
     await _teams_offer(db, settings, clock, connector)
-    connector.fail_next = [(status, {"Retry-After": "7"})]
-    assert await teams_sender.drain() == 0
-    (message,) = await outbox(db)
-    assert message.status == "pending" and connector.posted == []
-    wait = 7 if status == 429 else 2  # 429 says how long; the others back off
-    assert message.next_attempt_at == clock.now + timedelta(seconds=wait)
-    clock.now += timedelta(seconds=wait)
+    connector.fail_next = [(status, {"Retry-After": "1"})]
     assert await teams_sender.drain() == 1
-    assert len(connector.to("a:personal-aad-maria")) == 1
+    (refused,) = connector.refused
+    (offer,) = connector.to("a:personal-aad-maria")
+    assert refused.status == status and offer.at - refused.at >= 1.0  # Retry-After, not the generic 2 s
+    (message,) = await outbox(db)
+    assert (message.status, message.attempts) == ("sent", 1)
 
 
 async def test_a_contact_arriving_while_a_send_is_parked_is_not_lost(db, settings, clock, connector, teams_sender):

@@ -1,11 +1,13 @@
 """Outbox messages → Slack Web API calls."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import message
-from bot.delivery import Address, RetryAfter, Undeliverable
+from bot.delivery import Address, ChannelPacer, RetryAfter, Undeliverable
 from handlers.model import Reply
 
 # Errors that no retry will fix.
@@ -13,31 +15,53 @@ PERMANENT = {
     "user_not_found", "users_not_found", "channel_not_found", "not_in_channel", "is_archived",
     "account_inactive", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "user_disabled",
 }
+# chat.postMessage allows about one message a second into one channel ("generous bursts" aside;
+# we do not count on them: two posts to one channel leave a second apart).
+SECONDS_PER_CHANNEL_MESSAGE = 1.0
+CHANNEL_BURST = 1
+DM_CHANNELS_KEPT = 4096  # a weekly fan-out opens each DM once; keep memory flat in the head count
 
 
 class SlackDeliverer:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient):
+    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None):
         self.client = client
-        self._dm_channels: dict[tuple[str, str], str] = {}
+        self.pacer = pacer or ChannelPacer(SECONDS_PER_CHANNEL_MESSAGE, burst=CHANNEL_BURST)
+        self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def ready_at(self, address: Address) -> float:
+        return self.pacer.ready_at(address.key)
 
     async def deliver(self, address: Address, reply: Reply) -> None:
+        paced_before = self.pacer.note_sent(address.key)
         try:
             channel = address.channel or await self._dm_channel(address.workspace, address.user)
             await self.client.chat_postMessage(channel=channel, **message(reply))
         except SlackApiError as error:
             response = error.response
             if response.status_code == 429:
+                self.pacer.refused(address.key, paced_before)  # nothing was posted
                 headers = {k.lower(): v for k, v in (response.headers or {}).items()}
-                raise RetryAfter(float(headers.get("retry-after", 1))) from None
+                raise RetryAfter(_seconds(headers.get("retry-after"))) from None
             if response.get("error") in PERMANENT:
                 raise Undeliverable(response.get("error")) from None
             raise
 
     async def _dm_channel(self, team: str, user: str) -> str:
         key = (team, user)
-        if key not in self._dm_channels:
-            response = await self.client.conversations_open(users=user)
-            self._dm_channels[key] = response["channel"]["id"]
+        if key in self._dm_channels:
+            self._dm_channels.move_to_end(key)
+            return self._dm_channels[key]
+        response = await self.client.conversations_open(users=user)
+        self._dm_channels[key] = response["channel"]["id"]
+        if len(self._dm_channels) > DM_CHANNELS_KEPT:
+            self._dm_channels.popitem(last=False)
         return self._dm_channels[key]
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    try:
+        return max(0.0, float(retry_after)) if retry_after is not None else None
+    except ValueError:
+        return None

@@ -8,7 +8,9 @@ from adapters.teams.render import message_activity
 from bot.delivery import Address, NotReachableYet, RetryAfter, Undeliverable
 from handlers.model import Reply
 
-RETRYABLE = {412, 502, 504}  # Teams asks for backoff on these as well as 429
+# Microsoft asks bots to back off (exponentially, with jitter) on these, not only on 429:
+# https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit
+THROTTLED = {412, 429, 502, 504}
 
 
 class TeamsDeliverer:
@@ -50,8 +52,8 @@ class TeamsDeliverer:
                 raise failures[0]
         except Exception as error:
             status, retry_after = _status_of(error)
-            if status == 429:
-                raise RetryAfter(retry_after or 1.0) from None
+            if status in THROTTLED:  # the sender waits Retry-After when given, else backs off
+                raise RetryAfter(retry_after) from None
             if status in (403, 404):
                 raise Undeliverable(f"Teams answered {status}") from None
             raise

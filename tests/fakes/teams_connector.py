@@ -1,7 +1,9 @@
 """A fake Bot Framework connector on loopback: the `serviceUrl` Teams activities point at.
 
 Records what the bot posts (`/v3/conversations/{id}/activities[/{replyToId}]`), updates
-(PUT) and 1:1 conversations it creates; can answer with an error status for a while.
+(PUT) and 1:1 conversations it creates; can answer with an error status for a while
+(`fail_next`: Teams asks bots to back off on 412, 429, 502 and 504), recording each refusal
+with its time in `refused`.
 """
 from __future__ import annotations
 
@@ -40,12 +42,20 @@ class Posted:
         return [(a["title"], a["data"]["command"]) for a in self.card.get("actions", [])]
 
 
+@dataclass
+class Refused:
+    status: int
+    conversation: str
+    at: float = field(default_factory=time.monotonic)
+
+
 class FakeConnector(LoopbackServer):
     def __init__(self):
         super().__init__()
         self.posted: list[Posted] = []
         self.created: list[dict] = []
         self.fail_next: list[tuple[int, dict]] = []  # (status, headers)
+        self.refused: list[Refused] = []  # the activities answered from fail_next, in order
         self._ids = itertools.count(1)
         self.url = ""
 
@@ -68,6 +78,8 @@ class FakeConnector(LoopbackServer):
     async def _activity(self, request: web.Request) -> web.Response:
         if self.fail_next:
             status, headers = self.fail_next.pop(0)
+            self.refused.append(Refused(status, request.match_info["conversation"]))
+            self.changed.set()
             return web.json_response({"error": {"code": "Throttled"}}, status=status, headers=headers)
         activity_id = f"activity-{next(self._ids)}"
         self.posted.append(Posted(request.method, request.match_info["conversation"],
