@@ -17,24 +17,41 @@ async def _admin():
     return await asyncpg.connect(ADMIN_DSN, timeout=3)
 
 
-@asynccontextmanager
-async def fresh_postgres_url() -> AsyncIterator[str]:
-    """Creates a database, yields its SQLAlchemy async URL, drops it afterwards."""
+def url_of(name: str) -> str:
+    """The SQLAlchemy async URL of database `name` on the test server."""
+    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+async def create_database(*, template: str | None = None, prefix: str = "pb_test") -> str:
+    """A new database (a copy of `template` when given); returns its name. Skips the test,
+    saying why, when the server is not there."""
     try:
         admin = await _admin()
     except Exception as error:  # refused, timed out, no such role…
         pytest.skip(f"PostgreSQL not reachable at {ADMIN_DSN} ({error.__class__.__name__}): PostgreSQL pass skipped")
-    name = f"pb_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await admin.close()
-    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name
+
+
+async def drop_database(name: str) -> None:
+    admin = await _admin()
     try:
-        yield f"{base}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        admin = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await admin.close()
+
+
+@asynccontextmanager
+async def fresh_postgres_url(*, template: str | None = None) -> AsyncIterator[str]:
+    """Creates a database (empty, or a copy of `template`), yields its SQLAlchemy async URL,
+    drops it afterwards."""
+    name = await create_database(template=template)
+    try:
+        yield url_of(name)
+    finally:
+        await drop_database(name)
