@@ -236,6 +236,7 @@ def _kind(text: str) -> str:
     return "other: " + text[:60]
 
 
+@pytest.mark.postgres
 async def test_two_ticks_at_once_on_postgresql_nudge_and_escalate_each_ask_exactly_once(
         tmp_path, settings, fake_slack, connector):
     async with fresh_postgres_url() as url:  # skipped, saying why, when PostgreSQL is not there

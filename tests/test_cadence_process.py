@@ -413,6 +413,7 @@ async def _two_ticks_released_together(world: World, url: str, now: datetime) ->
     return results
 
 
+@pytest.mark.postgres
 async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_exactly_once(make_world, fake_slack):
     async with fresh_postgres_url() as url:  # skipped, saying why, when PostgreSQL is not there
         async with migrated(url) as db:

@@ -246,6 +246,7 @@ async def test_teams_partnership_made_after_decembers_opening_has_januarys_and_t
 
 
 # --- 3. two processes, one PostgreSQL: each pulse opened, prompted and reported once ---------------------
+@pytest.mark.postgres
 async def test_two_ticks_at_once_on_postgresql_open_each_pulse_once_and_send_its_results_once(
         tmp_path, settings, fake_slack, connector):
     async with fresh_postgres_url() as url:  # skipped, saying why, when PostgreSQL is not there

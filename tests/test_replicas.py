@@ -2,8 +2,9 @@
 
 Real processes against the fake Slack Web API; each replica reaches it at its own base URL,
 so every call the fake records says which replica made it. These tests always use a
-PostgreSQL database of their own (two replicas need a shared server database), in the SQLite
-pass of the suite too, and skip saying why when PostgreSQL is not there.
+PostgreSQL database of their own (two replicas need a shared server database), whatever
+PARTNERBOT_TEST_BACKEND says (marked `postgres`: CI runs them in its first pass only), and skip
+saying why when PostgreSQL is not there.
 Run them alone with `pytest -m replicas -s` (`-s` shows the duplicate counts of the kill).
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ from tests.fakes.slack_requests import SIGNING_SECRET, button_body, signed_heade
 from tests.postgres import fresh_postgres_url
 from tests.processes import clean_env, serve, start, stop
 
-pytestmark = [pytest.mark.process, pytest.mark.replicas]
+pytestmark = [pytest.mark.process, pytest.mark.replicas, pytest.mark.postgres]
 
 PROMPT = "Time for your weekly peer sync"
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=60)  # a loaded 2-core machine can be slow; never hang forever
