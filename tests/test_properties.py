@@ -9,8 +9,10 @@ runs ten times as many, new ones each run).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 import os
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -20,7 +22,7 @@ import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, literal, select, union_all
 
 from bot.config import load_settings
 from bot.server import build_web_app
@@ -46,17 +48,28 @@ HTTP_PROPERTY = settings(PROPERTY, max_examples=60 * SCALE)
 
 
 # -- what the database holds, to prove a refusal changed nothing --------------------------------
+def _every_row_as_text():
+    """One statement: (table, row as text) for every row of every table. One query instead of
+    one per table: fingerprinting was two thirds of these tests' time."""
+    selects = []
+    for table in SQLModel.metadata.sorted_tables:
+        columns = [table.c.id, table.c.idempotency_key] if table is OutboxMessage.__table__ else list(table.c)
+        row = functools.reduce(operator.add, [func.coalesce(cast(c, Text), "∅") + "|" for c in columns])
+        selects.append(select(literal(table.name, Text).label("name"), row.label("row")))
+    return union_all(*selects)
+
+
+EVERY_ROW = _every_row_as_text()
+
+
 async def fingerprint(db: Database) -> str:
     """A digest of every row of every table (not only row counts: an update shows too). Of the
     outbox only what is owed: its delivery state is the sender's, which works in the background."""
-    digest = hashlib.sha256()
     async with db.session() as s:
-        for table in SQLModel.metadata.sorted_tables:
-            columns = ([table.c.id, table.c.idempotency_key] if table is OutboxMessage.__table__ else [table])
-            rows = sorted(repr(tuple(row)) for row in (await s.exec(select(*columns))).all())
-            digest.update(f"{table.name}:{len(rows)}\n".encode())
-            for row in rows:
-                digest.update(row.encode("utf-8", "backslashreplace"))
+        rows = sorted((await s.exec(EVERY_ROW)).all())
+    digest = hashlib.sha256()
+    for name, row in rows:
+        digest.update(f"{name}:{row}\n".encode("utf-8", "backslashreplace"))
     return digest.hexdigest()
 
 
