@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
         "pulse": {"day": "mon", "close_after_days": 3},
     },
     "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
-    "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0},
+    "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0, "slack_channel_seconds": 1.0},
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -192,8 +192,9 @@ def _validate(values: dict) -> None:
                  "outbox.lease_seconds"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")
-    if _at(values, "cadence.peer_sync.max_nudges") < 0:
-        raise ConfigError("setting 'cadence.peer_sync.max_nudges' must be 0 or more")
+    for path in ("cadence.peer_sync.max_nudges", "outbox.slack_channel_seconds"):
+        if _at(values, path) < 0:
+            raise ConfigError(f"setting '{path}' must be 0 or more")
     shares = values["credit"]
     if any(share < 0 for share in shares.values()) or abs(sum(shares.values()) - 1) > 1e-6:
         raise ConfigError("settings 'credit.originator', 'credit.deliverer' and 'credit.contributors' must be 0 or "

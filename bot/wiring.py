@@ -31,6 +31,7 @@ class Partnerbot:
             self.slack = SlackAdapter(
                 signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
                 api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
+                channel_seconds=settings.get("outbox.slack_channel_seconds"),
             )
             deliverers.append(self.slack.deliverer)
         from adapters.teams.app import TeamsAdapter

@@ -13,6 +13,11 @@ from storage.db import Database
 from storage.models import (ActivityLog, Ask, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person,
                             Pulse, PulseAnswer, Win, WinCredit, ExportToken)
 
+# For tests that run days of ticks in seconds: Slack's pace of a message a second per channel
+# would make every further message to one person wait a real second (a minute and a half of
+# the suite). The pace has tests of its own (test_throttling.py, test_outbox.py).
+NO_SLACK_PACE = {"PARTNERBOT_OUTBOX__SLACK_CHANNEL_SECONDS": "0"}
+
 
 async def count(db: Database, model) -> int:
     async with db.session() as s:

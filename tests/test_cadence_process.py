@@ -27,7 +27,7 @@ from tests.conftest import FixedClock, migrated
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, button_body
 from tests.fakes.teams_connector import FakeConnector, mention, message, person
-from tests.helpers import rows, person_named
+from tests.helpers import NO_SLACK_PACE, rows, person_named
 from tests.postgres import fresh_postgres_url
 from tests.processes import clean_env, start
 
@@ -113,7 +113,8 @@ class World:
         self.db, self.cwd, self.fake_slack, self.connector = db, cwd, fake_slack, connector
         self.clock = FixedClock(now)
         self.env = clean_env(DATABASE_URL=db_url, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                             SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url)
+                             SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url,
+                             **NO_SLACK_PACE)
         self.dispatcher = self.dispatcher_with({})
         self._slack_read = self._teams_read = 0
 

@@ -46,6 +46,7 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_CADENCE__PEER_SYNC__TIME": "09:00:30"}, "HH:MM"),
     ({"PARTNERBOT_CADENCE__TICK_SECONDS": "0"}, "greater than 0"),
     ({"PARTNERBOT_CADENCE__PEER_SYNC__MAX_NUDGES": "-1"}, "0 or more"),
+    ({"PARTNERBOT_OUTBOX__SLACK_CHANNEL_SECONDS": "-1"}, "'outbox.slack_channel_seconds' must be 0 or more"),
     ({"PARTNERBOT_CADENCE__MEETINGS__QUIET_FROM": "10pm"}, "'cadence.meetings.quiet_from' must be HH:MM"),
     ({"PARTNERBOT_CADENCE__MEETINGS__NUDGE_HOURS": "0"}, "'cadence.meetings.nudge_hours' must be greater than 0"),
     ({"PARTNERBOT_CADENCE__MEETINGS__DEFAULT_MINUTES": "-5"}, "greater than 0"),

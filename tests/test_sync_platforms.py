@@ -25,7 +25,7 @@ from tests.conftest import FixedClock
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, button_body, signed_headers, slash_body, view_submission_body
 from tests.fakes.teams_connector import BOT, FakeConnector, Posted, mention, message, person
-from tests.helpers import rows, snapshot
+from tests.helpers import NO_SLACK_PACE, rows, snapshot
 
 UTC = timezone.utc
 QUESTION_IDS = ["results", "people", "working", "change", "commit", "problems"]
@@ -116,7 +116,7 @@ async def platforms(db_url, tmp_path, monkeypatch):
     clock = FixedClock()  # Mon 23 Nov 2026, 10:00 UTC: week 2026-W48 for both managers
     bot = Partnerbot(load_settings({
         "DATABASE_URL": db_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.url,
+        "SLACK_API_URL": slack.url, **NO_SLACK_PACE,
     }), clock)
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot))  # the outbox sender runs in-process, as in `serve`

@@ -67,8 +67,9 @@ async def test_a_tick_owing_30_messages_survives_a_stretch_of_429s_and_waits_as_
     assert {(m.status, m.attempts) for m in await outbox(db)} == {("sent", 1)}  # a 429 is no failed attempt
 
 
+@pytest.mark.parametrize("pace", [None, 1.5], ids=["a second by default", "1.5 s when set"])
 async def test_one_conversation_is_paced_a_second_a_message_while_the_others_go_at_once(
-        tmp_path, db, db_url, settings, clock, fake_slack):
+        tmp_path, db, db_url, settings, clock, fake_slack, pace):
     chat = Chat(Dispatcher(db, settings, clock), platform="slack", workspace="T1")
     for n in range(4):  # four handoffs to U2 (one DM channel), among handoffs to twelve others
         await hand_off(chat, ["U2", *(f"U{10 + 3 * n + k}" for k in range(3))])
@@ -79,7 +80,10 @@ async def test_one_conversation_is_paced_a_second_a_message_while_the_others_go_
             await store.enqueue(workspace_id=workspace.id, key=key, platform="slack", channel="C1",
                                 payload={"text": text}, now=clock())
 
-    sent, output = await tick(tmp_path, slack_env(db_url, fake_slack))
+    env = slack_env(db_url, fake_slack)
+    if pace is not None:
+        env["PARTNERBOT_OUTBOX__SLACK_CHANNEL_SECONDS"] = str(pace)
+    sent, output = await tick(tmp_path, env)
 
     assert sent == 18, output
     assert fake_slack.duplicate_posts() == {}
@@ -89,7 +93,7 @@ async def test_one_conversation_is_paced_a_second_a_message_while_the_others_go_
     assert [c.args["text"] for c in in_c1] == ["Weekly digest P-1", "Celebrate W-1"]
     for paced in (to_u2, in_c1):
         gaps = [b.at - a.at for a, b in zip(paced, paced[1:])]
-        assert all(gap >= 0.9 for gap in gaps), gaps
+        assert all(gap >= 0.9 * (pace or 1.0) for gap in gaps), gaps
     others = [c for c in fake_slack.posts() if c.args["channel"] not in ("DU2", "C1")]
     assert len(others) == 12 and max(c.at for c in others) < to_u2[-1].at  # not queued behind U2
 

@@ -16,7 +16,8 @@ PERMANENT = {
     "account_inactive", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "user_disabled",
 }
 # chat.postMessage allows about one message a second into one channel ("generous bursts" aside;
-# we do not count on them: two posts to one channel leave a second apart).
+# we do not count on them: two posts to one channel leave a second apart, by default; the
+# setting outbox.slack_channel_seconds).
 SECONDS_PER_CHANNEL_MESSAGE = 1.0
 CHANNEL_BURST = 1
 DM_CHANNELS_KEPT = 4096  # a weekly fan-out opens each DM once; keep memory flat in the head count
@@ -25,9 +26,9 @@ DM_CHANNELS_KEPT = 4096  # a weekly fan-out opens each DM once; keep memory flat
 class SlackDeliverer:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, *, pacer: ChannelPacer | None = None):
+    def __init__(self, client: AsyncWebClient, *, channel_seconds: float = SECONDS_PER_CHANNEL_MESSAGE):
         self.client = client
-        self.pacer = pacer or ChannelPacer(SECONDS_PER_CHANNEL_MESSAGE, burst=CHANNEL_BURST)
+        self.pacer = ChannelPacer(channel_seconds, burst=CHANNEL_BURST)
         self._dm_channels: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def ready_at(self, address: Address) -> float:
