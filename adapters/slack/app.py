@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
-from adapters.slack.deliver import SECONDS_PER_CHANNEL_MESSAGE, SlackDeliverer
+from adapters.slack.deliver import SlackDeliverer
 from adapters.slack.profiles import SlackTimezones
 from adapters.slack.render import FORM_CALLBACK, home_blocks, message, modal, refused_modal
 from bot.delivery import Address
@@ -41,7 +41,7 @@ def _refused(view: dict, reason: str, answers: dict) -> dict:
 
 class SlackAdapter:
     def __init__(self, *, signing_secret: str, token: str, api_url: str, dispatch: Dispatch,
-                 channel_seconds: float = SECONDS_PER_CHANNEL_MESSAGE):
+                 channel_seconds: float):
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self.timezones = SlackTimezones(self.client)
         self.deliverer = SlackDeliverer(self.client, channel_seconds=channel_seconds)

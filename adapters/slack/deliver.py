@@ -16,8 +16,8 @@ PERMANENT = {
     "account_inactive", "cannot_dm_bot", "invalid_blocks", "msg_too_long", "user_disabled",
 }
 # chat.postMessage allows about one message a second into one channel ("generous bursts" aside;
-# we do not count on them: two posts to one channel leave a second apart, by default; the
-# setting outbox.slack_channel_seconds).
+# we do not count on them: two posts to one channel leave a second apart). The default of the
+# setting outbox.slack_channel_seconds, which wiring passes in.
 SECONDS_PER_CHANNEL_MESSAGE = 1.0
 CHANNEL_BURST = 1
 DM_CHANNELS_KEPT = 4096  # a weekly fan-out opens each DM once; keep memory flat in the head count
