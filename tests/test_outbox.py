@@ -54,7 +54,8 @@ async def test_stopping_the_sender_lets_the_send_in_progress_finish(slack_chat, 
     await _offer_handoffs(slack_chat, ["U2"])
     fake_slack.delay = 0.3  # the send is in flight when stop() comes
     task = asyncio.create_task(sender.run_forever())
-    await asyncio.sleep(0.1)
+    await fake_slack.wait_until(lambda: [m for m in fake_slack.arrivals if m == "chat.postMessage"], 1, 5,
+                                "chat.postMessage arriving")
     sender.stop()
     await asyncio.wait_for(task, 5)
     assert {m.status for m in await outbox(db)} == {"sent"}

@@ -40,7 +40,8 @@ class FakeSlackApi(LoopbackServer):
         self.team_id = team_id
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
         self.names = dict(names or {})  # user id -> display name served by users.info (profile)
-        self.calls: list[Call] = []
+        self.calls: list[Call] = []  # answered requests, recorded once answered (after any delay)
+        self.arrivals: list[str] = []  # the method of every request, recorded the moment it arrives
         self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
         self.fail_next: list[tuple[int, str]] = []  # (HTTP status, Slack error) for the next calls
         self.retry_after = 1
@@ -110,6 +111,8 @@ class FakeSlackApi(LoopbackServer):
     # -- the API -----------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        self.arrivals.append(method)
+        self.changed.set()
         if self.delay:
             await asyncio.sleep(self.delay)
         raw = await request.text()
