@@ -1,12 +1,14 @@
-"""list: open commitments, handoffs, leads and asks, soonest due first."""
+"""list: open commitments, handoffs, leads and asks, soonest due first: one's own, a
+person's, the overdue, an account's or a partnership's."""
 from __future__ import annotations
 
 from handlers.context import Context
 from handlers.errors import UserError
 from handlers.format import ask_line, commitment_line, handoff_line, lead_line
-from handlers.grammar import take_mention
+from handlers.grammar import parse_ref, take_mention
 from handlers.handoffs import OPEN_STAGES
 from handlers.model import Reply
+from handlers.partnerships import find_partnership, members_scope
 from handlers.registry import Verb
 
 LIMIT = 30  # more than this is not a list anyone reads in a chat
@@ -46,6 +48,20 @@ async def list_items(ctx: Context, args: str) -> Reply:
         handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
         leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
         asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
+    elif parse_ref(word, "P") is not None:
+        if rest := scope.split(" ", 1)[1:]:
+            raise UserError(f"I don't understand '{rest[0].strip()}' after {word.upper()}; say `list P-1`.")
+        p = await find_partnership(ctx, word)
+        if await store.member(p.id, person.id) is None:
+            raise UserError(f"Only the members of P-{p.number} can list its open items; ask one of its managers "
+                            f"to add you.")
+        # its collaboration on every platform it is bound to, as `report P-n` counts it
+        title = f"Open items of P-{p.number} {p.name}"
+        between = await members_scope(ctx, p)
+        commitments = await store.open_commitments_of(between, LIMIT)
+        handoffs = await store.open_handoffs_between(between, OPEN_STAGES, LIMIT)
+        leads = await store.open_leads_of(between, LIMIT)
+        asks = await store.open_asks_of(between, LIMIT)
     else:
         raise UserError(f"I can't list '{scope}'.")
 
@@ -76,7 +92,7 @@ def _where(line: str, record, elsewhere: dict[int, str]) -> str:
 
 
 VERBS = [
-    Verb("list", ("list [mine | @person | overdue | account <name>]",),
+    Verb("list", ("list [mine | @person | overdue | account <name> | P-n]",),
          "open commitments, handoffs, leads and asks (both ways), soonest due first",
-         ("list", "list overdue", "list @maria", "list account Acme Corp"), list_items),
+         ("list", "list overdue", "list @maria", "list account Acme Corp", "list P-1"), list_items),
 ]

@@ -11,6 +11,7 @@ from handlers.model import Card, Fact, Reply
 from handlers.registry import Verb
 from handlers.schedule import fire_at_or_after
 from storage.models import Partnership, PartnershipChannel, PartnershipGoal, PartnershipMember, SyncSeries
+from storage.report_queries import PartnershipScope
 
 _NEW = re.compile(r"^new\s+(?P<name>.+?)\s+with\s+(?P<mention>" + MENTION.pattern + r")\s*$", re.IGNORECASE)
 _SIDE = re.compile(r"\s+side\s+([ab])\s*$", re.IGNORECASE)
@@ -18,6 +19,12 @@ _SIDE = re.compile(r"\s+side\s+([ab])\s*$", re.IGNORECASE)
 
 def fold_name(name: str) -> str:
     return " ".join(name.lower().split())
+
+
+async def members_scope(ctx: Context, p: Partnership) -> PartnershipScope:
+    """The partnership's collaboration as report and list query it: what goes on between its sides."""
+    members = await ctx.store.members(p.id)
+    return PartnershipScope(p.id, *(tuple(m.person_id for m in members if m.side == s) for s in ("a", "b")))
 
 
 async def partnership(ctx: Context, args: str) -> Reply:

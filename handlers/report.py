@@ -18,12 +18,12 @@ from handlers.format import amount_text, commitment_line
 from handlers.grammar import parse_ref, take_mention
 from handlers.handoffs import OPEN_STAGES, STAGES
 from handlers.model import Button, Card, Fact, Reply
-from handlers.partnerships import find_partnership
+from handlers.partnerships import find_partnership, members_scope
 from handlers.pulse_cadence import DIMENSIONS, SIDES, imbalances, period_label, side_summary
 from handlers.registry import Verb
 from handlers.sparkline import sparkline
 from storage.models import Partnership, PartnershipMember, Person
-from storage.report_queries import PartnershipScope, People, Scope
+from storage.report_queries import People, Scope
 
 OPEN_CARDS = 10  # open commitments shown under one's own scorecard, soonest due first
 
@@ -199,8 +199,8 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
 async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMember) -> Reply:
     window = metrics.Window(ctx.now)
     members = await ctx.store.members(p.id)
-    sides = {s: tuple(m.person_id for m in members if m.side == s) for s in SIDES}
-    scope = PartnershipScope(p.id, sides["a"], sides["b"])
+    scope = await members_scope(ctx, p)
+    sides = {"a": scope.side_a, "b": scope.side_b}
     rows = await _gather(ctx, scope, window)
     before, after = _common_facts(rows, window)
     a_to_b = [h for h in rows.handoffs if h.from_id in sides["a"]]

@@ -17,6 +17,7 @@ from typing import Sequence
 from sqlalchemy import and_, false, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.ask_queries import OPEN_ASK
 from storage.models import (Ask, Commitment, Handoff, Lead, Meeting, PartnershipMember, PeerSync, SyncAnswer, Win,
                             WinCredit)
 
@@ -63,6 +64,27 @@ def _lead_ids(scope: PartnershipScope):
     return select(Lead.id).where(Lead.partnership_id == scope.partnership_id)
 
 
+def _commitments_of(scope: PartnershipScope):
+    """A partnership's commitments: its syncs' pledges, its meetings' action items, its leads'
+    activities and those made about handoffs between its sides."""
+    # commitment.handoff_id has no index: those about a handoff are found among the members'
+    # own (whoever commits `re H-n` is one of its reps in practice)
+    about_handoffs = and_(Commitment.owner_id.in_(scope.side_a + scope.side_b),
+                          Commitment.handoff_id.in_(_handoff_ids(scope)))
+    return or_(Commitment.peer_sync_id.in_(_sync_ids(scope)), Commitment.meeting_id.in_(_meeting_ids(scope)),
+               Commitment.lead_id.in_(_lead_ids(scope)), about_handoffs)
+
+
+def _asks_of(scope: PartnershipScope):
+    """A partnership's asks: about it, its leads or the handoffs between its sides."""
+    # ask.lead_id and ask.handoff_id have no index: asks about its leads and handoffs are
+    # found among those a member made or was asked
+    members = scope.side_a + scope.side_b
+    about = or_(Ask.lead_id.in_(_lead_ids(scope)), Ask.handoff_id.in_(_handoff_ids(scope)))
+    return or_(Ask.partnership_id == scope.partnership_id, and_(Ask.asker_id.in_(members), about),
+               and_(Ask.person_id.in_(members), about))  # an OR of indexed terms
+
+
 def _partnerships_of(ids: Sequence[int], role: str | None = None):
     """Partnerships these people are members of (with `role`, when given)."""
     query = select(PartnershipMember.partnership_id).where(PartnershipMember.person_id.in_(ids))
@@ -76,15 +98,7 @@ class ReportQueries:
         """Commitments closed in the window or still open. A person's: those they own. A
         partnership's: its syncs' pledges, its meetings' action items, its leads' activities
         and the commitments made about handoffs between its sides."""
-        if isinstance(scope, People):
-            owned = Commitment.owner_id.in_(scope.ids)
-        else:
-            # commitment.handoff_id has no index: those about a handoff are found among the
-            # members' own (whoever commits `re H-n` is one of its reps in practice)
-            about_handoffs = and_(Commitment.owner_id.in_(scope.side_a + scope.side_b),
-                                  Commitment.handoff_id.in_(_handoff_ids(scope)))
-            owned = or_(Commitment.peer_sync_id.in_(_sync_ids(scope)), Commitment.meeting_id.in_(_meeting_ids(scope)),
-                        Commitment.lead_id.in_(_lead_ids(scope)), about_handoffs)
+        owned = Commitment.owner_id.in_(scope.ids) if isinstance(scope, People) else _commitments_of(scope)
         window = or_(Commitment.closed_at >= since, Commitment.status == "open")
         return await self._all(select(Commitment).where(owned, window).order_by(Commitment.due_at, Commitment.id))
 
@@ -144,15 +158,7 @@ class ReportQueries:
     async def report_asks(self, scope: Scope, since: datetime) -> list[Ask]:
         """Asks (a person's: those they were asked; a partnership's: about it, its leads or the
         handoffs between its sides) made, first responded to or answered in the window."""
-        if isinstance(scope, People):
-            whose = Ask.person_id.in_(scope.ids)
-        else:
-            # ask.lead_id and ask.handoff_id have no index: asks about its leads and handoffs are
-            # found among those a member made or was asked
-            members = scope.side_a + scope.side_b
-            about = or_(Ask.lead_id.in_(_lead_ids(scope)), Ask.handoff_id.in_(_handoff_ids(scope)))
-            whose = or_(Ask.partnership_id == scope.partnership_id, and_(Ask.asker_id.in_(members), about),
-                        and_(Ask.person_id.in_(members), about))  # an OR of indexed terms
+        whose = Ask.person_id.in_(scope.ids) if isinstance(scope, People) else _asks_of(scope)
         window = or_(Ask.created_at >= since, Ask.first_response_at >= since, Ask.answered_at >= since)
         return await self._all(select(Ask).where(whose, window).order_by(Ask.id))
 
@@ -161,6 +167,27 @@ class ReportQueries:
         query = (select(WinCredit, Win).join(Win, Win.id == WinCredit.win_id)
                  .where(WinCredit.person_id.in_(person_ids), Win.won_at >= since).order_by(Win.won_at))
         return [(credit, win) for credit, win in (await self.session.exec(query)).all()]
+
+    # --- what is open now (`list P-n`), soonest due first, at most `limit` of each -----------
+    async def open_commitments_of(self, scope: PartnershipScope, limit: int) -> list[Commitment]:
+        return await self._all(select(Commitment).where(_commitments_of(scope), Commitment.status == "open")
+                               .order_by(Commitment.due_at, Commitment.id).limit(limit))
+
+    async def open_handoffs_between(self, scope: PartnershipScope, open_stages: Sequence[str],
+                                    limit: int) -> list[Handoff]:
+        query = select(Handoff).where(_between_sides(scope), Handoff.stage.in_(open_stages),
+                                      Handoff.declined_at.is_(None))
+        # handoffs without a date after those with one
+        return await self._all(query.order_by(Handoff.due_date.is_(None), Handoff.due_date, Handoff.id).limit(limit))
+
+    async def open_leads_of(self, scope: PartnershipScope, limit: int) -> list[Lead]:
+        return await self._all(select(Lead).where(Lead.partnership_id == scope.partnership_id, Lead.status == "open")
+                               .order_by(Lead.id).limit(limit))
+
+    async def open_asks_of(self, scope: PartnershipScope, limit: int) -> list[Ask]:
+        query = select(Ask).where(_asks_of(scope), Ask.status.in_(OPEN_ASK))
+        return await self._all(query.order_by(Ask.due_date.is_(None), Ask.due_date, Ask.created_at, Ask.id)
+                               .limit(limit))
 
     async def report_wins(self, scope: PartnershipScope, since: datetime) -> list[Win]:
         """A partnership's wins of the window: of its leads and of the handoffs between its sides."""

@@ -78,6 +78,16 @@ async def test_done_drop_and_list_over_slack(slack):
     assert "nothing open" in listed
 
 
+async def test_list_a_partnership_over_slack_for_its_members_only(slack):
+    assert (await slack.slash("partnership new Acme Alliance with <@U2|dana>"))["text"].startswith("P-1")
+    await slack.slash("handoff <@U2|dana> Acme Corp: needs a security review")
+    listed = (await slack.slash("list P-1", user="U2"))["text"]
+    assert listed.splitlines()[0] == "Open items of P-1 Acme Alliance:"
+    assert "H-1 · Acme Corp: needs a security review · identified" in listed
+    refused = (await slack.slash("list P-1", user="U3"))["text"]
+    assert "Only the members of P-1" in refused and "H-1" not in refused
+
+
 @pytest.mark.parametrize("headers", [
     {"Content-Type": "application/x-www-form-urlencoded"},  # unsigned
     {**signed_headers("x"), "Content-Type": "application/x-www-form-urlencoded"},  # signed another body
