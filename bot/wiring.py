@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.delivery import BuiltOnFirstUse
 from bot.outbox import OutboxSender
 from handlers.cadence import CadenceRunner
 from handlers.dispatch import Clock, Dispatcher, utc_now
 from storage.db import Database
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackAdapter
+    from adapters.teams.app import TeamsAdapter
 
 log = logging.getLogger(__name__)
 
@@ -23,30 +30,43 @@ class Partnerbot:
         self.clock = clock
         self.db = Database(settings.database_url)
         self.dispatcher = Dispatcher(self.db, settings, clock, on_outbox=lambda: self.sender.wake())
-        self.slack = None
-        deliverers = []
+        # each platform's adapter is built when first used: `serve` builds both at start (its
+        # routes), a `tick` only those it has messages for
+        deliverers = [BuiltOnFirstUse("teams", lambda: self.teams.deliverer)]
         if settings.slack_enabled:
-            from adapters.slack.app import SlackAdapter
-
-            self.slack = SlackAdapter(
-                signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
-                api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
-                channel_seconds=settings.get("outbox.slack_channel_seconds"),
-            )
-            deliverers.append(self.slack.deliverer)
-        from adapters.teams.app import TeamsAdapter
-
-        self.teams = TeamsAdapter(
-            app_id=settings.microsoft_app_id, password=settings.microsoft_app_password,
-            tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
-            dispatch=self.dispatcher.dispatch, remember_contact=self.dispatcher.remember_contact,
-        )
-        deliverers.append(self.teams.deliverer)
+            deliverers.insert(0, BuiltOnFirstUse("slack", lambda: self.slack.deliverer))
         self.cadence = CadenceRunner(self.db, settings)
         self.sender = OutboxSender(
             self.db, deliverers, clock,
             max_attempts=settings.get("outbox.max_attempts"), poll_seconds=settings.get("outbox.poll_seconds"),
             lease_seconds=settings.get("outbox.lease_seconds"),
+        )
+
+    @cached_property
+    def slack(self) -> SlackAdapter | None:
+        """The Slack app, when Slack's credentials are set."""
+        if not self.settings.slack_enabled:
+            return None
+        from adapters.slack.app import SlackAdapter
+
+        settings = self.settings
+        return SlackAdapter(
+            signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
+            api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
+            channel_seconds=settings.get("outbox.slack_channel_seconds"),
+        )
+
+    @cached_property
+    def teams(self) -> TeamsAdapter:
+        """The Teams bot: always there (without credentials it answers the Bot Framework
+        Emulator and tests, unauthenticated)."""
+        from adapters.teams.app import TeamsAdapter
+
+        settings = self.settings
+        return TeamsAdapter(
+            app_id=settings.microsoft_app_id, password=settings.microsoft_app_password,
+            tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
+            dispatch=self.dispatcher.dispatch, remember_contact=self.dispatcher.remember_contact,
         )
 
     async def upgrade(self) -> None:
