@@ -65,6 +65,9 @@ class CadenceRunner:
         done: Counter = Counter()
         for job in self._jobs(now):
             await self._walk(job, now, done)
+        async with self.db.session() as session:
+            if swept := await Store(session).delete_expired_export_tokens(now):
+                done["expired export links"] += swept
         return done
 
     def _jobs(self, now: datetime) -> list[Job]:

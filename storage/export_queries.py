@@ -7,7 +7,9 @@ is one query whatever the number of records, and the workspace's log never leave
 """
 from __future__ import annotations
 
-from sqlalchemy import String, and_, cast, func, literal_column, or_, select
+from datetime import datetime
+
+from sqlalchemy import String, and_, cast, delete, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,6 +79,12 @@ class ExportQueries:
 
     async def export_token(self, token_hash: str) -> ExportToken | None:
         return await self.session.get(ExportToken, token_hash)
+
+    async def delete_expired_export_tokens(self, now: datetime) -> int:
+        """Forget the links that no longer work (a download checks the time as it starts, so
+        one under way is not cut off); returns how many."""
+        result = await self.session.exec(delete(ExportToken).where(ExportToken.expires_at <= now))
+        return result.rowcount
 
     async def last_log_id(self, workspace_id: int) -> int:
         """The newest log row of a workspace now: an export stops there, so rows written while

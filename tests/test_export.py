@@ -265,6 +265,21 @@ async def test_the_link_works_again_and_again_for_an_hour_then_not_at_all(server
     assert expired.headers["Content-Type"].startswith("text/plain")
 
 
+async def test_the_tick_forgets_a_link_once_it_has_expired(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(10)
+    path = link_in(await chat.say("rita", "export P-1"))
+    server.at(69)
+    assert "expired export links" not in await server.bot.run_cadence()
+    assert len(await rows(server.bot.db, ExportToken)) == 1 and (await server.get(path)).status == 200
+    server.at(70)  # the hour is up
+    assert (await server.bot.run_cadence())["expired export links"] == 1
+    assert await rows(server.bot.db, ExportToken) == [] and (await server.get(path)).status == 404
+    actions = [entry.action for entry in await rows(server.bot.db, ActivityLog)]
+    assert actions.count("export.created") == 1  # the log still says it was made
+
+
 async def test_a_changed_malformed_or_unknown_token_gets_the_same_404(server):
     chat = server.chat()
     await acme_alliance(server, chat)
