@@ -8,7 +8,7 @@ from handlers.format import ask_line, commitment_line, handoff_line, lead_line
 from handlers.grammar import parse_ref, take_mention
 from handlers.handoffs import OPEN_STAGES
 from handlers.model import Reply
-from handlers.partnerships import find_partnership, members_scope
+from handlers.partnerships import between_sides, find_partnership
 from handlers.registry import Verb
 
 LIMIT = 30  # more than this is not a list anyone reads in a chat
@@ -57,7 +57,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
                             f"to add you.")
         # its collaboration on every platform it is bound to, as `report P-n` counts it
         title = f"Open items of P-{p.number} {p.name}"
-        between = await members_scope(ctx, p)
+        between = between_sides(p, await store.members(p.id))
         commitments = await store.open_commitments_of(between, LIMIT)
         handoffs = await store.open_handoffs_between(between, OPEN_STAGES, LIMIT)
         leads = await store.open_leads_of(between, LIMIT)

@@ -21,9 +21,8 @@ def fold_name(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-async def members_scope(ctx: Context, p: Partnership) -> PartnershipScope:
+def between_sides(p: Partnership, members: list[PartnershipMember]) -> PartnershipScope:
     """The partnership's collaboration as report and list query it: what goes on between its sides."""
-    members = await ctx.store.members(p.id)
     return PartnershipScope(p.id, *(tuple(m.person_id for m in members if m.side == s) for s in ("a", "b")))
 
 

@@ -18,7 +18,7 @@ from handlers.format import amount_text, commitment_line
 from handlers.grammar import parse_ref, take_mention
 from handlers.handoffs import OPEN_STAGES, STAGES
 from handlers.model import Button, Card, Fact, Reply
-from handlers.partnerships import find_partnership, members_scope
+from handlers.partnerships import between_sides, find_partnership
 from handlers.pulse_cadence import DIMENSIONS, SIDES, imbalances, period_label, side_summary
 from handlers.registry import Verb
 from handlers.sparkline import sparkline
@@ -199,7 +199,7 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
 async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMember) -> Reply:
     window = metrics.Window(ctx.now)
     members = await ctx.store.members(p.id)
-    scope = await members_scope(ctx, p)
+    scope = between_sides(p, members)
     sides = {"a": scope.side_a, "b": scope.side_b}
     rows = await _gather(ctx, scope, window)
     before, after = _common_facts(rows, window)
