@@ -39,11 +39,15 @@ def lead_line(lead: Lead, people: dict[int, Person], next_activity: Commitment |
 
 def ask_line(a: Ask, people: dict[int, Person], viewer_id: int) -> str:
     """'Q-3 · Credit terms for Distributor X · asked by ana · by Fri 27 Nov · accepted', from the
-    view of `viewer_id`: asked by someone, or waiting on someone."""
+    view of `viewer_id`: asked by someone, waiting on someone, or (a partnership's list) who
+    asked whom."""
+    asker, asked = people[a.asker_id].display_name, people[a.person_id].display_name
     if a.person_id == viewer_id:
-        who = f"asked by {people[a.asker_id].display_name}"
+        who = f"asked by {asker}"
+    elif a.asker_id == viewer_id:
+        who = f"waiting on {asked}"
     else:
-        who = f"waiting on {people[a.person_id].display_name}"
+        who = f"{asker} asked {asked}"
     due = f" · by {a.due_date.strftime('%a')} {a.due_date.day} {a.due_date.strftime('%b')}" if a.due_date else ""
     status = "accepted" if a.status == "accepted" else "no response yet" if a.status == "open" else a.status
     return f"Q-{a.number} · {a.request} · {who}{due} · {status}"

@@ -24,9 +24,10 @@ async def test_a_member_lists_what_is_open_between_the_sides_soonest_due_first(b
     await history(bot)
     reply = await bot.say("maria", "list P-1")
     assert reply.ok
-    assert reply.text == P1_OPEN + "Q-2 · credit terms · waiting on ana · accepted"
-    # a manager sees the same items; the ask reads from where they stand
+    assert reply.text == P1_OPEN + "Q-2 · credit terms · dana asked ana · accepted"
+    # the same items for everyone; an ask reads from where they stand
     assert (await bot.say("ana", "list p1")).text == P1_OPEN + "Q-2 · credit terms · asked by dana · accepted"
+    assert (await bot.say("dana", "list P-1")).text == P1_OPEN + "Q-2 · credit terms · waiting on ana · accepted"
 
 
 async def test_what_is_closed_leaves_the_list(bot):
