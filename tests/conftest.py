@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import AsyncIterator
 
 import pytest
+from sqlmodel import SQLModel
 
 from bot.config import load_settings
 from handlers.dispatch import Dispatcher
 from handlers.model import Command
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.postgres import create_database, drop_database, fresh_postgres_url, url_of
+from tests.postgres import MigratedDatabases, create_database, drop_database, fresh_postgres_url, url_of
 
 # Mon 23 Nov 2026, 10:00 UTC: "fri" is the 27th, "next week" the 30th.
 FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -41,10 +42,12 @@ def settings(tmp_path, monkeypatch):
 BACKEND = os.environ.get("PARTNERBOT_TEST_BACKEND", "sqlite")
 
 # The schema, built once per test run by the real migrations: a test's `db` is a copy of it (a
-# file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), about a tenth of the time of
-# migrating every test's database. Migrations from empty stay tested: test_storage, and every
-# process started on an empty `db_url` (as `serve` and `tick` migrate at start).
+# file copy on SQLite; on PostgreSQL a database of MigratedDatabases, made with CREATE DATABASE
+# … TEMPLATE and emptied for the next test), about a tenth of the time of migrating every
+# test's database. Migrations from empty stay tested: test_storage, and every process started on
+# an empty `db_url` (as `serve` and `tick` migrate at start).
 _schema_templates: dict[str, str] = {}  # backend -> SQLite file / PostgreSQL database
+_migrated_postgres: list[MigratedDatabases] = []  # at most one, made on first use
 
 
 async def _schema_template(backend: str) -> str:
@@ -66,9 +69,18 @@ async def _schema_template(backend: str) -> str:
     return _schema_templates[backend]
 
 
+async def _migrated_postgres_databases() -> MigratedDatabases:
+    if not _migrated_postgres:
+        children_first = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
+        _migrated_postgres.append(await MigratedDatabases.of(await _schema_template("postgres"), children_first))
+    return _migrated_postgres[0]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_schema_templates():
     yield
+    if _migrated_postgres:
+        asyncio.run(_migrated_postgres.pop().drop_all())
     if name := _schema_templates.pop("postgres", None):
         asyncio.run(drop_database(name))
     if path := _schema_templates.pop("sqlite", None):
@@ -78,9 +90,15 @@ def _drop_schema_templates():
 @asynccontextmanager
 async def database_url(backend: str, tmp_path, *, schema: bool = False) -> AsyncIterator[str]:
     """A database of the test's own: empty, or with `schema` already at the latest migration."""
-    if backend == "postgres":
-        template = await _schema_template(backend) if schema else None
-        async with fresh_postgres_url(template=template) as url:
+    if backend == "postgres" and schema:
+        databases = await _migrated_postgres_databases()
+        name = await databases.take()
+        try:
+            yield url_of(name)
+        finally:
+            await databases.give_back(name)
+    elif backend == "postgres":
+        async with fresh_postgres_url() as url:
             yield url
     else:
         path = tmp_path / "pb.db"
@@ -101,10 +119,19 @@ async def migrated(url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def db_url(request, tmp_path):
-    """The test's database. When the test uses `db` too, both are one database at the latest
-    schema; otherwise it is empty, for a process that migrates it at start as `serve` does."""
-    async with database_url(BACKEND, tmp_path, schema="db" in request.fixturenames) as url:
+    """The test's database. At the latest schema when the test uses `db` or `schema_url`;
+    otherwise empty, for a process that migrates it at start as `serve` does."""
+    schema = bool({"db", "schema_url"} & set(request.fixturenames))
+    async with database_url(BACKEND, tmp_path, schema=schema) as url:
         yield url
+
+
+@pytest.fixture
+def schema_url(db_url) -> str:
+    """The test's database already at the latest schema, for a bot built in the test process:
+    its upgrade() then only checks. Migrating from empty is test_storage's, and every process
+    started on an empty `db_url` does it."""
+    return db_url
 
 
 @pytest.fixture

@@ -32,8 +32,11 @@ async def snapshot(db: Database) -> dict[str, int]:
 
 
 async def rows(db: Database, model, *where) -> list:
+    """The rows of `model` (those matching `where`), oldest first: by primary key, since a
+    table's physical order is insertion order only in a database that never deleted a row."""
     async with db.session() as s:
-        return list((await s.exec(select(model).where(*where))).scalars().all())
+        query = select(model).where(*where).order_by(*model.__table__.primary_key.columns)
+        return list((await s.exec(query)).scalars().all())
 
 
 async def outbox(db: Database) -> list[OutboxMessage]:

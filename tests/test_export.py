@@ -78,11 +78,11 @@ async def loopback(app: web.Application) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def server(db_url, tmp_path, monkeypatch):
+async def server(schema_url, tmp_path, monkeypatch):
     """`partnerbot serve`'s app, its bot on a clock the test moves."""
     monkeypatch.chdir(tmp_path)  # no app.yaml: built-in defaults
     clock = FixedClock()
-    bot = Partnerbot(load_settings({"DATABASE_URL": db_url, "PUBLIC_URL": PUBLIC_URL}), clock)
+    bot = Partnerbot(load_settings({"DATABASE_URL": schema_url, "PUBLIC_URL": PUBLIC_URL}), clock)
     await bot.upgrade()
     async with loopback(build_web_app(bot)) as url, aiohttp.ClientSession() as http:
         yield ExportServer(url, bot, clock, http)

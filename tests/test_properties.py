@@ -368,11 +368,11 @@ class Endpoints:
 
 
 @pytest.fixture
-async def endpoints(db_url, connector, tmp_path, monkeypatch):
+async def endpoints(schema_url, connector, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     slack_api = await FakeSlackApi().start()
     bot = Partnerbot(load_settings({
-        "DATABASE_URL": db_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
+        "DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack_api.url,
         "PARTNERBOT_CADENCE__TICK_SECONDS": "86400",  # no scheduled work between an example's before and after
     }))

@@ -18,11 +18,11 @@ CHAT = "a:personal-aad-ana"
 
 
 @pytest.fixture
-async def teams(db_url, connector, tmp_path, monkeypatch):
+async def teams(schema_url, connector, tmp_path, monkeypatch):
     """`serve` on an ephemeral port with a clock the test moves."""
     monkeypatch.chdir(tmp_path)
     clock = FixedClock()  # Mon 23 Nov 2026 10:00 UTC
-    bot = Partnerbot(load_settings({"DATABASE_URL": db_url}), clock)
+    bot = Partnerbot(load_settings({"DATABASE_URL": schema_url}), clock)
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot))
     await runner.setup()

@@ -42,10 +42,10 @@ async def fake_slack():
 
 
 @pytest.fixture
-async def slack(db_url, fake_slack, tmp_path, monkeypatch):
+async def slack(schema_url, fake_slack, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings({
-        "DATABASE_URL": db_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
+        "DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": fake_slack.url,
     })
     bot = Partnerbot(settings)

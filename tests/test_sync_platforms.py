@@ -109,13 +109,13 @@ class Platforms:
 
 
 @pytest.fixture
-async def platforms(db_url, tmp_path, monkeypatch):
+async def platforms(schema_url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # built-in defaults: peer sync Mondays 09:00, reminders 24 h before due
     slack = await FakeSlackApi(timezones={"U1": "Europe/Berlin", "U2": "America/New_York"}).start()
     connector = await FakeConnector().start()
     clock = FixedClock()  # Mon 23 Nov 2026, 10:00 UTC: week 2026-W48 for both managers
     bot = Partnerbot(load_settings({
-        "DATABASE_URL": db_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
+        "DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack.url, **NO_SLACK_PACE,
     }), clock)
     await bot.upgrade()

@@ -47,9 +47,9 @@ async def _serve(db_url, env: dict):
 
 
 @pytest.fixture
-async def teams(db_url, connector, tmp_path, monkeypatch):
+async def teams(schema_url, connector, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    bot, runner, url = await _serve(db_url, {})
+    bot, runner, url = await _serve(schema_url, {})
     async with aiohttp.ClientSession() as http:
         yield TeamsServer(url, bot, connector, http)
     await runner.cleanup()
@@ -145,7 +145,7 @@ async def test_with_an_app_id_a_request_without_a_valid_token_gets_401_and_chang
         await runner.cleanup()
 
 
-async def test_link_across_a_slack_and_a_teams_identity_over_http(db_url, connector, tmp_path, monkeypatch):
+async def test_link_across_a_slack_and_a_teams_identity_over_http(schema_url, connector, tmp_path, monkeypatch):
     import re
 
     from tests.fakes.slack_api import FakeSlackApi
@@ -153,8 +153,8 @@ async def test_link_across_a_slack_and_a_teams_identity_over_http(db_url, connec
 
     monkeypatch.chdir(tmp_path)
     slack_api = await FakeSlackApi().start()
-    bot, runner, url = await _serve(db_url, {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
-                                             "SLACK_API_URL": slack_api.url})
+    bot, runner, url = await _serve(schema_url, {"SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                                                 "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack_api.url})
     try:
         async with aiohttp.ClientSession() as http:
             async def slash(text: str) -> str:
