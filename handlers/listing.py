@@ -49,15 +49,16 @@ async def list_items(ctx: Context, args: str) -> Reply:
         leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
         asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
     elif parse_ref(word, "P") is not None:
-        if rest := scope.split(" ", 1)[1:]:
-            raise UserError(f"I don't understand '{rest[0].strip()}' after {word.upper()}; say `list P-1`.")
+        if rest := scope.partition(" ")[2].strip():
+            raise UserError(f"I don't understand '{rest}' after {word.upper()}; say `list P-1`.")
         p = await find_partnership(ctx, word)
-        if await store.member(p.id, person.id) is None:
+        members = await store.members(p.id)
+        if person.id not in {m.person_id for m in members}:
             raise UserError(f"Only the members of P-{p.number} can list its open items; ask one of its managers "
                             f"to add you.")
         # its collaboration on every platform it is bound to, as `report P-n` counts it
         title = f"Open items of P-{p.number} {p.name}"
-        between = between_sides(p, await store.members(p.id))
+        between = between_sides(p, members)
         commitments = await store.open_commitments_of(between, LIMIT)
         handoffs = await store.open_handoffs_between(between, OPEN_STAGES, LIMIT)
         leads = await store.open_leads_of(between, LIMIT)
