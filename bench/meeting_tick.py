@@ -7,7 +7,7 @@ tick. Then times, in-process, this week's:
   * the tick at the start instant (N start posts written to the outbox),
   * the tick at the end instant (N end prompts),
 and prints meetings per second for each and the outbox rows written. A tick takes at most
-500 items of a kind (storage.cadence_queries.BATCH); more are run here in back-to-back ticks. Delivery is not timed
+500 items of a kind (storage.queries.peer_sync.BATCH); more are run here in back-to-back ticks. Delivery is not timed
 (that is the outbox sender's and the platform's rate limit, measured separately).
 
 Run from the repository root:
@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import load_settings  # noqa: E402
-from handlers.cadence import CadenceRunner  # noqa: E402
-from handlers.dispatch import Dispatcher  # noqa: E402
-from handlers.model import Command  # noqa: E402
+from handlers.kernel.runner import CadenceRunner  # noqa: E402
+from handlers.kernel.dispatch import Dispatcher  # noqa: E402
+from handlers.kernel.model import Command  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402

@@ -14,11 +14,11 @@ from typing import Any, Iterable
 
 from aiohttp import web
 
-from handlers.dispatch import Clock
-from handlers.export import TOKEN_SHAPE, token_hash
+from handlers.kernel.dispatch import Clock
+from handlers.reports.export import TOKEN_SHAPE, token_hash
 from storage.db import Database
 from storage.models import ActivityLog, Partnership
-from storage.repository import Store
+from storage.store import Store
 
 HEADER = ("time", "person", "platform", "action", "record", "details")
 NOT_FOUND = "No export here: the link is wrong or has expired. Ask Partnerbot for a new one with `export P-n`.\n"

@@ -21,11 +21,11 @@ from typing import Callable, Hashable, Iterable
 
 from sqlalchemy import and_, or_, select, update
 
-from bot.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
-from handlers.model import Reply
+from handlers.kernel.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
+from handlers.kernel.model import Reply
 from storage.db import Database
 from storage.models import ChannelContact, Identity, OutboxMessage, Workspace
-from storage.repository import Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 

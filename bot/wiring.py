@@ -10,10 +10,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.delivery import BuiltOnFirstUse
+from handlers.kernel.delivery import BuiltOnFirstUse
 from bot.outbox import OutboxSender
-from handlers.cadence import CadenceRunner
-from handlers.dispatch import Clock, Dispatcher, utc_now
+from handlers.kernel.runner import CadenceRunner
+from handlers.kernel.dispatch import Clock, Dispatcher, utc_now
 from storage.db import Database
 from storage.migrate import upgrade
 

@@ -14,8 +14,8 @@ import pytest
 from sqlmodel import SQLModel
 
 from bot.config import load_settings
-from handlers.dispatch import Dispatcher
-from handlers.model import Command
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Command
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.postgres import MigratedDatabases, create_database, drop_database, fresh_postgres_url, url_of

@@ -5,9 +5,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from handlers.cadence import CadenceRunner
-from handlers.dispatch import Dispatcher
-from handlers.model import Reply
+from handlers.kernel.runner import CadenceRunner
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Reply
 
 from storage.db import Database
 from storage.models import (ActivityLog, Ask, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person,

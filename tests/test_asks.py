@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import ActivityLog, Ask, Claim
 from tests.helpers import assert_refused_without_change, person_named, rows, sent, snapshot
 

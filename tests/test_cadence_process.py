@@ -20,8 +20,8 @@ from adapters.slack import translate as slack_translate
 from adapters.teams import translate as teams_translate
 from bot.config import load_settings
 from bot.wiring import Partnerbot
-from handlers.dispatch import Dispatcher
-from handlers.model import Command, Reply
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Command, Reply
 from storage.models import Claim, OutboxMessage, SyncSeries
 from tests.conftest import FixedClock, migrated
 from tests.fakes.slack_api import FakeSlackApi

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import CharterAgreement, CharterRule
 from tests.helpers import assert_refused_without_change, rows, sent
 

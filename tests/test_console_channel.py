@@ -13,11 +13,11 @@ import pytest
 from adapters.console.console import ConsoleDeliverer, run_console, to_command
 from bot.cli import build_parser
 from bot.config import load_settings
-from bot.delivery import Address
+from handlers.kernel.delivery import Address
 from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
-from handlers.model import Reply
-from storage.repository import Store
+from handlers.kernel.model import Reply
+from storage.store import Store
 from tests.conftest import migrated
 from tests.fakes.survey import survey_registry
 from tests.processes import clean_env, read_until, start, stop

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from handlers.credit import Credit, Shares, amounts, percent, split
+from handlers.wins.credit import Credit, Shares, amounts, percent, split
 
 ANA, BOB, CARL, DANA = 1, 2, 3, 4
 DEFAULTS = Shares(0.3, 0.5, 0.2)

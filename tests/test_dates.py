@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from handlers.dates import parse_date
-from handlers.errors import UserError
+from handlers.kernel.dates import parse_date
+from handlers.kernel.errors import UserError
 
 MONDAY = date(2026, 11, 23)
 FRIDAY = date(2026, 11, 27)

@@ -22,7 +22,7 @@ from bot.config import load_settings
 from bot.exports import ExportDownload
 from bot.server import build_web_app
 from bot.wiring import Partnerbot
-from handlers.dispatch import Dispatcher
+from handlers.kernel.dispatch import Dispatcher
 from storage.models import ActivityLog, ExportToken
 from tests.conftest import FIXED_NOW, Chat, FixedClock
 from tests.helpers import assert_refused_without_change, person_named, rows

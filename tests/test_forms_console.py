@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console.console import ask_form
-from handlers.model import Form, Question
+from handlers.kernel.model import Form, Question
 from tests.conftest import migrated
 from tests.fakes.survey import answered
 from tests.processes import clean_env, read_until, stop

@@ -207,7 +207,7 @@ async def test_a_picked_persons_name_that_slack_will_not_give_leaves_them_known_
 
 def test_prefilled_person_and_date_questions_start_with_their_answer_picked():
     from adapters.slack.render import modal
-    from handlers.model import Form, Question
+    from handlers.kernel.model import Form, Question
 
     view = modal(Form("T", "t submit", (
         Question("who", "Who?", kind="person", value="<@U7|Zoe>"),

@@ -116,7 +116,7 @@ async def test_a_person_nobody_has_named_yet_is_known_by_their_aad_id(surveyed):
 
 def test_prefilled_person_and_date_questions_start_with_their_answer_picked():
     from adapters.teams.render import adaptive_card
-    from handlers.model import Form, Question, Reply
+    from handlers.kernel.model import Form, Question, Reply
 
     card = adaptive_card(Reply("x", form=Form("T", "t submit", (
         Question("who", "Who?", kind="person", value="<@aad-zoe|Zoe>"),
@@ -166,7 +166,7 @@ def test_a_submit_becomes_form_values_and_a_button_click_does_not():
 
 def test_a_question_id_that_would_clash_with_the_submit_data_is_refused():
     from adapters.teams.render import adaptive_card
-    from handlers.model import Form, Question, Reply
+    from handlers.kernel.model import Form, Question, Reply
 
     with pytest.raises(ValueError, match="command"):
         adaptive_card(Reply("x", form=Form("T", "t submit", (Question("command", "Command?"),))))

@@ -1,7 +1,7 @@
 """handoff: create, the receiver's Accept/Decline message, stages and who may move them."""
 import pytest
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import ActivityLog, Handoff
 from tests.helpers import assert_refused_without_change, outbox, person_named, rows
 

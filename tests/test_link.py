@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.dispatch import Dispatcher
+from handlers.kernel.dispatch import Dispatcher
 from storage.models import Commitment, Identity, Person
 from tests.conftest import Chat
 from tests.helpers import assert_refused_without_change, rows

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import Commitment, Lead, Meeting
 from tests.helpers import assert_refused_without_change, person_named, rows, sent, snapshot
 
@@ -252,8 +252,8 @@ async def test_a_linked_organiser_on_teams_acts_on_the_slack_meetings_records_by
     even where the Teams workspace has records of the same number."""
     import re
 
-    from handlers.cadence import CadenceRunner
-    from handlers.dispatch import Dispatcher
+    from handlers.kernel.runner import CadenceRunner
+    from handlers.kernel.dispatch import Dispatcher
     from tests.conftest import Chat
 
     dispatcher = Dispatcher(db, settings, clock)

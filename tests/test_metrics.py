@@ -3,10 +3,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from handlers import metrics
-from handlers.coaching import Activity, RepFacts, questions, rep_facts
-from handlers.metrics import Window
-from handlers.sparkline import sparkline
+from handlers.reports import metrics
+from handlers.reports.coaching import Activity, RepFacts, questions, rep_facts
+from handlers.reports.metrics import Window
+from handlers.reports.sparkline import sparkline
 from storage.models import Ask, Commitment, Handoff, Lead, Meeting, PeerSync, Person, SyncAnswer, Win, WinCredit
 
 UTC = timezone.utc

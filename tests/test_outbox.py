@@ -6,7 +6,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.deliver import SlackDeliverer
 from bot.outbox import OutboxSender
-from handlers.dispatch import Dispatcher
+from handlers.kernel.dispatch import Dispatcher
 from tests.conftest import Chat
 from tests.helpers import outbox
 
@@ -263,7 +263,7 @@ async def test_someone_last_seen_in_a_channel_gets_a_new_one_to_one_chat(db, set
 
 async def test_a_channel_message_goes_into_the_channel_seen_last(db, settings, clock, connector, teams_sender):
     from adapters.teams import translate
-    from storage.repository import Store
+    from storage.store import Store
     from tests.fakes.teams_connector import message, person
 
     dispatcher = Dispatcher(db, settings, clock)

@@ -1,5 +1,5 @@
 """partnership: new, add, goal, channel — and everything a wrong caller or wrong input gets."""
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import Partnership, PartnershipChannel, PartnershipMember, SyncSeries
 from tests.helpers import assert_refused_without_change, count, outbox, person_named, rows
 

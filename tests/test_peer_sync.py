@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from bot.config import load_settings
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import Commitment, PeerSync, SyncAnswer
 from tests.helpers import Clocked, assert_refused_without_change, person_named, rows, sent, snapshot
 

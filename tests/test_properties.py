@@ -27,8 +27,8 @@ from sqlalchemy import Text, cast, func, literal, select, union_all
 from bot.config import load_settings
 from bot.server import build_web_app
 from bot.wiring import Partnerbot
-from handlers.model import Reply
-from handlers.registry import default_registry
+from handlers.kernel.model import Reply
+from handlers.kernel.registry import default_registry
 from storage.db import Database
 from storage.models import OutboxMessage, SQLModel
 from tests.conftest import BACKEND

@@ -6,8 +6,8 @@ New York) and sam. Made Mon 23 Nov 2026 10:00 UTC in channel C1.
 """
 from datetime import datetime, timedelta, timezone
 
-from handlers.model import Reply
-from handlers.pulse_cadence import fire_at_or_after, latest_fire_not_after, next_month_fire
+from handlers.kernel.model import Reply
+from handlers.pulse.service import fire_at_or_after, latest_fire_not_after, next_month_fire
 from storage.models import ActivityLog, Claim, Partnership, Pulse, PulseAnswer
 from tests.helpers import assert_refused_without_change, count, person_named, rows, sent, snapshot
 

@@ -1,7 +1,7 @@
 """Commitment reminders and overdue notices, their buttons, snooze; handoff follow-ups."""
 from datetime import datetime, timedelta, timezone
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 from storage.models import Commitment
 from tests.helpers import assert_refused_without_change, person_named, rows, sent, snapshot
 

@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 
 from bot.config import DEFAULTS, WEEKDAYS, load_settings
 from bot.outbox import LEASE, OutboxSender
-from handlers.dispatch import Dispatcher
-from handlers.model import Command
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Command
 from storage.db import Database
 from storage.models import Claim, Commitment, Handoff, Identity, OutboxMessage
 from tests.conftest import FixedClock, migrated

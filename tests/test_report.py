@@ -35,7 +35,7 @@ What happens (and the bucket it counts in):
 """
 from datetime import datetime, timezone
 
-from handlers.dispatch import Dispatcher
+from handlers.kernel.dispatch import Dispatcher
 from storage.models import Lead, Person, Win, WinCredit
 from tests.conftest import Chat
 from tests.helpers import assert_refused_without_change, person_named, rows

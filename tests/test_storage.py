@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from storage.migrate import current_revision
-from storage.repository import Store
+from storage.store import Store
 from tests.conftest import database_url, migrated
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)

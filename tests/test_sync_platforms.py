@@ -558,7 +558,7 @@ async def test_a_linked_manager_answers_the_slack_partnerships_sync_from_a_teams
 # --- the Block Kit renderer's cuts, directly ----------------------------------------------------------
 def test_long_text_is_cut_between_words_and_never_inside_an_escape_or_a_mention():
     from adapters.slack.render import SECTION_LIMIT, blocks
-    from handlers.model import Card, Fact, Reply
+    from handlers.kernel.model import Card, Fact, Reply
 
     words = blocks(Reply(("word " * 1000).strip()))
     assert [len(b["text"]["text"]) <= SECTION_LIMIT for b in words] == [True, True]

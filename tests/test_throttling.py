@@ -11,8 +11,8 @@ import re
 import pytest
 
 from adapters.teams import translate as teams_translate
-from handlers.dispatch import Dispatcher
-from storage.repository import Store
+from handlers.kernel.dispatch import Dispatcher
+from storage.store import Store
 from tests.conftest import FIXED_NOW, Chat
 from tests.fakes.slack_requests import SIGNING_SECRET
 from tests.fakes.teams_connector import message, person

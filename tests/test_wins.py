@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import load_settings
-from handlers.dispatch import Dispatcher
-from handlers.model import Reply
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Reply
 from storage.models import ActivityLog, Handoff, Lead, Person, Win, WinCredit
 from tests.conftest import Chat
 from tests.helpers import assert_refused_without_change, person_named, rows, sent

@@ -13,12 +13,12 @@ import sys
 from typing import Awaitable, Callable, TextIO
 
 from adapters.console.render import render
-from bot.delivery import Address
+from handlers.kernel.delivery import Address
 from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
-from handlers.grammar import MENTION
-from handlers.model import Command, Form, Question, Reply
-from storage.repository import Store
+from handlers.kernel.grammar import MENTION
+from handlers.kernel.model import Command, Form, Question, Reply
+from storage.store import Store
 
 PLATFORM = "console"
 _MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9._-]*?)(?=[.,;:!?]?(?:\s|$))")

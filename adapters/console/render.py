@@ -1,7 +1,7 @@
 """Reply → terminal text. Buttons become the command to type."""
 from __future__ import annotations
 
-from handlers.model import Reply
+from handlers.kernel.model import Reply
 
 
 def render(reply: Reply) -> str:

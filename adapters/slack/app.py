@@ -22,8 +22,8 @@ from adapters.slack import translate
 from adapters.slack.deliver import SlackDeliverer
 from adapters.slack.profiles import SlackTimezones
 from adapters.slack.render import FORM_CALLBACK, home_blocks, message, modal, refused_modal
-from bot.delivery import Address
-from handlers.model import Command, Form, Reply
+from handlers.kernel.delivery import Address
+from handlers.kernel.model import Command, Form, Reply
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import message
-from bot.delivery import Address, ChannelPacer, RetryAfter, Undeliverable
-from handlers.model import Reply
+from handlers.kernel.delivery import Address, ChannelPacer, RetryAfter, Undeliverable
+from handlers.kernel.model import Reply
 
 # Errors that no retry will fix.
 PERMANENT = {

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any, Mapping
 
-from handlers.model import Card, Form, Question, Reply
+from handlers.kernel.model import Card, Form, Question, Reply
 
 SECTION_LIMIT = 3000  # a section's text
 FIELD_LIMIT = 2000  # one of a section's fields

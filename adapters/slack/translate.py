@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from handlers.model import Command
+from handlers.kernel.model import Command
 
 
 def obj(value: Any) -> Mapping[str, Any]:

@@ -19,7 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.teams import translate
 from adapters.teams.deliver import TeamsDeliverer
 from adapters.teams.render import message_activity
-from handlers.model import Command, Reply
+from handlers.kernel.model import Command, Reply
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationParameters, ConversationReference
 
 from adapters.teams.render import message_activity
-from bot.delivery import Address, NotReachableYet, RetryAfter, Undeliverable
-from handlers.model import Reply
+from handlers.kernel.delivery import Address, NotReachableYet, RetryAfter, Undeliverable
+from handlers.kernel.model import Reply
 
 # Microsoft asks bots to back off (exponentially, with jitter) on these, not only on 429:
 # https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit

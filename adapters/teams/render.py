@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.model import Card, Form, Question, Reply
+from handlers.kernel.model import Card, Form, Question, Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _STYLES = {"primary": "positive", "danger": "destructive"}

@@ -10,7 +10,7 @@ import re
 from typing import Any, Mapping
 
 from adapters.teams.render import FORM_KEYS
-from handlers.model import Command
+from handlers.kernel.model import Command
 
 PLATFORM = "teams"
 _PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)

@@ -14,11 +14,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from handlers.context import Context
-from handlers.errors import UserError
-from handlers.grammar import take_mention
-from handlers.model import Form, Question, Reply
-from handlers.registry import Registry, Verb, default_registry
+from handlers.kernel.context import Context
+from handlers.kernel.errors import UserError
+from handlers.kernel.grammar import take_mention
+from handlers.kernel.model import Form, Question, Reply
+from handlers.kernel.registry import Registry, Verb, default_registry
 from storage.models import ActivityLog
 
 FORM = Form(

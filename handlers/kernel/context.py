@@ -1,0 +1,82 @@
+"""What a handler knows about the command it is carrying out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from handlers.kernel.dates import local_today
+from handlers.kernel.errors import UserError
+from handlers.kernel.grammar import parse_ref, take_mention
+from handlers.kernel.model import Command, Reply
+from handlers.kernel.outbound import timezone_of, to_person
+from storage.models import Person, Workspace
+from storage.store import Store
+
+
+class SettingsLike(Protocol):
+    timezone: str
+    public_url: str  # where people reach `serve` (download links)
+
+    def get(self, path: str) -> Any: ...
+
+
+@dataclass
+class Context:
+    command: Command
+    store: Store
+    now: datetime
+    settings: SettingsLike
+    workspace: Workspace
+    caller: Person
+
+    @property
+    def platform(self) -> str:
+        return self.command.platform
+
+    def timezone_of(self, person: Person) -> str:
+        return timezone_of(person, self.settings.timezone)
+
+    @property
+    def tz(self) -> str:
+        return self.timezone_of(self.caller)
+
+    @property
+    def today(self) -> date:
+        """The caller's local date: every date phrase is read against it."""
+        return local_today(self.now, self.tz)
+
+    async def mentioned_person(self, user_id: str, name: str | None) -> Person:
+        name = name or self.command.mention_names.get(user_id)
+        return await self.store.person(self.workspace, user_id, name, self.now)
+
+    async def take_person(self, text: str, usage_hint: str) -> tuple[Person, str]:
+        """The mention at the start of `text` as a person, and the rest of the text."""
+        taken = take_mention(text)
+        if taken is None:
+            raise UserError(f"Mention {usage_hint} with @ (a plain name is not enough).")
+        user_id, name, rest = taken
+        return await self.mentioned_person(user_id, name), rest
+
+    def ref_number(self, token: str, kind: str, what: str) -> int:
+        number = parse_ref(token, kind)
+        if number is None:
+            raise UserError(f"'{token}' is not a {what} reference like {kind}-1.")
+        return number
+
+    async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None, *,
+                  workspace_id: int | None = None) -> None:
+        """Log a change of `record`, in the workspace the record is numbered in (a linked
+        person may change a partnership's C-n or L-n from their other platform's workspace)."""
+        await self.store.log(
+            workspace_id=workspace_id or self.workspace.id, at=self.now, person_id=self.caller.id,
+            platform=self.platform, action=action, record=record, before=before, after=after,
+        )
+
+    async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> bool:
+        """Owe `person` a message through the outbox, on the caller's platform when they are on
+        it. False when it must wait until they first talk to the bot (it is delivered then)."""
+        return await to_person(
+            self.store, workspace_id=self.workspace.id, person=person, kind=kind,
+            record=record, period=period, reply=reply, now=self.now, prefer_platform=self.platform,
+        )

@@ -1,0 +1,104 @@
+"""What the outbox sender asks of a platform: deliver one message to one address, and say
+when an address may next be written to."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Hashable, Protocol
+
+from handlers.kernel.model import Reply
+
+
+@dataclass(frozen=True)
+class Address:
+    workspace: str  # the platform's workspace id (Slack team_id…)
+    user: str | None = None  # a platform user id, for a direct message
+    channel: str | None = None  # a platform channel id
+    contact: dict | None = None  # the stored way to reach `user` (Teams conversation reference)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """One conversation: a channel, or the direct chat with one person."""
+        return (self.workspace, "channel", self.channel) if self.channel else (self.workspace, "user", self.user or "")
+
+
+class RetryAfter(Exception):
+    """The platform is throttling us: try again after `seconds` (None: it did not say; back off
+    exponentially). Not a failed attempt."""
+
+    def __init__(self, seconds: float | None = None):
+        super().__init__(f"rate limited for {seconds}s" if seconds is not None else "rate limited")
+        self.seconds = seconds
+
+
+class NotReachableYet(Exception):
+    """The recipient has never talked to the bot on this platform; wait for their first contact."""
+
+
+class Undeliverable(Exception):
+    """The platform refuses this message for good (no such user, archived channel…)."""
+
+
+class Deliverer(Protocol):
+    platform: str
+
+    async def deliver(self, address: Address, reply: Reply) -> None: ...
+
+    # Optional: when `address` may next be written to (time.monotonic() seconds). A deliverer
+    # without it is never paced. The sender holds just that address's messages until then.
+    # def ready_at(self, address: Address) -> float: ...
+
+
+class ChannelPacer:
+    """At most one message per `interval` seconds into any one conversation, after a first
+    `burst` (Slack allows about one chat.postMessage a second per channel). The generic cell
+    rate algorithm: one "theoretical arrival time" per conversation. Remembers only
+    conversations written to lately, so a fan-out to 10,000 people does not grow it."""
+
+    PRUNE_EVERY = 1024  # sends between two sweeps of the expired entries
+
+    def __init__(self, interval: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic):
+        self.interval = interval
+        self.slack = (burst - 1) * interval  # how far ahead of its pace a conversation may run
+        self.clock = clock
+        self._tat: dict[Hashable, float] = {}  # conversation -> when its pace would allow the next send
+        self._since_prune = 0
+
+    def ready_at(self, key: Hashable) -> float:
+        return self._tat.get(key, 0.0) - self.slack
+
+    def note_sent(self, key: Hashable) -> float:
+        """Called as a send starts (before any await), so two sends cannot both pass ready_at.
+        Returns the conversation's state before, for `refused`."""
+        now = self.clock()
+        before = self._tat.get(key, 0.0)
+        self._tat[key] = max(before, now) + self.interval
+        self._since_prune += 1
+        if self._since_prune >= self.PRUNE_EVERY:
+            self._since_prune = 0
+            self._tat = {k: t for k, t in self._tat.items() if t > now}
+        return before
+
+    def refused(self, key: Hashable, before: float) -> None:
+        """The platform turned the send away (throttled): it put nothing in the channel."""
+        self._tat[key] = before
+
+
+class BuiltOnFirstUse:
+    """A platform's deliverer that builds the real one, and so imports that platform's SDK, when
+    its first message goes out: a cron `tick` with nothing for Teams never loads botbuilder
+    (about a third of the process's start)."""
+
+    def __init__(self, platform: str, build: Callable[[], Deliverer]):
+        self.platform = platform
+        self._build = build
+        self._real: Deliverer | None = None
+
+    def ready_at(self, address: Address) -> float:
+        paced = getattr(self._real, "ready_at", None)
+        return paced(address) if paced else 0.0  # not built: nothing sent through it to pace
+
+    async def deliver(self, address: Address, reply: Reply) -> None:
+        if self._real is None:
+            self._real = self._build()
+        await self._real.deliver(address, reply)

@@ -1,0 +1,145 @@
+"""Carry out a Command: one transaction, one Reply, never an exception to the adapter."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import fields, replace
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from handlers.kernel.context import Context, SettingsLike
+from handlers.kernel.errors import UserError
+from handlers.kernel.grammar import split_verb
+from handlers.kernel.model import Command, Reply
+from handlers.people.timezones import follow_timezone
+from handlers.kernel.registry import Registry, default_registry
+from storage.db import Database
+from storage.models import Person, Workspace
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+# Why: JSON can carry lone UTF-16 surrogates ("\ud800") that no UTF-8 database can store, and
+# PostgreSQL refuses NUL in text; either made a command fail with "Something went wrong".
+_UNSTORABLE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with NUL removed and lone surrogates as U+FFFD, in strings, mappings and lists."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value.replace("\x00", ""))
+    if isinstance(value, Mapping):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v) for v in value]
+    return value
+
+
+def storable(command: Command) -> Command:
+    """The command with every field it may save made storable (see _UNSTORABLE), and without a
+    platform timezone that is no IANA zone. Why: a Teams client reporting `Not/AZone` was saved
+    as the person's clock, and every dated command of theirs failed from then on."""
+    cleaned = {f.name: _storable(getattr(command, f.name)) for f in fields(command) if f.name != "raw"}
+    if cleaned["platform_timezone"] and not _known_zone(cleaned["platform_timezone"]):
+        cleaned["platform_timezone"] = None
+    return replace(command, **cleaned)
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)  # cached by zoneinfo after the first time
+    except (ValueError, KeyError, OSError):  # unknown (ZoneInfoNotFoundError is a KeyError), or a path
+        return False
+    return True
+
+
+class Dispatcher:
+    def __init__(
+        self, db: Database, settings: SettingsLike, clock: Clock = utc_now,
+        registry: Registry | None = None, on_outbox: Callable[[], None] | None = None,
+    ):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.registry = registry or default_registry()
+        self.on_outbox = on_outbox  # wakes the outbox sender after a commit that owes messages
+        self._workspaces: dict[tuple[str, str], Workspace] = {}  # rows never change once committed
+
+    async def dispatch(self, command: Command) -> Reply:
+        command = storable(command)
+        name, args = split_verb(command.text)
+        if not name:
+            name, args = "help", ""
+        verb = self.registry.get(name)
+        if verb is None:
+            await self.remember_contact(command)
+            return Reply(f"I don't know the verb '{name}'. Try `help` for the list.", ok=False)
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                store = Store(session)
+                if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
+                    raise _Duplicate
+                workspace, caller = await self._caller(store, command, now)
+                ctx = Context(command, store, now, self.settings, workspace, caller)
+                reply = await verb.handler(ctx, args)
+        except UserError as refusal:
+            await self.remember_contact(command)  # rolled back with the refused change
+            return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)
+        except _Duplicate:
+            return Reply("That request was already handled; nothing more was done.", ok=False, repeated=True)
+        except Exception:
+            log.exception("command failed: %s %r", command.platform, command.text)
+            return Reply("Something went wrong on our side and nothing was changed. Please try again.", ok=False)
+        self._after_commit(command, workspace, store)
+        return reply
+
+    async def remember_contact(self, command: Command) -> None:
+        """Save how to reach the caller, in a transaction of its own (a first contact
+        releases the messages that waited for it)."""
+        if not (command.contact or command.channel_contact):
+            return
+        command = storable(command)
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                store = Store(session)
+                workspace, _ = await self._caller(store, command, now)
+        except Exception:
+            log.exception("could not save the contact of %s:%s", command.platform, command.user)
+            return
+        self._after_commit(command, workspace, store)
+
+    async def _caller(self, store: Store, command: Command, now: datetime) -> tuple[Workspace, Person]:
+        """The caller's workspace and person (created on first sight), with what the platform
+        told us of them this time: their profile timezone and how to reach them."""
+        workspace = self._workspaces.get((command.platform, command.workspace)) or \
+            await store.workspace(command.platform, command.workspace, now)
+        caller = await store.person(workspace, command.user, command.user_name, now)
+        if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
+            caller.platform_timezone = command.platform_timezone
+            if not caller.timezone:  # their clock moved: so do their peer-sync prompts
+                await follow_timezone(store, caller.id, caller.platform_timezone, now)
+        if command.contact:
+            await store.remember_contact(workspace.id, command.user, dict(command.contact), now)
+        if command.channel_contact and command.channel:
+            await store.remember_channel(workspace.id, command.channel, dict(command.channel_contact), now)
+        return workspace, caller
+
+    def _after_commit(self, command: Command, workspace: Workspace, store: Store) -> None:
+        # remembered only once committed: a refused first command rolls its workspace back
+        self._workspaces[(command.platform, command.workspace)] = workspace
+        if store.enqueued and self.on_outbox:
+            self.on_outbox()

@@ -1,0 +1,61 @@
+"""Owing messages: to a person on the platform where they will see them, or to a bound channel.
+
+Every message is an outbox row keyed `kind:workspace/record:period:recipient`, so owing
+the same message twice (a retried command, a second tick) writes it once.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.kernel.model import NEEDS_FIRST_CONTACT, Reply
+from storage.models import PartnershipChannel, Person
+from storage.store import Store
+
+
+def message_key(kind: str, workspace_id: int, record: str, period: str, recipient: str | int) -> str:
+    return f"{kind}:{workspace_id}/{record}:{period}:{recipient}"
+
+
+def timezone_of(person: Person, default: str) -> str:
+    """Set with `timezone` wins over the platform profile, which wins over the default."""
+    return person.timezone or person.platform_timezone or default
+
+
+async def _platform_for(store: Store, person: Person, workspace_id: int, prefer: str | None) -> str:
+    """`prefer` (else the record's workspace's platform) when the person is on it, else one they are on."""
+    platforms = await store.platforms_of(person.id)
+    if prefer is None:
+        prefer = (await store.workspace_platforms({workspace_id})).get(workspace_id)
+    return prefer if prefer in platforms or not platforms else platforms[0]
+
+
+async def reachable(store: Store, person: Person, workspace_id: int, prefer_platform: str | None = None) -> bool:
+    """Whether a message owed to `person` can go now, or waits until they first talk to the bot."""
+    platform = await _platform_for(store, person, workspace_id, prefer_platform)
+    return await store.reachable(person.id, platform, platform in NEEDS_FIRST_CONTACT)
+
+
+async def to_person(
+    store: Store, *, workspace_id: int, person: Person, kind: str, record: str, period: str,
+    reply: Reply, now: datetime, prefer_platform: str | None = None,
+) -> bool:
+    """Owe `person` a message. Sent on `prefer_platform` when they are on it, else on one they
+    are on. False when it must wait until they first talk to the bot (it is delivered then)."""
+    platform = await _platform_for(store, person, workspace_id, prefer_platform)
+    await store.enqueue(
+        workspace_id=workspace_id, key=message_key(kind, workspace_id, record, period, person.id),
+        platform=platform, person_id=person.id, payload=reply.to_dict(), now=now,
+    )
+    return await store.reachable(person.id, platform, platform in NEEDS_FIRST_CONTACT)
+
+
+async def to_channel(
+    store: Store, binding: PartnershipChannel, *, kind: str, record_workspace_id: int, record: str,
+    period: str, reply: Reply, now: datetime,
+) -> None:
+    """Owe a bound channel a post (in the channel's own workspace and platform)."""
+    await store.enqueue(
+        workspace_id=binding.workspace_id,
+        key=message_key(kind, record_workspace_id, record, period, f"{binding.workspace_id}#{binding.channel}"),
+        platform=binding.platform, channel=binding.channel, payload=reply.to_dict(), now=now,
+    )

@@ -1,0 +1,265 @@
+"""meeting, action: community-of-practice series whose meetings end in action items.
+
+`meeting new` creates a weekly series in a channel bound to the partnership; each start
+is an occurrence M-n (meeting_cadence.py). Action items are commitments of the meeting,
+added by text (`action`) or with the action-item form; `meeting close` is refused until
+there is at least one.
+"""
+from __future__ import annotations
+
+import re
+from handlers.commitments.verbs import new_commitment
+from handlers.kernel.context import Context
+from handlers.kernel.dates import WEEKDAYS, format_instant, parse_date
+from handlers.kernel.errors import UserError
+from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
+from handlers.meetings.service import capture_button, mref, post_to_partnership, summary, when_text
+from handlers.kernel.model import Card, Fact, Form, Question, Reply
+from handlers.partnerships.verbs import find_partnership
+from handlers.kernel.registry import Verb
+from handlers.kernel.scheduled import Cadence
+from handlers.kernel.rules import fire_at_or_after
+from storage.models import Commitment, Meeting, MeetingSeries, Partnership, Person
+
+_NEW = re.compile(r"^new\s+(?P<p>\S+)\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_PURPOSE = re.compile(r'^(?:"(?P<a>[^"]*)"|“(?P<b>[^”]*)”)\s*(?P<rest>.*)$', re.DOTALL)
+_SLOT = re.compile(r"^every\s+(?P<day>[a-z]+)\s+(?P<time>\d{1,2}:\d{2})(?:\s+for\s+(?P<minutes>\d{1,3})\s*"
+                   r"(?:m|min|mins|minutes)?)?$", re.IGNORECASE)
+FORM_ROWS = 3  # rows of the action-item form; more by opening it again or with `action`
+USAGE_NEW = 'meeting new P-1 "Brainstorm new business at Acme" every tue 15:00 for 45m'
+
+
+async def meeting(ctx: Context, args: str) -> Reply:
+    action, _, rest = args.strip().partition(" ")
+    action, rest = action.lower(), rest.strip()
+    if action == "new":
+        return await _new(ctx, args.strip())
+    if parse_ref(action, "M") is not None:  # `meeting M-3`: show it
+        return await _show(ctx, await find_meeting(ctx, action))
+    handlers = {"close": _close, "actions": _open_form, "submit": _submit, "stop": _stop}
+    if action not in handlers:
+        raise UserError("Say `meeting new …`, `meeting actions M-n`, `meeting close M-n` or `meeting stop M-n`.")
+    token = rest.split(" ", 1)[0]
+    if not token:
+        raise UserError(f"Say which meeting: `meeting {action} M-1`.")
+    return await handlers[action](ctx, await find_meeting(ctx, token))
+
+
+async def find_meeting(ctx: Context, token: str) -> Meeting:
+    m = await ctx.store.meeting_for(ctx.workspace.id, ctx.ref_number(token, "M", "meeting"), ctx.caller.id,
+                                    None if ctx.command.is_direct else ctx.command.channel)
+    if m is None:
+        raise UserError(f"There is no meeting {token.upper()} here.")
+    return m
+
+
+# --- a new series ----------------------------------------------------------------------------
+def _slot(text: str) -> tuple[str, str, int | None]:
+    """'every tue 15:00 for 45m' → ('tue', '15:00', 45)."""
+    m = _SLOT.match(text.strip())
+    if not m:
+        raise UserError(f"Say when it meets: `every <weekday> <HH:MM> [for <minutes>m]`, e.g. `{USAGE_NEW}`.")
+    day = m.group("day").lower()
+    if day not in WEEKDAYS:
+        raise UserError(f"'{m.group('day')}' is not a weekday; use mon, tue, wed, thu, fri, sat or sun.")
+    hour, minute = (int(part) for part in m.group("time").split(":"))
+    if hour > 23 or minute > 59:
+        raise UserError(f"{m.group('time')} is not a time of day; use 24-hour HH:MM, e.g. 15:00.")
+    minutes = int(m.group("minutes")) if m.group("minutes") else None
+    if minutes is not None and not 5 <= minutes <= 480:
+        raise UserError("A meeting lasts from 5 to 480 minutes: `for 45m`.")
+    weekday = next(short for short, number in WEEKDAYS.items() if number == WEEKDAYS[day] and len(short) == 3)
+    return weekday, f"{hour:02d}:{minute:02d}", minutes
+
+
+async def _new(ctx: Context, args: str) -> Reply:
+    m = _NEW.match(args)
+    if not m or parse_ref(m.group("p"), "P") is None:
+        raise UserError(f"Name the partnership first: `{USAGE_NEW}`.")
+    purpose_match = _PURPOSE.match(m.group("rest"))
+    purpose = " ".join((purpose_match.group("a") or purpose_match.group("b") or "").split()) if purpose_match else ""
+    if not purpose:
+        raise UserError(f'A meeting needs a purpose, in quotes, so everyone knows why they meet: `{USAGE_NEW}`.')
+    weekday, hhmm, minutes = _slot(purpose_match.group("rest"))
+    p = await find_partnership(ctx, m.group("p"))
+    if await ctx.store.member(p.id, ctx.caller.id) is None:
+        raise UserError(f"You are not a member of P-{p.number}; ask one of its managers to add you.")
+    channel = ctx.command.channel
+    if not channel or ctx.command.is_direct:
+        raise UserError(f"Run `meeting new` in a channel bound to P-{p.number}: its meetings are posted there.")
+    if p.id not in await ctx.store.partnerships_bound_to(ctx.workspace.id, channel):
+        raise UserError(f"This channel is not bound to P-{p.number}. Bind it first with "
+                        f"`partnership P-{p.number} channel`, or run `meeting new` in its channel.")
+    minutes = minutes or ctx.settings.get("cadence.meetings.default_minutes")
+    series = MeetingSeries(workspace_id=p.workspace_id, partnership_id=p.id, organiser_id=ctx.caller.id,
+                           purpose=purpose, weekday=weekday, time=hhmm, minutes=minutes, timezone=ctx.tz,
+                           next_start_at=fire_at_or_after(weekday, hhmm, ctx.tz, ctx.now), created_at=ctx.now)
+    await ctx.store.add(series)
+    ref = f"P-{p.number}"
+    await ctx.log("meeting.series_created", ref, after={"purpose": purpose, "weekday": weekday, "time": hhmm,
+                                                         "minutes": minutes, "timezone": ctx.tz},
+                  workspace_id=p.workspace_id)
+    first = format_instant(series.next_start_at, ctx.tz)
+    text = (f"Community of practice for {ref} {p.name}: \"{purpose}\", every {weekday} {hhmm} for {minutes} min "
+            f"({ctx.tz}), organised by you. First meeting {first}: I'll post its purpose, open action items "
+            f"and leads in the partnership's channels, and ask you for action items when it ends.")
+    return Reply(text, cards=(Card(title=f"{purpose} · {ref}", text=text,
+                                   facts=(Fact("When", f"every {weekday} {hhmm}, {minutes} min ({ctx.tz})"),
+                                          Fact("First", first), Fact("Organiser", ctx.caller.display_name))),))
+
+
+# --- permissions ---------------------------------------------------------------------------
+async def _runs_meeting(ctx: Context, m: Meeting) -> bool:
+    """The organiser, a manager of the partnership, or the organiser's own manager."""
+    if ctx.caller.id == m.organiser_id:
+        return True
+    member = await ctx.store.member(m.partnership_id, ctx.caller.id)
+    return (member is not None and member.role == "manager") or \
+        await ctx.store.is_manager_of(ctx.caller.id, m.organiser_id)
+
+
+def _require_open(m: Meeting, doing: str) -> None:
+    if m.closed_at:
+        raise UserError(f"{mref(m)} is closed already; {doing} belongs to an open meeting.")
+
+
+# --- action items --------------------------------------------------------------------------
+async def add_action_item(ctx: Context, m: Meeting, owner: Person, what: str, date_phrase: str) -> Commitment:
+    if owner.id != ctx.caller.id and not await _runs_meeting(ctx, m):
+        raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership gives action items "
+                        f"to others; you can take one yourself.")
+    due_date = parse_date(date_phrase, ctx.today)
+    return await new_commitment(ctx, owner, what, due_date, workspace_id=m.workspace_id, meeting_id=m.id)
+
+
+async def action(ctx: Context, args: str) -> Reply:
+    token, _, rest = args.strip().partition(" ")
+    if not token:
+        raise UserError("Say which meeting: `action M-1 @owner <what> by <date>`.")
+    m = await find_meeting(ctx, token)
+    _require_open(m, "an action item")
+    if MENTION.match(rest.strip()) is None:
+        raise UserError(f"An action item needs an owner: mention them with @ — `action {mref(m)} @owner <what> by <date>`.")
+    owner, rest = await ctx.take_person(rest, "the owner")
+    what, date_phrase = split_by_date(rest, ctx.today)
+    if date_phrase is None:
+        raise UserError("An action item needs a due date: end it with `by <date>`, e.g. `by fri`.")
+    if not what:
+        raise UserError("Say what is to be done before `by`.")
+    c = await add_action_item(ctx, m, owner, what, date_phrase)
+    due = format_instant(c.due_at, ctx.timezone_of(owner))
+    told = " They've been told." if owner.id != ctx.caller.id else ""
+    return Reply(f"C-{c.number} saved as an action item of {mref(m)} for {owner.display_name}: {what} — due {due}.{told}")
+
+
+def action_form(m: Meeting) -> Form:
+    questions: list[Question] = []
+    for row in range(1, FORM_ROWS + 1):
+        questions += [Question(f"owner_{row}", f"{row}. Owner", multiline=False, kind="person"),
+                      Question(f"what_{row}", f"{row}. What", multiline=False),
+                      Question(f"due_{row}", f"{row}. Due", multiline=False, kind="date")]
+    return Form(title=f"Action items of {mref(m)}", submit_command=f"meeting submit {mref(m)}",
+                intro=f"{m.purpose}. Each row with an owner, what and a due date becomes a commitment "
+                      f"with reminders. Leave the rows you don't need empty.",
+                questions=tuple(questions), submit_label="Save")
+
+
+async def _open_form(ctx: Context, m: Meeting) -> Reply:
+    _require_open(m, "capturing action items")
+    return Reply(f"Opening the action-item form of {mref(m)} ({m.purpose}).", form=action_form(m))
+
+
+async def _submit(ctx: Context, m: Meeting) -> Reply:
+    values = ctx.command.form_values
+    if values is None:
+        raise UserError(f"Add action items with the form (`meeting actions {mref(m)}`) or "
+                        f"`action {mref(m)} @owner <what> by <date>`.")
+    _require_open(m, "an action item")
+    rows = []
+    for row in range(1, FORM_ROWS + 1):
+        owner, what, due = ((values.get(f"{field}_{row}") or "").strip() for field in ("owner", "what", "due"))
+        if not (owner or what or due):
+            continue
+        missing = [name for name, value in (("an owner", owner), ("what", what), ("a due date", due)) if not value]
+        if missing:
+            raise UserError(f"Row {row} needs {' and '.join(missing)}; nothing was saved.")
+        mention = MENTION.fullmatch(owner)
+        if mention is None:
+            raise UserError(f"Row {row}: pick the owner as a person (a mention), not '{owner}'; nothing was saved.")
+        rows.append((row, await ctx.mentioned_person(mention.group(1), mention.group(2)), what, due))
+    if not rows:
+        raise UserError("Every row is empty: give at least one action item an owner, what and a due date.")
+    saved = []
+    for row, owner, what, due in rows:
+        try:
+            saved.append(await add_action_item(ctx, m, owner, what, due))
+        except UserError as refusal:
+            raise UserError(f"Row {row}: {refusal} Nothing was saved.") from None
+    people = await ctx.store.people({c.owner_id for c in saved})
+    lines = [f"C-{c.number} · {people[c.owner_id].display_name}: {c.what}, due "
+             f"{format_instant(c.due_at, ctx.timezone_of(people[c.owner_id]))}" for c in saved]
+    text = f"{len(saved)} action item(s) saved for {mref(m)}:\n" + "\n".join(lines)
+    return Reply(text + f"\nClose the meeting when you're done: `meeting close {mref(m)}`.",
+                 replace_source=ctx.command.from_button)
+
+
+# --- close and show ------------------------------------------------------------------------
+async def _close(ctx: Context, m: Meeting) -> Reply:
+    if m.closed_at:
+        raise UserError(f"{mref(m)} was closed {format_instant(m.closed_at, ctx.tz)}.")
+    if not await _runs_meeting(ctx, m):
+        organiser = await ctx.store.get_person(m.organiser_id)
+        raise UserError(f"Only {organiser.display_name}, who organises {mref(m)}, or a manager of its "
+                        f"partnership can close it.")
+    actions = [c for c in await ctx.store.action_items(m.id) if c.status != "dropped"]
+    if not actions:
+        raise UserError(f"{mref(m)} can't be closed yet: it has no action item with an owner and a due date. "
+                        f"Add one with `action {mref(m)} @owner <what> by <date>` (or `meeting actions {mref(m)}`).")
+    m.closed_at, m.closed_by_id, m.cadence_at, m.cadence_step = ctx.now, ctx.caller.id, None, None
+    await ctx.log("meeting.closed", mref(m), after={"action_items": [f"C-{c.number}" for c in actions]},
+                  workspace_id=m.workspace_id)
+    p = await ctx.store.session.get(Partnership, m.partnership_id)
+    leads = await ctx.store.leads_of_meeting(m.id)
+    people = await ctx.store.people({r.owner_id for r in (*actions, *leads)} | {r.created_by_id for r in (*actions, *leads)})
+    posted = summary(m, p, actions, leads, people, ctx.timezone_of)
+    organiser = await ctx.store.get_person(m.organiser_id)
+    await post_to_partnership(Cadence(ctx.store, ctx.now, ctx.settings), p, organiser, "meeting.summary", mref(m), posted)
+    return Reply(f"{mref(m)} closed; its summary is posted to P-{p.number}'s channels.\n{posted.text}",
+                 cards=posted.cards, replace_source=ctx.command.from_button)
+
+
+async def _stop(ctx: Context, m: Meeting) -> Reply:
+    """No more meetings of M-n's series; the ones held stay (and still need closing)."""
+    series = await ctx.store.session.get(MeetingSeries, m.series_id)
+    if series.stopped_at:
+        raise UserError(f"The series of {mref(m)} ({m.purpose}) was stopped {format_instant(series.stopped_at, ctx.tz)}.")
+    if not await _runs_meeting(ctx, m):
+        raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership can stop its series.")
+    series.stopped_at = ctx.now
+    await ctx.log("meeting.series_stopped", mref(m), after={"purpose": series.purpose}, workspace_id=m.workspace_id)
+    still_open = "" if m.closed_at else f" {mref(m)} itself is still open: close it with `meeting close {mref(m)}`."
+    return Reply(f"The series of {mref(m)} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
+
+
+async def _show(ctx: Context, m: Meeting) -> Reply:
+    actions = await ctx.store.action_items(m.id)
+    leads = await ctx.store.leads_of_meeting(m.id)
+    state = f"closed {format_instant(m.closed_at, ctx.tz)}" if m.closed_at else "open"
+    text = (f"{mref(m)} · {m.purpose} · {when_text(m, ctx.tz)} · {state} · "
+            f"{len(actions)} action item(s), {len(leads)} lead(s).")
+    buttons = () if m.closed_at else (capture_button(m),)
+    return Reply(text, cards=(Card(title=f"{mref(m)} · {m.purpose}", text=text, buttons=buttons),))
+
+
+VERBS = [
+    Verb("meeting", (
+        'meeting new P-n "<purpose>" every <weekday> <HH:MM> [for <minutes>m]',
+        "meeting actions M-n",
+        "meeting close M-n",
+        "meeting stop M-n",
+    ), "a community of practice that meets weekly and ends every meeting in action items", (
+        USAGE_NEW, "meeting actions M-3", "meeting close M-3", "meeting stop M-3",
+    ), meeting),
+    Verb("action", ("action M-n @owner <what> by <date>",), "record an action item of a meeting (a commitment)",
+         ("action M-3 @maria send the joint case study by fri",), action),
+]

@@ -1,0 +1,131 @@
+"""sync: open the peer-sync form now, answer it, edit the answer before the digest."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from handlers.kernel.context import Context
+from handlers.kernel.dates import format_instant
+from handlers.kernel.errors import UserError
+from handlers.kernel.grammar import parse_ref
+from handlers.kernel.model import Button, Card, Reply
+from handlers.kernel.outbound import reachable
+from handlers.partnerships.verbs import find_partnership
+from handlers.peer_sync.service import answer_form, open_week_sync, prompt, ref, save_answer, send_digest
+from handlers.kernel.registry import Verb
+from handlers.kernel.scheduled import Cadence
+from handlers.kernel.rules import week_of
+from storage.models import Partnership, PeerSync, SyncAnswer
+
+
+async def sync(ctx: Context, args: str) -> Reply:
+    action, _, rest = args.strip().partition(" ")
+    action, rest = action.lower(), rest.strip()
+    if action == "now":
+        return await _now(ctx, rest)
+    if action in ("answer", "edit", "submit"):
+        token, _, flag = rest.partition(" ")
+        if not token:
+            raise UserError(f"Say which peer sync: `sync {action} S-1`.")
+        s, p, mine = await _own_part(ctx, token)
+        if action == "submit":
+            return await _submit(ctx, s, p, mine, edit=flag.strip().lower() == "edit")
+        return _open_form(ctx, s, p, mine, edit=action == "edit")
+    raise UserError("Say `sync now [P-n]` to open this week's peer-sync form.")
+
+
+def _cadence(ctx: Context) -> Cadence:
+    return Cadence(ctx.store, ctx.now, ctx.settings)
+
+
+async def _now(ctx: Context, rest: str) -> Reply:
+    if rest:
+        p = await find_partnership(ctx, rest.split()[0])
+        me = await ctx.store.member(p.id, ctx.caller.id)
+        if me is None or me.role != "manager":
+            raise UserError(f"Only the two managers of P-{p.number} hold its peer sync.")
+    else:
+        managed = await ctx.store.managed_partnerships(ctx.caller.id)
+        if not managed:
+            raise UserError("You are not a manager of any partnership; peer syncs are between managers.")
+        if len(managed) > 1:
+            choices = ", ".join(f"P-{m.number}" for m in managed)
+            raise UserError(f"You manage several partnerships ({choices}); say which: `sync now P-1`.")
+        p = managed[0]
+    cad = _cadence(ctx)
+    s = await open_week_sync(cad, p, week_of(ctx.now, ctx.tz), ctx.caller)
+    if s.digest_at:
+        raise UserError(f"This week's peer sync {ref(s)} of P-{p.number} is closed: its digest went out "
+                        f"{format_instant(s.digest_at, ctx.tz)}. The next one opens with next week's prompt.")
+    await prompt(cad, s, p, ctx.caller, send=False)  # the caller has the form: no prompt for them this week
+    waiting = ""
+    for a in await ctx.store.sync_answers(s.id):
+        if a.person_id != ctx.caller.id:
+            peer = await ctx.store.get_person(a.person_id)
+            await prompt(cad, s, p, peer)
+            if not await reachable(ctx.store, peer, s.workspace_id):
+                waiting = f" {peer.display_name} has not talked to Partnerbot yet: their prompt waits until they do."
+    mine = await ctx.store.sync_answer(s.id, ctx.caller.id)
+    opened = _open_form(ctx, s, p, mine, edit=False)
+    return replace(opened, text=opened.text + waiting)
+
+
+async def _own_part(ctx: Context, token: str) -> tuple[PeerSync, Partnership, SyncAnswer]:
+    number = parse_ref(token, "S")
+    if number is None:
+        raise UserError(f"'{token}' is not a peer-sync reference like S-1.")
+    s = await ctx.store.peer_sync_for(ctx.workspace.id, number, ctx.caller.id)
+    if s is None:
+        raise UserError(f"There is no peer sync S-{number} here.")
+    mine = await ctx.store.sync_answer(s.id, ctx.caller.id)
+    p = await ctx.store.session.get(Partnership, s.partnership_id)
+    if mine is None:
+        raise UserError(f"Only the two managers of P-{p.number} answer {ref(s)}.")
+    if s.digest_at:
+        raise UserError(f"The digest of {ref(s)} went out {format_instant(s.digest_at, ctx.tz)}; "
+                        f"its answers are closed.")
+    return s, p, mine
+
+
+def _open_form(ctx: Context, s: PeerSync, p: Partnership, mine: SyncAnswer, edit: bool) -> Reply:
+    if mine.answered_at and not edit:
+        raise UserError(f"You already answered {ref(s)}; your answer stands. "
+                        f"To change it before the digest goes out: `sync edit {ref(s)}`.")
+    form = answer_form(s, p, mine, edit=edit and mine.answered_at is not None)
+    return Reply(f"Opening the {ref(s)} form (P-{p.number} {p.name}).", form=form)
+
+
+async def _submit(ctx: Context, s: PeerSync, p: Partnership, mine: SyncAnswer, edit: bool) -> Reply:
+    values = ctx.command.form_values
+    if values is None:
+        raise UserError(f"Answer {ref(s)} with its form: click Answer or type `sync answer {ref(s)}`.")
+    if mine.answered_at and not edit:
+        raise UserError(f"You already answered {ref(s)}, so this second submit was not saved; your first "
+                        f"answer stands. To change it before the digest: `sync edit {ref(s)}`.")
+    if not any((v or "").strip() for v in values.values()):
+        raise UserError(f"All six answers are empty; answer at least one question of {ref(s)}.")
+    cad = _cadence(ctx)
+    pledges = await save_answer(cad, s, p, mine, ctx.caller, dict(values), ctx.platform)
+    answers = await ctx.store.sync_answers(s.id)
+    waiting = [a for a in answers if not a.answered_at]
+    saved = "updated" if mine.edited_at == ctx.now else "saved"
+    text = f"Your {ref(s)} answer is {saved}."
+    if pledges:
+        due = format_instant(s.pledges_due_at, ctx.tz)
+        text += f" New commitments: {', '.join(f'C-{c.number}' for c in pledges)} (due {due})."
+    if waiting:
+        names = [(await ctx.store.get_person(a.person_id)).display_name for a in waiting]
+        text += (f" Waiting for {' and '.join(names)}; the digest goes out when they answer or at "
+                 f"{format_instant(s.deadline_at, ctx.tz)}.")
+    elif await send_digest(cad, s, p):
+        text += " Both managers have answered: the side-by-side digest is on its way."
+    return Reply(text, cards=(Card(title=f"{ref(s)} answered", text=text,
+                                   buttons=(Button("Edit answer", f"sync edit {ref(s)}"),)),),
+                 replace_source=ctx.command.from_button)
+
+
+VERBS = [
+    Verb("sync", ("sync now [P-n]", "sync answer S-n", "sync edit S-n"),
+         "the weekly peer sync between a partnership's two managers", (
+             "sync now", "sync now P-2", "sync edit S-4",
+         ), sync),
+]

@@ -1,0 +1,178 @@
+"""The manager's coaching view of `report P-n`: per rep of their own side, what they did
+together with the partner in the last 4 weeks, where they are stuck, and two or three
+questions for the next one-to-one, chosen from those facts by simple rules.
+
+The facts and the questions are pure functions of rows; only `coaching_cards` reads the
+database (four SELECTs for all the side's reps at once).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from handlers.kernel.context import Context
+from handlers.handoffs.verbs import OPEN_STAGES
+from handlers.kernel.model import Card, Fact
+from storage.models import Ask, Commitment, Handoff, Lead, Partnership, PartnershipMember, Person
+from storage.queries.reports import People
+
+COACHING_DAYS = 28
+MAX_QUESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What a rep did with partners in the last 4 weeks."""
+
+    handoffs_given: int = 0
+    handoffs_received: int = 0
+    commitments_kept: int = 0
+    ideas_raised: int = 0
+    asks_answered: int = 0
+
+    @property
+    def any(self) -> bool:
+        return any((self.handoffs_given, self.handoffs_received, self.commitments_kept, self.ideas_raised,
+                    self.asks_answered))
+
+
+@dataclass(frozen=True)
+class RepFacts:
+    rep: Person
+    activity: Activity
+    unaccepted: list[Handoff] = field(default_factory=list)  # they gave it; not accepted in time
+    stale: list[Handoff] = field(default_factory=list)  # theirs, in one stage too long
+    overdue: list[Commitment] = field(default_factory=list)  # theirs, open past due (pledges too)
+
+
+def rep_facts(rep: Person, handoffs: Sequence[Handoff], commitments: Sequence[Commitment], leads: Sequence[Lead],
+              asks: Sequence[Ask], now: datetime, accept_within: timedelta, stale_after: timedelta) -> RepFacts:
+    """The facts of one rep from rows that may hold other people's too."""
+    since = now - timedelta(days=COACHING_DAYS)
+
+    def recent(at: datetime | None) -> bool:
+        return at is not None and since <= at <= now
+
+    mine = [h for h in handoffs if rep.id in (h.from_id, h.to_id)]
+    activity = Activity(
+        handoffs_given=sum(1 for h in mine if h.from_id == rep.id and recent(h.created_at)),
+        handoffs_received=sum(1 for h in mine if h.to_id == rep.id and recent(h.created_at)),
+        commitments_kept=sum(1 for c in commitments if c.owner_id == rep.id and c.status == "done"
+                             and recent(c.closed_at)),
+        ideas_raised=sum(1 for lead in leads if lead.created_by_id == rep.id and recent(lead.created_at)),
+        asks_answered=sum(1 for a in asks if a.person_id == rep.id and a.status == "answered"
+                          and recent(a.answered_at)),
+    )
+    live = [h for h in mine if h.stage in OPEN_STAGES and h.declined_at is None]
+    return RepFacts(
+        rep=rep, activity=activity,
+        unaccepted=[h for h in live if h.from_id == rep.id and h.accepted_at is None
+                    and h.created_at + accept_within <= now],
+        stale=[h for h in live if h.stage_changed_at + stale_after <= now],
+        overdue=[c for c in commitments if c.owner_id == rep.id and c.status == "open" and c.due_at < now],
+    )
+
+
+def questions(facts: RepFacts, people: dict[int, Person], partner_reps: Sequence[str] = ()) -> list[str]:
+    """At most three questions, each naming what it is about: what is stuck first (the kinds
+    in turn, one question per reference), then the absence of any collaboration, or,
+    when all is well, what others could learn from the rep."""
+    rep = facts.rep.display_name
+    stuck: list[list[tuple[str, str]]] = [
+        [(f"H-{h.number}", f"What would help {people[h.to_id].display_name} accept H-{h.number}: "
+                           f"is the need clear enough?") for h in facts.unaccepted],
+        [(f"C-{c.number}", f"What got in the way of C-{c.number}, and is the new date real?")
+         for c in facts.overdue],
+        [(f"H-{h.number}", f"What is the next step that moves H-{h.number} past {h.stage}?") for h in facts.stale],
+    ]
+    asked: list[str] = []
+    about: set[str] = set()
+    while any(stuck) and len(asked) < MAX_QUESTIONS:
+        for kind in stuck:  # one of each kind in turn, so three questions cover three kinds
+            while kind and kind[0][0] in about:
+                kind.pop(0)
+            if kind:
+                ref, question = kind.pop(0)
+                about.add(ref)
+                asked.append(question)
+    if not facts.activity.any:
+        who = f" ({', '.join(partner_reps)})" if partner_reps else ""
+        asked.append(f"Which partner rep{who} could {rep} bring a customer to this month?")
+    elif not asked:
+        asked.append(f"What worked for {rep} that others could copy?")
+    return asked[:MAX_QUESTIONS]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+def _day(at: datetime, tz: str) -> str:
+    local = at.astimezone(ZoneInfo(tz))
+    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}"
+
+
+def _for(delta: timedelta) -> str:
+    return f"{delta.days} days" if delta >= timedelta(days=2) else f"{int(delta.total_seconds() // 3600)} h"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def activity_text(a: Activity) -> str:
+    if not a.any:
+        return "none in 4 weeks"
+    return " · ".join((_plural(a.handoffs_given, "handoff") + " given", f"{a.handoffs_received} received",
+                       _plural(a.commitments_kept, "commitment") + " kept", _plural(a.ideas_raised, "idea") + " raised",
+                       _plural(a.asks_answered, "ask") + " answered"))
+
+
+def rep_card(facts: RepFacts, asked: list[str], people: dict[int, Person], now: datetime, tz: str,
+             side: str) -> Card:
+    rows = [Fact("Activity", activity_text(facts.activity))]
+    if facts.unaccepted:
+        rows.append(Fact("Not accepted", "; ".join(
+            f"H-{h.number} by {people[h.to_id].display_name}, waiting {_for(now - h.created_at)}"
+            for h in facts.unaccepted)))
+    if facts.stale:
+        rows.append(Fact("Stuck in a stage", "; ".join(
+            f"H-{h.number} {h.stage} for {_for(now - h.stage_changed_at)}" for h in facts.stale)))
+    if facts.overdue:
+        rows.append(Fact("Overdue", "; ".join(
+            f"C-{c.number} {c.what}{' (sync pledge)' if c.peer_sync_id else ''}, due {_day(c.due_at, tz)}"
+            for c in facts.overdue)))
+    text = "Questions for your next one-to-one:\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(asked, 1))
+    return Card(title=f"Coaching · {facts.rep.display_name} (side {side.upper()}) — last 4 weeks", text=text,
+                facts=tuple(rows))
+
+
+def card_text(card: Card) -> str:
+    """A card as plain lines, for the reply's text (the console shows only that)."""
+    lines = [card.title] + [f"{f.label}: {f.value}" for f in card.facts]
+    return "\n".join(lines + ([card.text] if card.text else []))
+
+
+async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Sequence[PartnershipMember]) -> list[Card]:
+    """One card per rep of `side`, or one saying there is none yet."""
+    reps = [m.person_id for m in members if m.side == side and m.role == "rep"]
+    if not reps:
+        add = f"partnership P-{p.number} add @rep"
+        return [Card(title=f"Coaching · side {side.upper()}",
+                     text=f"No reps on your side of P-{p.number} yet: add one with `{add}`.")]
+    store, now = ctx.store, ctx.now
+    since = now - timedelta(days=COACHING_DAYS)
+    scope = People(tuple(reps))
+    handoffs = await store.report_handoffs(scope, since, OPEN_STAGES)
+    commitments = await store.report_commitments(scope, since)
+    leads = await store.report_leads(scope, since)
+    asks = await store.report_asks(scope, since)
+    partner_ids = [m.person_id for m in members if m.side != side and m.role == "rep"]
+    people = await store.people(set(reps) | set(partner_ids) | {h.to_id for h in handoffs})
+    partner_reps = [people[pid].display_name for pid in partner_ids]
+    accept_within = timedelta(hours=ctx.settings.get("cadence.handoffs.accept_within_hours"))
+    stale_after = timedelta(days=ctx.settings.get("cadence.handoffs.stale_after_days"))
+    cards = []
+    for rep_id in reps:
+        facts = rep_facts(people[rep_id], handoffs, commitments, leads, asks, now, accept_within, stale_after)
+        cards.append(rep_card(facts, questions(facts, people, partner_reps), people, now, ctx.tz, side))
+    return cards

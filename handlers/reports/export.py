@@ -1,0 +1,75 @@
+"""export: a partnership's activity log as a CSV, answered as a download link valid for an hour.
+
+Only the SHA-256 of the link's token is stored, so the database alone gives nobody a working
+link; `partnerbot serve` (bot/exports.py) turns a live token back into the CSV.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from handlers.kernel.context import Context
+from handlers.kernel.dates import format_instant
+from handlers.kernel.errors import UserError
+from handlers.kernel.model import Reply
+from handlers.partnerships.verbs import find_partnership
+from handlers.kernel.registry import Verb
+from storage.models import ExportToken, Partnership
+
+LIFETIME = timedelta(hours=1)
+# secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+# Platforms where a reply typed in a channel is seen by everyone there; a Slack slash
+# command is answered only to its caller, the console is the caller's own terminal.
+_PUBLIC_CHANNEL_REPLIES = frozenset({"teams"})
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def export_path(token: str) -> str:
+    return f"/exports/{token}.csv"
+
+
+async def export(ctx: Context, args: str) -> Reply:
+    words = args.split()
+    if not words:
+        raise UserError("Say which partnership: `export P-1`.")
+    if len(words) > 1:
+        raise UserError(f"`export` takes only the partnership, not '{' '.join(words[1:])}'.")
+    p = await find_partnership(ctx, words[0])
+    ref = f"P-{p.number}"
+    if not await _may_export(ctx, p):
+        raise UserError(f"Only members of {ref} can export its activity log.")
+    if ctx.platform in _PUBLIC_CHANNEL_REPLIES and not ctx.command.is_direct:
+        raise UserError(f"Ask for the export of {ref} in a direct chat with me: here everyone in the "
+                        f"conversation would see the download link.")
+    token = secrets.token_urlsafe(32)
+    expires_at = ctx.now + LIFETIME
+    await ctx.store.add(ExportToken(token_hash=token_hash(token), workspace_id=p.workspace_id,
+                                    partnership_id=p.id, created_by_id=ctx.caller.id,
+                                    created_at=ctx.now, expires_at=expires_at))
+    await ctx.log("export.created", ref, after={"expires_at": expires_at.isoformat()}, workspace_id=p.workspace_id)
+    url = ctx.settings.public_url + export_path(token)
+    return Reply(f"The activity log of {ref} {p.name} as a CSV (one row per change: who did what, when, "
+                 f"from which platform): {url}\nThe link works until {format_instant(expires_at, ctx.tz)}, "
+                 f"as often as you need; it is served by `partnerbot serve`. Keep it to yourself: anyone "
+                 f"with the link can download the log until then.")
+
+
+async def _may_export(ctx: Context, p: Partnership) -> bool:
+    """A member of either side (reps too), or the manager of one of its members."""
+    if await ctx.store.member(p.id, ctx.caller.id) is not None:
+        return True
+    member_ids = [m.person_id for m in await ctx.store.members(p.id)]
+    return await ctx.store.is_manager_of(ctx.caller.id, *member_ids)
+
+
+VERBS = [
+    Verb("export", ("export P-n",),
+         "the partnership's activity log as a CSV download link, valid for an hour",
+         ("export P-1",), export),
+]

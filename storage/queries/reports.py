@@ -1,0 +1,195 @@
+"""The rows a scorecard is computed from (`report`); a Store mixin.
+
+Each method is a SELECT (two for syncs and their answers) restricted to a scope, through
+indexed columns, and to the window: records decided in the window, plus what is still open
+(an open commitment, handoff or lead may be overdue, stuck or waiting for its next activity
+whatever its age). The scope is either some people (their
+own records, on every platform they linked: a person is one row whatever their identities)
+or a partnership (its members' collaboration). The figures are computed in Python
+(handlers/metrics.py) from these rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import and_, false, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.queries.asks import OPEN_ASK
+from storage.models import (Ask, Commitment, Handoff, Lead, Meeting, PartnershipMember, PeerSync, SyncAnswer, Win,
+                            WinCredit)
+
+
+@dataclass(frozen=True)
+class People:
+    """Scope: the records of these people (one person for `report @x`, a side's reps for coaching)."""
+
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PartnershipScope:
+    """Scope: a partnership's collaboration. Handoffs count when they go between its sides."""
+
+    partnership_id: int
+    side_a: tuple[int, ...]
+    side_b: tuple[int, ...]
+
+
+Scope = People | PartnershipScope
+
+
+def _between_sides(scope: PartnershipScope):
+    a, b = scope.side_a, scope.side_b
+    if not a or not b:
+        return false()
+    return or_(and_(Handoff.from_id.in_(a), Handoff.to_id.in_(b)), and_(Handoff.from_id.in_(b), Handoff.to_id.in_(a)))
+
+
+def _handoff_ids(scope: PartnershipScope):
+    return select(Handoff.id).where(_between_sides(scope))
+
+
+def _sync_ids(scope: PartnershipScope):
+    return select(PeerSync.id).where(PeerSync.partnership_id == scope.partnership_id)
+
+
+def _meeting_ids(scope: PartnershipScope):
+    return select(Meeting.id).where(Meeting.partnership_id == scope.partnership_id)
+
+
+def _lead_ids(scope: PartnershipScope):
+    return select(Lead.id).where(Lead.partnership_id == scope.partnership_id)
+
+
+def _commitments_of(scope: PartnershipScope):
+    """A partnership's commitments: its syncs' pledges, its meetings' action items, its leads'
+    activities and those made about handoffs between its sides."""
+    # commitment.handoff_id has no index: those about a handoff are found among the members'
+    # own (whoever commits `re H-n` is one of its reps in practice)
+    about_handoffs = and_(Commitment.owner_id.in_(scope.side_a + scope.side_b),
+                          Commitment.handoff_id.in_(_handoff_ids(scope)))
+    return or_(Commitment.peer_sync_id.in_(_sync_ids(scope)), Commitment.meeting_id.in_(_meeting_ids(scope)),
+               Commitment.lead_id.in_(_lead_ids(scope)), about_handoffs)
+
+
+def _asks_of(scope: PartnershipScope):
+    """A partnership's asks: about it, its leads or the handoffs between its sides."""
+    # ask.lead_id and ask.handoff_id have no index: asks about its leads and handoffs are
+    # found among those a member made or was asked
+    members = scope.side_a + scope.side_b
+    about = or_(Ask.lead_id.in_(_lead_ids(scope)), Ask.handoff_id.in_(_handoff_ids(scope)))
+    return or_(Ask.partnership_id == scope.partnership_id, and_(Ask.asker_id.in_(members), about),
+               and_(Ask.person_id.in_(members), about))  # an OR of indexed terms
+
+
+def _partnerships_of(ids: Sequence[int], role: str | None = None):
+    """Partnerships these people are members of (with `role`, when given)."""
+    query = select(PartnershipMember.partnership_id).where(PartnershipMember.person_id.in_(ids))
+    return query.where(PartnershipMember.role == role) if role else query
+
+
+class ReportQueries:
+    session: AsyncSession  # and `_all` of PartnershipQueries, as the other mixins use it
+
+    async def report_commitments(self, scope: Scope, since: datetime) -> list[Commitment]:
+        """Commitments closed in the window or still open. A person's: those they own. A
+        partnership's: its syncs' pledges, its meetings' action items, its leads' activities
+        and the commitments made about handoffs between its sides."""
+        owned = Commitment.owner_id.in_(scope.ids) if isinstance(scope, People) else _commitments_of(scope)
+        window = or_(Commitment.closed_at >= since, Commitment.status == "open")
+        return await self._all(select(Commitment).where(owned, window).order_by(Commitment.due_at, Commitment.id))
+
+    async def report_handoffs(self, scope: Scope, since: datetime, open_stages: Sequence[str]) -> list[Handoff]:
+        """Handoffs given or received (a partnership's: between its sides) that were made or
+        accepted in the window, or are still open (in one of `open_stages`, not declined)."""
+        if isinstance(scope, People):
+            whose = or_(Handoff.from_id.in_(scope.ids), Handoff.to_id.in_(scope.ids))
+        else:
+            whose = _between_sides(scope)
+        still_open = and_(Handoff.stage.in_(open_stages), Handoff.declined_at.is_(None))
+        window = or_(Handoff.created_at >= since, Handoff.accepted_at >= since, still_open)
+        return await self._all(select(Handoff).where(whose, window).order_by(Handoff.created_at, Handoff.id))
+
+    async def report_syncs(self, scope: Scope, since: datetime) -> tuple[list[PeerSync], list[SyncAnswer]]:
+        """Peer syncs opened in the window (a person's: of the partnerships they manage), and
+        the managers' parts in them."""
+        if isinstance(scope, People):
+            partnerships = PeerSync.partnership_id.in_(_partnerships_of(scope.ids, "manager"))
+        else:
+            partnerships = PeerSync.partnership_id == scope.partnership_id
+        syncs = await self._all(select(PeerSync).where(partnerships, PeerSync.opened_at >= since)
+                                 .order_by(PeerSync.opened_at))
+        if not syncs:
+            return [], []
+        answers = await self._all(select(SyncAnswer).where(SyncAnswer.peer_sync_id.in_([s.id for s in syncs])))
+        return syncs, answers
+
+    async def report_meetings(self, scope: Scope, since: datetime, now: datetime) -> list[Meeting]:
+        """Meetings that ended in the window (a person's: those they organised; an organiser
+        is a member of the meeting's partnership, which narrows the search to its index)."""
+        if isinstance(scope, People):
+            whose = and_(Meeting.partnership_id.in_(_partnerships_of(scope.ids)), Meeting.organiser_id.in_(scope.ids))
+        else:
+            whose = Meeting.partnership_id == scope.partnership_id
+        return await self._all(select(Meeting).where(whose, Meeting.ends_at >= since, Meeting.ends_at <= now)
+                                .order_by(Meeting.ends_at))
+
+    async def report_action_items(self, meeting_ids: Sequence[int]) -> list[Commitment]:
+        """Every action item of these meetings (whether a meeting has one decides its rate)."""
+        if not meeting_ids:
+            return []
+        return await self._all(select(Commitment).where(Commitment.meeting_id.in_(meeting_ids))
+                                .order_by(Commitment.id))
+
+    async def report_leads(self, scope: Scope, since: datetime) -> list[Lead]:
+        """Leads (a person's: raised or owned by them) made or closed in the window, or open.
+        lead.created_by_id has no index, so a person's search reads the lead table through;
+        an index on it (a migration) would make it a search like the others."""
+        if isinstance(scope, People):
+            whose = or_(Lead.created_by_id.in_(scope.ids), Lead.owner_id.in_(scope.ids))
+        else:
+            whose = Lead.partnership_id == scope.partnership_id
+        window = or_(Lead.created_at >= since, Lead.closed_at >= since, Lead.status == "open")
+        return await self._all(select(Lead).where(whose, window).order_by(Lead.id))
+
+    async def report_asks(self, scope: Scope, since: datetime) -> list[Ask]:
+        """Asks (a person's: those they were asked; a partnership's: about it, its leads or the
+        handoffs between its sides) made, first responded to or answered in the window."""
+        whose = Ask.person_id.in_(scope.ids) if isinstance(scope, People) else _asks_of(scope)
+        window = or_(Ask.created_at >= since, Ask.first_response_at >= since, Ask.answered_at >= since)
+        return await self._all(select(Ask).where(whose, window).order_by(Ask.id))
+
+    async def report_credits(self, person_ids: Sequence[int], since: datetime) -> list[tuple[WinCredit, Win]]:
+        """These people's credit on the wins of the window."""
+        query = (select(WinCredit, Win).join(Win, Win.id == WinCredit.win_id)
+                 .where(WinCredit.person_id.in_(person_ids), Win.won_at >= since).order_by(Win.won_at))
+        return [(credit, win) for credit, win in (await self.session.exec(query)).all()]
+
+    # --- what is open now (`list P-n`), soonest due first, at most `limit` of each -----------
+    async def open_commitments_of(self, scope: PartnershipScope, limit: int) -> list[Commitment]:
+        return await self._all(select(Commitment).where(_commitments_of(scope), Commitment.status == "open")
+                               .order_by(Commitment.due_at, Commitment.id).limit(limit))
+
+    async def open_handoffs_between(self, scope: PartnershipScope, open_stages: Sequence[str],
+                                    limit: int) -> list[Handoff]:
+        query = select(Handoff).where(_between_sides(scope), Handoff.stage.in_(open_stages),
+                                      Handoff.declined_at.is_(None))
+        # handoffs without a date after those with one
+        return await self._all(query.order_by(Handoff.due_date.is_(None), Handoff.due_date, Handoff.id).limit(limit))
+
+    async def open_leads_of(self, scope: PartnershipScope, limit: int) -> list[Lead]:
+        return await self._all(select(Lead).where(Lead.partnership_id == scope.partnership_id, Lead.status == "open")
+                               .order_by(Lead.id).limit(limit))
+
+    async def open_asks_of(self, scope: PartnershipScope, limit: int) -> list[Ask]:
+        query = select(Ask).where(_asks_of(scope), Ask.status.in_(OPEN_ASK))
+        return await self._all(query.order_by(Ask.due_date.is_(None), Ask.due_date, Ask.created_at, Ask.id)
+                               .limit(limit))
+
+    async def report_wins(self, scope: PartnershipScope, since: datetime) -> list[Win]:
+        """A partnership's wins of the window: of its leads and of the handoffs between its sides."""
+        whose = or_(Win.lead_id.in_(_lead_ids(scope)), Win.handoff_id.in_(_handoff_ids(scope)))
+        return await self._all(select(Win).where(whose, Win.won_at >= since).order_by(Win.won_at))
