@@ -54,13 +54,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from aiohttp import web  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from aiohttp import web
+from sqlalchemy import func, insert, select, text
 
-from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import (  # noqa: E402
-    Counter, Identity, OutboxMessage, Partnership, PartnershipMember, Person, SyncSeries, Workspace,
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import (
+    Counter,
+    Identity,
+    OutboxMessage,
+    Partnership,
+    PartnershipMember,
+    Person,
+    SyncSeries,
+    Workspace,
 )
 
 UTC = timezone.utc
@@ -264,7 +271,7 @@ async def run_worker(args: argparse.Namespace, url: str, slack: RateLimitedSlack
     process = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, cwd=REPO)
     try:
         out, _ = await asyncio.wait_for(process.communicate(), args.timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         process.kill()
         await process.wait()
         sys.exit(f"fanout: the worker did not finish within {args.timeout}s; "

@@ -7,7 +7,7 @@ tick. Then times, in-process, this week's:
   * the tick at the start instant (N start posts written to the outbox),
   * the tick at the end instant (N end prompts),
 and prints meetings per second for each and the outbox rows written. A tick takes at most
-500 items of a kind (storage.queries.peer_sync.BATCH); more are run here in back-to-back ticks. Delivery is not timed
+500 items of a kind (storage.queries.tick.BATCH); more are run here in back-to-back ticks. Delivery is not timed
 (that is the outbox sender's and the platform's rate limit, measured separately).
 
 Run from the repository root:
@@ -29,15 +29,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from bot.config import load_settings  # noqa: E402
-from handlers.kernel.runner import CadenceRunner  # noqa: E402
-from handlers.kernel.dispatch import Dispatcher  # noqa: E402
-from handlers.kernel.model import Command  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import OutboxMessage  # noqa: E402
+from bot.config import load_settings
+from handlers import default_registry
+from handlers.kernel.dispatch import Dispatcher
+from handlers.kernel.model import Command
+from handlers.kernel.runner import Runner
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import OutboxMessage
 
 UTC = timezone.utc
 CREATED = datetime(2026, 11, 16, 10, 0, tzinfo=UTC)  # Monday
@@ -52,7 +53,7 @@ class Clock:
         return self.now
 
 
-async def build(dispatcher: Dispatcher, runner: CadenceRunner, clock: Clock, n: int) -> None:
+async def build(dispatcher: Dispatcher, runner: Runner, clock: Clock, n: int) -> None:
     async def say(user: str, text: str, channel: str | None = None) -> str:
         reply = await dispatcher.dispatch(Command(platform="console", workspace="bench", user=user, user_name=user,
                                                   text=text, channel=channel, is_direct=channel is None))
@@ -91,8 +92,8 @@ async def main() -> None:
     db = Database(url)
     await upgrade(db)
     clock = Clock()
-    dispatcher = Dispatcher(db, settings, clock)
-    runner = CadenceRunner(db, settings)
+    dispatcher = Dispatcher(db, settings, default_registry(), clock)
+    runner = Runner(db, settings, default_registry())
     began = time.perf_counter()
     await build(dispatcher, runner, clock, args.meetings)
     print(f"built {args.meetings} partnerships with a meeting series and last week's meeting in "

@@ -136,7 +136,7 @@ async def role_load(url: str, requests_file: str, seconds: float, connections: i
                 async with session.post(url, data=body, headers=headers) as response:
                     text = await response.text()
                     status = response.status
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 result["socket_errors"] += 1
                 continue
             hist[round((time.perf_counter() - started) * 1e6)] += 1
@@ -317,7 +317,8 @@ function done(summary, latency, requests)
     w, bad, unsaved = w + t:get("wrapped"), bad + t:get("non200"), unsaved + t:get("not_saved")
   end
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d duration_us=%d non200=%d not_saved=%d wrapped=%d socket_errors=%d p50_us=%d p99_us=%d\n",
+  io.write(string.format("RESULT requests=%d duration_us=%d non200=%d not_saved=%d wrapped=%d socket_errors=%d "
+                        .. "p50_us=%d p99_us=%d\n",
     summary.requests, summary.duration, bad, unsaved, w, e.connect + e.read + e.write + e.timeout,
     latency:percentile(50), latency:percentile(99)))
   -- wrk 4.1 has no per-value access to its histogram: print 1000 quantiles instead
@@ -426,7 +427,8 @@ def print_report(summaries: dict[str, dict], generator: str, args: argparse.Name
     for target in TARGETS:
         s = summaries[target]
         rounds = " ".join(f"{x:.0f}" for x in s["per_round_rps"])
-        print(f"{target:<12}{s['rps']:>12.1f}{s['p50']:>10.2f}{s['p99']:>10.2f}{s['errors']:>9}{s['requests']:>10}  {rounds}")
+        print(f"{target:<12}{s['rps']:>12.1f}{s['p50']:>10.2f}{s['p99']:>10.2f}{s['errors']:>9}{s['requests']:>10}"
+              f"  {rounds}")
     bare, pb = summaries["bare"], summaries["partnerbot"]
     ratio = pb["rps"] / bare["rps"] if bare["rps"] else 0.0
     print()

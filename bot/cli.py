@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command: serve when Slack or Teams credentials are set, else the console.")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING… (default INFO; console WARNING)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="HTTP server: Slack /slack/events, Teams /api/messages, /healthz; scheduler and outbox sender")
+    sub.add_parser("serve", help="HTTP server: Slack /slack/events, Teams /api/messages, /healthz; "
+                                 "scheduler and outbox sender")
     console = sub.add_parser("console", help="a local chat in the terminal, no platform needed")
     console.add_argument("--as", dest="user", default=None, help="who you are (default: your login name)")
     console.add_argument("--workspace", default="console", help="workspace name (default: console)")
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(serve(Partnerbot(settings)))
     elif command == "console":
-        from adapters.console.console import run_console
+        from bot.console import run_console
 
         asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
                                 getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))

@@ -1,18 +1,24 @@
 """Settings: built-in defaults, overridden by app.yaml, overridden by PARTNERBOT_* env vars.
 
 Secrets and deployment values (tokens, DATABASE_URL, HOST/PORT…) are read from the
-environment only, so they can never be committed in app.yaml.
+environment only, so they can never be committed in app.yaml. Every value is checked at
+start and read by the code through typed sections (`settings.cadence.peer_sync.time`,
+handlers/kernel/settings.py), never by a string path.
 """
 from __future__ import annotations
 
 import copy
 import logging
 import os
-from dataclasses import dataclass, field
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
+
+from handlers.kernel.settings import CadenceSettings, CreditSettings
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,23 @@ def _env_overrides(environ: Mapping[str, str]) -> dict:
 
 
 @dataclass(frozen=True)
+class OutboxSettings:
+    """The outbox sender's (bot/outbox.py)."""
+
+    poll_seconds: float
+    max_attempts: int
+    lease_seconds: float
+    slack_channel_seconds: float
+
+
+def _section(cls: type, values: Mapping) -> Any:
+    """A typed section (a frozen dataclass) from its part of the settings tree."""
+    hints = typing.get_type_hints(cls)
+    return cls(**{f.name: _section(hints[f.name], values[f.name]) if is_dataclass(hints[f.name]) else values[f.name]
+                  for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class Settings:
     values: dict = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     database_url: str = "sqlite+aiosqlite:///partnerbot.db"
@@ -98,7 +121,19 @@ class Settings:
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
 
+    def __post_init__(self) -> None:
+        # the typed sections, built once from the checked values (frozen: set past __setattr__)
+        object.__setattr__(self, "cadence", _section(CadenceSettings, self.values["cadence"]))
+        object.__setattr__(self, "credit", _section(CreditSettings, self.values["credit"]))
+        object.__setattr__(self, "outbox", _section(OutboxSettings, self.values["outbox"]))
+
+    cadence: CadenceSettings = field(init=False, repr=False, compare=False)
+    credit: CreditSettings = field(init=False, repr=False, compare=False)
+    outbox: OutboxSettings = field(init=False, repr=False, compare=False)
+
     def get(self, path: str) -> Any:
+        """The value at a dotted path, as loaded: for messages about a setting and for tests of
+        loading. Code reads the typed sections instead."""
         node: Any = self.values
         for part in path.split("."):
             node = node[part]
@@ -185,10 +220,12 @@ def _validate(values: dict) -> None:
         weekday = values["cadence"][section][key] = values["cadence"][section][key].lower()[:3]
         if weekday not in WEEKDAYS:
             raise ConfigError(f"setting 'cadence.{section}.{key}' must be one of {', '.join(WEEKDAYS)}")
-    for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours", "cadence.commitments.remind_before_hours",
+    for path in ("cadence.tick_seconds", "cadence.peer_sync.nudge_after_hours",
+                 "cadence.commitments.remind_before_hours",
                  "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
                  "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes",
-                 "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours", "cadence.pulse.close_after_days",
+                 "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours",
+                 "cadence.pulse.close_after_days",
                  "outbox.lease_seconds"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import timezone
-from typing import Any, Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -42,7 +43,7 @@ class ExportDownload:
         p, up_to_id = found
         response = web.StreamResponse(headers={
             "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="P-{p.number}-activity.csv"',
+            "Content-Disposition": f'attachment; filename="{p.ref}-activity.csv"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         })
@@ -54,8 +55,7 @@ class ExportDownload:
         names: dict[int, str] = {}
         after_id = 0
         while True:
-            async with self.db.session() as session:
-                store = Store(session)
+            async with self.db.transaction() as store:
                 page = await store.partnership_log_page(p, after_id=after_id, up_to_id=up_to_id,
                                                         limit=self.page_size)
                 await _learn_names(store, page, names)
@@ -73,12 +73,11 @@ class ExportDownload:
         """The partnership of a live token, and the last log row of its export; None otherwise."""
         if not TOKEN_SHAPE.fullmatch(token):
             return None
-        async with self.db.session() as session:
-            store = Store(session)
+        async with self.db.transaction() as store:
             issued = await store.export_token(token_hash(token))
             if issued is None or issued.expires_at <= self.clock():
                 return None
-            p = await session.get(Partnership, issued.partnership_id)
+            p = await store.get(Partnership, issued.partnership_id)
             if p is None or p.workspace_id != issued.workspace_id:
                 return None
             return p, await store.last_log_id(p.workspace_id)

@@ -1,7 +1,8 @@
-"""The outbox sender: claims owed messages, hands them to the platform, marks them sent.
+"""The outbox sender: leases owed messages, hands them to the platform, marks them sent (the
+outbox's SQL is storage/outbox.py).
 
-Rows are claimed with a lease, so two processes never send the same row at once; a
-process killed mid-send leaves its lease to expire and another sender takes over.
+Rows are leased, so two processes never send the same row at once; a process killed
+mid-send leaves its lease to expire and another sender takes over.
 
 When a platform says "slow down" (429 with Retry-After; Teams also 412/502/504) the whole
 platform waits as told, in real seconds, then one probe request goes out before sending at
@@ -15,17 +16,14 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Hashable, Iterable
-
-from sqlalchemy import and_, or_, select, update
 
 from handlers.kernel.delivery import Address, Deliverer, NotReachableYet, RetryAfter, Undeliverable
 from handlers.kernel.model import Reply
 from storage.db import Database
-from storage.models import ChannelContact, Identity, OutboxMessage, Workspace
-from storage.store import Store
+from storage.outbox import Leased
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +154,7 @@ class OutboxSender:
                 timeout = min(timeout, max(0.0, resume_at - time.monotonic()))
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
 
@@ -243,55 +241,13 @@ class OutboxSender:
         return [p for p in self.deliverers if p not in done.closed]
 
     async def _claim(self, after: int, done: _Pass) -> list[Claimed]:
-        now = self.clock()
         platforms = self._platforms_open(done)
         if not platforms:
             return []
-        async with self.db.session() as s:
-            query = (
-                select(OutboxMessage, Workspace.external_id, Identity.external_id, Identity.contact,
-                       ChannelContact.contact)
-                .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
-                .outerjoin(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
-                           & (Identity.platform == OutboxMessage.platform))
-                .outerjoin(ChannelContact, (ChannelContact.workspace_id == OutboxMessage.workspace_id)
-                           & (ChannelContact.channel == OutboxMessage.channel))
-                .where(
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.platform.in_(platforms),
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                    OutboxMessage.id > after,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.batch_size)
-                .with_for_update(of=OutboxMessage, skip_locked=True)
-            )
-            if (only := self._only_recipients()) is not None:
-                query = query.where(only)
-            rows = (await s.exec(query)).all()
-            if not rows:
-                return []
-            ids = [row[0].id for row in rows]
-            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(lease_until=now + self.lease))
-        claimed = []
-        for message, workspace, user, contact, channel_contact in rows:
-            if message.channel:
-                address = Address(workspace=workspace, channel=message.channel, contact=channel_contact)
-            else:
-                address = Address(workspace=workspace, user=user, contact=contact) if user else None
-            claimed.append(Claimed(message.id, message.platform, address,
-                                   Reply.from_dict(message.payload), message.attempts))
-        return claimed
-
-    def _only_recipients(self):
-        """The filter of `person_ids` and `channels`; None when there is none."""
-        if self.person_ids is None and self.channels is None:
-            return None
-        wanted = [OutboxMessage.recipient_person_id.in_(self.person_ids or ())]
-        wanted += [and_(OutboxMessage.workspace_id == workspace_id, OutboxMessage.channel == channel)
-                   for workspace_id, channel in sorted(self.channels or ())]
-        return or_(*wanted)
+        async with self.db.transaction() as store:
+            leased = await store.lease_due(platforms=platforms, now=self.clock(), after=after, limit=self.batch_size,
+                                           lease=self.lease, person_ids=self.person_ids, channels=self.channels)
+        return [Claimed(m.id, m.platform, _address(m), Reply.from_dict(m.payload), m.attempts) for m in leased]
 
     async def _send(self, message: Claimed, done: _Pass) -> None:
         deliverer = self.deliverers[message.platform]
@@ -354,14 +310,8 @@ class OutboxSender:
         """Wait for the recipient's first contact, which releases the message at once
         (Store.remember_contact); the daily retry is only a safety net. If that contact came
         while we were trying, the release already happened: retry now instead of parking."""
-        now = self.clock()
-        async with self.db.session() as s:
-            # the row lock orders us with Store.remember_contact's release of this row: either it
-            # released before (we then see the contact) or it waits and releases after us
-            message = await s.get(OutboxMessage, message_id, with_for_update=True)
-            arrived = await Store(s).reachable(message.recipient_person_id, message.platform, needs_contact=True)
-            message.next_attempt_at = now if arrived else now + WAIT_FOR_CONTACT
-            message.lease_until = None
+        async with self.db.transaction() as store:
+            arrived = await store.park_until_contact(message_id, self.clock(), WAIT_FOR_CONTACT)
         if arrived:
             self.wake()
 
@@ -375,10 +325,8 @@ class OutboxSender:
             if not marked.done():  # no neighbour's UPDATE took it: write every one waiting
                 waiting, self._to_mark_sent = self._to_mark_sent, {}
                 try:
-                    async with self.db.session() as s:
-                        await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(list(waiting))).values(
-                            status="sent", sent_at=self.clock(), attempts=OutboxMessage.attempts + 1,
-                            lease_until=None))
+                    async with self.db.transaction() as store:
+                        await store.mark_sent(waiting, self.clock())
                 except Exception as error:
                     for other in waiting.values():
                         if other is not marked:
@@ -390,9 +338,16 @@ class OutboxSender:
 
     async def _release(self, message_ids: list[int]) -> None:
         """Hand leased messages back untouched: they wait for a pause or their conversation's pace."""
-        async with self.db.session() as s:
-            await s.exec(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(lease_until=None))
+        async with self.db.transaction() as store:
+            await store.release(message_ids)
 
     async def _finish(self, message_id: int, **values) -> None:
-        async with self.db.session() as s:
-            await s.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        async with self.db.transaction() as store:
+            await store.update_message(message_id, **values)
+
+
+def _address(message: Leased) -> Address | None:
+    """Where a leased message goes; None when its recipient has no identity on that platform yet."""
+    if message.channel:
+        return Address(workspace=message.workspace, channel=message.channel, contact=message.contact)
+    return Address(workspace=message.workspace, user=message.user, contact=message.contact) if message.user else None

@@ -24,11 +24,11 @@ class Schedule:
         self._running: asyncio.Task | None = None
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            self._tick, "interval", seconds=bot.settings.get("cadence.tick_seconds"), id="tick",
+            self._tick, "interval", seconds=bot.settings.cadence.tick_seconds, id="tick",
             max_instances=1, coalesce=True,  # a slow tick is never run twice at once
         )
 
-    def start(self) -> "Schedule":
+    def start(self) -> Schedule:
         self.scheduler.start()
         return self
 

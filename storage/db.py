@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.store import Store
+
 
 class Database:
-    """Owns the engine; hands out sessions, each one transaction."""
+    """Owns the engine; hands out transactions: a Store for code outside storage/, a session inside it."""
 
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
@@ -35,6 +37,13 @@ class Database:
         else:
             async with self._session() as s:
                 yield s
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Store]:
+        """The Store of one transaction: what handlers and the wiring work through (committed
+        on success, rolled back on error)."""
+        async with self.session() as session:
+            yield Store(session)
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -12,6 +12,17 @@ from storage.types import UTCDateTime
 
 def _utc(**kw: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+class Numbered:
+    """A record people name by a letter and its number in its workspace: `commitment.ref`
+    is "C-12". The one place a reference is spelt."""
+
+    KIND: ClassVar[str]  # the letter; the table holds `number`
+
+    @property
+    def ref(self) -> str:
+        return f"{self.KIND}-{self.number}"
 
 
 class Workspace(SQLModel, table=True):
@@ -74,7 +85,8 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
-class Commitment(SQLModel, table=True):
+class Commitment(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "C"
     __table_args__ = (
         UniqueConstraint("workspace_id", "number"),
         Index("ix_commitment_open_due", "workspace_id", "status", "due_at"),
@@ -101,7 +113,8 @@ class Commitment(SQLModel, table=True):
     cadence_step: Optional[str] = None  # reminder | overdue
 
 
-class Handoff(SQLModel, table=True):
+class Handoff(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "H"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -121,7 +134,8 @@ class Handoff(SQLModel, table=True):
     stale_reported_at: Optional[datetime] = _utc(nullable=True)  # managers told it is stuck in its stage
 
 
-class Partnership(SQLModel, table=True):
+class Partnership(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "P"
     """Two sides that sell together (P-n); lives in the workspace where it was created."""
 
     __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("workspace_id", "name_key"))
@@ -200,7 +214,8 @@ class SyncSeries(SQLModel, table=True):
     next_run_at: datetime = _utc(nullable=False, index=True)
 
 
-class PeerSync(SQLModel, table=True):
+class PeerSync(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "S"
     """One week's peer sync of a partnership (S-n); week is the ISO week of the prompt's local date."""
 
     __tablename__ = "peer_sync"
@@ -250,7 +265,8 @@ class MeetingSeries(SQLModel, table=True):
     stopped_at: Optional[datetime] = _utc(nullable=True)  # `meeting stop`: no more occurrences
 
 
-class Meeting(SQLModel, table=True):
+class Meeting(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "M"
     """One occurrence of a series (M-n), created when it starts."""
 
     __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("series_id", "starts_at"))
@@ -271,7 +287,8 @@ class Meeting(SQLModel, table=True):
     cadence_step: Optional[str] = None
 
 
-class Lead(SQLModel, table=True):
+class Lead(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "L"
     """An account lead born from an idea (L-n); its next activities are commitments."""
 
     __table_args__ = (UniqueConstraint("workspace_id", "number"),)
@@ -292,7 +309,8 @@ class Lead(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
 
 
-class Ask(SQLModel, table=True):
+class Ask(Numbered, SQLModel, table=True):
+    KIND: ClassVar[str] = "Q"
     """A request for help (Q-n) from one person to another, timed to its first response."""
 
     __table_args__ = (UniqueConstraint("workspace_id", "number"),)

@@ -5,15 +5,16 @@ import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator
 
 import pytest
 from sqlmodel import SQLModel
 
 from bot.config import load_settings
+from handlers import default_registry
 from handlers.kernel.dispatch import Dispatcher
 from handlers.kernel.model import Command
 from storage.db import Database
@@ -158,7 +159,7 @@ class Chat:
 
 @pytest.fixture
 def chat(db, settings, clock):
-    return Chat(Dispatcher(db, settings, clock))
+    return Chat(Dispatcher(db, settings, default_registry(), clock))
 
 
 @pytest.fixture

@@ -5,17 +5,31 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from handlers.kernel.runner import CadenceRunner
+from handlers import default_registry
 from handlers.kernel.dispatch import Dispatcher
 from handlers.kernel.model import Reply
-
+from handlers.kernel.runner import Runner
 from storage.db import Database
-from storage.models import (ActivityLog, Ask, Commitment, Handoff, Lead, Meeting, MeetingSeries, OutboxMessage, Person,
-                            Pulse, PulseAnswer, Win, WinCredit, ExportToken)
+from storage.models import (
+    ActivityLog,
+    Ask,
+    Commitment,
+    ExportToken,
+    Handoff,
+    Lead,
+    Meeting,
+    MeetingSeries,
+    OutboxMessage,
+    Person,
+    Pulse,
+    PulseAnswer,
+    Win,
+    WinCredit,
+)
 
 # For tests that run days of ticks in seconds: Slack's pace of a message a second per channel
 # would make every further message to one person wait a real second (a minute and a half of
-# the suite). The pace has tests of its own (test_throttling.py, test_outbox.py).
+# the suite). The pace has tests of its own (tests/bot/test_throttling.py, tests/bot/test_outbox.py).
 NO_SLACK_PACE = {"PARTNERBOT_OUTBOX__SLACK_CHANNEL_SECONDS": "0"}
 
 
@@ -75,8 +89,8 @@ class Clocked:
         from tests.conftest import Chat
 
         self.db, self.clock = db, clock
-        self.chat = Chat(Dispatcher(db, settings, clock))
-        self.runner = CadenceRunner(db, settings)
+        self.chat = Chat(Dispatcher(db, settings, default_registry(), clock))
+        self.runner = Runner(db, settings, default_registry())
 
     async def at(self, when: datetime):
         """Move the clock to `when` and run the tick there."""

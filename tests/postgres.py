@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import pytest
 
@@ -72,7 +72,7 @@ class MigratedDatabases:
         self._made: set[str] = set()
 
     @classmethod
-    async def of(cls, template: str, tables_children_first: list[str]) -> "MigratedDatabases":
+    async def of(cls, template: str, tables_children_first: list[str]) -> MigratedDatabases:
         connection = await _connect(template)
         try:
             version = await connection.fetchval(SCHEMA_VERSION)

@@ -1,7 +1,8 @@
-"""`partnerbot console`: a chat in the terminal, on the same database and handlers.
+"""The terminal as a platform: typed lines become Commands (mentions are `@name`), Replies are
+printed (render.py), a form is asked question by question, and messages the outbox owes the
+console user are printed as they arrive (ConsoleDeliverer). bot/console.py wires it to a bot:
+`partnerbot console`.
 
-Typed lines become Commands (mentions are `@name`); messages owed to this user are
-printed as they arrive, by a sender that delivers only the console user's own messages.
 With a channel (`partnerbot console --channel acme`) the user types in `#acme` instead of a
 direct chat, and the bot's posts to that channel are printed too, marked `📣 #acme:`.
 """
@@ -9,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
-from typing import Awaitable, Callable, TextIO
+from collections.abc import Awaitable, Callable
+from typing import TextIO
 
 from adapters.console.render import render
 from handlers.kernel.delivery import Address
-from bot.outbox import OutboxSender
-from bot.wiring import Partnerbot
 from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Command, Form, Question, Reply
-from storage.store import Store
 
 PLATFORM = "console"
 _MENTION = re.compile(r"(?<![\w<@])@([A-Za-z0-9][A-Za-z0-9._-]*?)(?=[.,;:!?]?(?:\s|$))")
@@ -70,53 +68,68 @@ async def ask_form(form: Form, read_line: ReadLine, out: TextIO, interactive: bo
         out.write(form.intro + "\n")
     answers: dict[str, str] = {}
     for question in form.questions:
-        multiline = question.multiline and question.kind not in KIND_HINTS
-        out.write(f"{question.label}\n")
-        if question.hint:
-            out.write(f"  ({question.hint})\n")
-        if question.kind in KIND_HINTS:
-            out.write(f"  ({KIND_HINTS[question.kind]})\n")
-        if question.value:
-            out.write(f"  now: {_shown(question)}\n  (Enter keeps it, `-` clears it)\n")
-        if multiline:
-            out.write("  (several lines; an empty line ends the answer)\n")
+        multiline = _ask(question, out)
         while True:
-            lines: list[str] = []
-            ended = False
-            while True:
-                if interactive:
-                    out.write("> ")
-                out.flush()
-                line = await read_line()
-                if not line:
-                    ended = True
-                    break
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    break
-                lines.append(line)
-                if not multiline:
-                    break
-            if ended and not lines:
+            lines = await _read_lines(read_line, out, interactive, multiline)
+            if lines is None:
                 out.write(f"Input ended before the {form.title} form was complete; nothing was submitted.\n")
                 out.flush()
                 return None
-            answer = "\n".join(lines).strip()
-            if not answer:
-                answer = question.value
-            elif answer == "-":
-                answer = ""
-            elif question.kind == "person":
-                token = person_token(answer)
-                if token is None:
-                    out.write(f"  '{answer}' is not one person: type one @name (Enter leaves it as it was).\n")
-                    continue
-                answer = token
-            break
+            answer = _answer(question, lines)
+            if answer is not None:
+                break
+            out.write(f"  '{' '.join(lines).strip()}' is not one person: type one @name "
+                      f"(Enter leaves it as it was).\n")
         answers[question.id] = answer
     out.write(f"[{form.submit_label}]\n")
     out.flush()
     return answers
+
+
+def _ask(question: Question, out: TextIO) -> bool:
+    """Print the question with what helps answer it; True when it takes several lines."""
+    multiline = question.multiline and question.kind not in KIND_HINTS
+    out.write(f"{question.label}\n")
+    if question.hint:
+        out.write(f"  ({question.hint})\n")
+    if question.kind in KIND_HINTS:
+        out.write(f"  ({KIND_HINTS[question.kind]})\n")
+    if question.value:
+        out.write(f"  now: {_shown(question)}\n  (Enter keeps it, `-` clears it)\n")
+    if multiline:
+        out.write("  (several lines; an empty line ends the answer)\n")
+    return multiline
+
+
+async def _read_lines(read_line: ReadLine, out: TextIO, interactive: bool, multiline: bool) -> list[str] | None:
+    """One answer's lines: one line, or lines up to an empty one. None when the input ended first."""
+    lines: list[str] = []
+    while True:
+        if interactive:
+            out.write("> ")
+        out.flush()
+        line = await read_line()
+        if not line:
+            return lines or None
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            return lines
+        lines.append(line)
+        if not multiline:
+            return lines
+
+
+def _answer(question: Question, lines: list[str]) -> str | None:
+    """What the lines answer: the prefilled value when empty, nothing for `-`, a person question's
+    mention; None when a person question did not get one person."""
+    answer = "\n".join(lines).strip()
+    if not answer:
+        return question.value
+    if answer == "-":
+        return ""
+    if question.kind == "person":
+        return person_token(answer)
+    return answer
 
 
 class ConsoleDeliverer:
@@ -131,26 +144,14 @@ class ConsoleDeliverer:
         self.out.flush()
 
 
-async def _ids(bot: Partnerbot, user: str, workspace: str) -> tuple[int, int]:
-    """The console workspace's id and the console user's person id (created on first sight)."""
-    now = bot.clock()
-    async with bot.db.session() as session:
-        store = Store(session)
-        ws = await store.workspace(PLATFORM, workspace, now)
-        return ws.id, (await store.person(ws, user, user, now)).id
+Dispatch = Callable[[Command], Awaitable[Reply]]
 
 
-async def run_console(bot: Partnerbot, user: str, workspace: str,
-                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None) -> None:
-    """Chat as `user`: in a direct chat with the bot, or in `channel` when given (then the
-    bot's posts to that channel are printed as well as the user's own messages)."""
-    await bot.upgrade()
+async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out: TextIO, *,
+               channel: str | None = None) -> None:
+    """Read lines until the input ends, carrying each out and printing its reply; a reply that
+    opens a form is answered here, question by question, then submitted."""
     interactive = stdin.isatty()
-    workspace_id, person_id = await _ids(bot, user, workspace)
-    inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0, person_ids={person_id},
-                         channels={(workspace_id, channel)} if channel else None)
-    bot.dispatcher.on_outbox = inbox.wake  # a message to yourself shows at once
-    inbox_task = asyncio.create_task(inbox.run_forever())
     where = f", in channel #{channel}" if channel else ""
     out.write(f"Partnerbot console — you are @{user} in workspace '{workspace}'{where}. "
               f"Type `help`; mention people as @name; Ctrl-D quits.\n")
@@ -160,33 +161,25 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
     async def read_line() -> str:
         return await loop.run_in_executor(None, stdin.readline)
 
-    try:
-        while True:
-            if interactive:
-                out.write(f"{user} in #{channel}> " if channel else f"{user}> ")
-                out.flush()
-            line = await read_line()
-            if not line:
+    while True:
+        if interactive:
+            out.write(f"{user} in #{channel}> " if channel else f"{user}> ")
+            out.flush()
+        line = await read_line()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        reply = await dispatch(to_command(line, user, workspace, channel))
+        out.write(render(reply) + "\n")
+        out.flush()
+        while reply.form and reply.ok and not reply.repeated:  # answer it here, then submit
+            answers = await ask_form(reply.form, read_line, out, interactive)
+            if answers is None:
                 break
-            if not line.strip():
-                continue
-            reply = await bot.dispatcher.dispatch(to_command(line, user, workspace, channel))
+            reply = await dispatch(Command(
+                platform=PLATFORM, workspace=workspace, user=user, user_name=user,
+                text=reply.form.submit_command, form_values=answers, channel=channel,
+                is_direct=channel is None))
             out.write(render(reply) + "\n")
             out.flush()
-            while reply.form and reply.ok and not reply.repeated:  # answer it here, then submit
-                answers = await ask_form(reply.form, read_line, out, interactive)
-                if answers is None:
-                    break
-                reply = await bot.dispatcher.dispatch(Command(
-                    platform=PLATFORM, workspace=workspace, user=user, user_name=user,
-                    text=reply.form.submit_command, form_values=answers, channel=channel,
-                    is_direct=channel is None))
-                out.write(render(reply) + "\n")
-                out.flush()
-        inbox.stop()  # let a send in progress finish, then show what arrived while the last command ran
-        await inbox_task
-        await inbox.drain()
-    finally:
-        inbox_task.cancel()
-        await asyncio.gather(inbox_task, return_exceptions=True)
-        await bot.close()

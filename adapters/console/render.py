@@ -6,9 +6,9 @@ from handlers.kernel.model import Reply
 
 def render(reply: Reply) -> str:
     lines = [reply.text]
-    for card in reply.cards:
-        # the text already says most facts (a scorecard says all of them): don't print them twice
-        facts = [fact for fact in card.facts if f"{fact.label}: {fact.value}" not in reply.text]
+    for n, card in enumerate(reply.cards):
+        # a card the text writes out already (Reply.of_cards) adds only its buttons
+        facts = () if n < reply.cards_in_text else card.facts
         if not facts and not card.buttons:
             continue
         lines.append(f"  ┌ {card.title}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -112,7 +112,8 @@ class SlackAdapter:
             return replace(reply, text=f"{reply.text}\n{problem}"), False
         return reply, True
 
-    async def _open_form(self, client: AsyncWebClient, trigger_id: str | None, form: Form, command: Command) -> str | None:
+    async def _open_form(self, client: AsyncWebClient, trigger_id: str | None, form: Form,
+                         command: Command) -> str | None:
         """Open the form as a modal; what went wrong, for the person, when it could not be opened."""
         if not trigger_id:
             return "Slack did not say where to open the form; please run the command again."
@@ -186,6 +187,11 @@ class SlackAdapter:
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    @property
+    def busy(self) -> bool:
+        """Work begun after an ack (a form's confirmation DM) is still under way."""
+        return bool(self._background)
 
     async def _on_home_opened(self, body: dict, event: dict, client: AsyncWebClient) -> None:
         """The Home tab shows the person's open items; a retried event publishes nothing twice."""

@@ -8,8 +8,8 @@ for local testing (and `serve` says so).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Awaitable, Callable
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from adapters.teams.render import FORM_KEYS
 from handlers.kernel.model import Command

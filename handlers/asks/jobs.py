@@ -8,32 +8,32 @@ many ticks or processes run; the first response clears `cadence_at` and stops it
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from handlers.asks.verbs import ask_card, link_text, qref, response_buttons, tail_text
+from handlers.asks.messages import ask_card, response_buttons, tail_text
+from handlers.asks.service import link_text
+from handlers.kernel.context import JobContext
 from handlers.kernel.dates import format_instant
 from handlers.kernel.model import Fact, Reply
-from handlers.kernel.outbound import to_person
-from handlers.kernel.scheduled import Cadence
+from handlers.kernel.outbound import key, to_person
+from handlers.kernel.registry import Job
 from storage.models import Ask
-from storage.store import Store
 
 
-async def due(store: Store, now: datetime, settings: Any) -> list[int]:
-    return await store.asks_due_for_cadence(now)
+async def due(cad: JobContext, _cursor) -> list[int]:
+    return await cad.store.asks_due_for_cadence(cad.now)
 
 
-async def follow_up(cad: Cadence, ask_id: int) -> bool:
+async def follow_up(cad: JobContext, ask_id: int) -> bool:
     """Every step of the ask that is due now (after downtime both may be), each once."""
-    a = await cad.store.session.get(Ask, ask_id)
+    a = await cad.store.get(Ask, ask_id)
     if a is None or a.first_response_at or a.cadence_at is None or a.cadence_at > cad.now:
         return False  # answered, or another process did it a moment ago
     acted = False
     while a.cadence_at is not None and a.cadence_at <= cad.now:
         step = a.cadence_step
         if step == "nudge":
-            a.cadence_at = a.created_at + timedelta(hours=cad.get("cadence.asks.escalate_after_hours"))
+            a.cadence_at = a.created_at + timedelta(hours=cad.settings.cadence.asks.escalate_after_hours)
             a.cadence_step = "escalate"
             acted |= await _nudge(cad, a)
         else:
@@ -43,14 +43,14 @@ async def follow_up(cad: Cadence, ask_id: int) -> bool:
     return acted
 
 
-async def _nudge(cad: Cadence, a: Ask) -> bool:
-    store, ref = cad.store, qref(a)
-    if not await store.claim(f"ask.nudge:{a.workspace_id}/{ref}:-:{a.person_id}", cad.now):
+async def _nudge(cad: JobContext, a: Ask) -> bool:
+    store, ref = cad.store, a.ref
+    if not await store.claim(key("ask.nudge", a.workspace_id, ref, "-", a.person_id), cad.now):
         return False
     people = await store.people({a.asker_id, a.person_id})
     asker, person = people[a.asker_id], people[a.person_id]
     link = await link_text(store, a)
-    since = format_instant(a.created_at, cad.tz(person))
+    since = format_instant(a.created_at, cad.timezone_of(person))
     await to_person(store, workspace_id=a.workspace_id, person=person, kind="ask.nudge", record=ref, period="-",
                     now=cad.now, reply=Reply(
         f"Reminder: {asker.display_name} is still waiting for your response to {ref} (asked {since}): "
@@ -61,17 +61,17 @@ async def _nudge(cad: Cadence, a: Ask) -> bool:
     return True
 
 
-async def _escalate(cad: Cadence, a: Ask) -> bool:
+async def _escalate(cad: JobContext, a: Ask) -> bool:
     """Tell the person's manager, when known (and not the asker: they know already)."""
-    store, ref = cad.store, qref(a)
+    store, ref = cad.store, a.ref
     person = await store.get_person(a.person_id)
     if person.manager_id is None or person.manager_id == a.asker_id:
         return False
-    if not await store.claim(f"ask.escalate:{a.workspace_id}/{ref}:-:{person.manager_id}", cad.now):
+    if not await store.claim(key("ask.escalate", a.workspace_id, ref, "-", person.manager_id), cad.now):
         return False
     manager, asker = await store.get_person(person.manager_id), await store.get_person(a.asker_id)
     link = await link_text(store, a)
-    since = format_instant(a.created_at, cad.tz(manager))
+    since = format_instant(a.created_at, cad.timezone_of(manager))
     await to_person(store, workspace_id=a.workspace_id, person=manager, kind="ask.escalate", record=ref, period="-",
                     now=cad.now, reply=Reply(
         f"{person.display_name} has not responded to {ref} from {asker.display_name} since {since}: "
@@ -80,3 +80,6 @@ async def _escalate(cad: Cadence, a: Ask) -> bool:
                         (Fact("Asked of", person.display_name), Fact("Since", since))),),
     ))
     return True
+
+
+JOBS = [Job("ask follow-ups", find=due, run=follow_up, paged=False)]

@@ -1,87 +1,29 @@
 """ask: a request for help (Q-n) to a partner or an internal function, timed to its first response.
 
 The person asked gets **Accept** / **Decline** / **Answer**; the asker is told of each response.
-The first response of any kind stops the follow-up (handlers/ask_cadence.py): a nudge to the
+The first response of any kind stops the follow-up (jobs.py): a nudge to the
 person after `cadence.asks.nudge_after_hours`, their manager told after `escalate_after_hours`.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
+from handlers.asks.messages import answered_reply, ask_card, response_buttons, response_form, tail_text, told_asker
+from handlers.asks.service import link_text, respond, schedule_follow_up, snapshot
 from handlers.kernel.context import Context
 from handlers.kernel.dates import is_date, parse_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, ref_kind, split_by_date
-from handlers.kernel.model import Button, Card, Fact, Form, Question, Reply
-from handlers.partnerships.verbs import find_partnership
+from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
-from storage.models import Ask, Handoff, Lead, Partnership, Person
-from storage.store import Store
+from handlers.partnerships import policy
+from handlers.partnerships.service import find_partnership
+from storage.models import Ask
 
 _RE_TAIL = re.compile(r"\s+re\s+(\S+)\s*$", re.IGNORECASE)
 _ONLY_DATE = re.compile(r"^by\s+(.+)$", re.IGNORECASE)
 RESPONSES = ("accept", "decline", "answer")
-
-
-def qref(a: Ask) -> str:
-    return f"Q-{a.number}"
-
-
-def day_text(d: date) -> str:
-    """'Fri 27 Nov'."""
-    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
-
-
-def _snapshot(a: Ask) -> dict:
-    return {"status": a.status, "request": a.request, "person_id": a.person_id,
-            "due_date": a.due_date.isoformat() if a.due_date else None,
-            "decline_reason": a.decline_reason, "answer": a.answer}
-
-
-# --- the follow-up clock ------------------------------------------------------------------------
-def schedule_follow_up(a: Ask, nudge_after_hours: float) -> None:
-    a.cadence_at, a.cadence_step = a.created_at + timedelta(hours=nudge_after_hours), "nudge"
-
-
-def stop_follow_up(a: Ask) -> None:
-    a.cadence_at = a.cadence_step = None
-
-
-# --- how an ask is shown -----------------------------------------------------------------------
-def response_buttons(ref: str, accepted: bool = False) -> tuple[Button, ...]:
-    accept = () if accepted else (Button("Accept", f"ask {ref} accept", "primary"),)
-    return (*accept, Button("Decline", f"ask {ref} decline", "danger"), Button("Answer", f"ask {ref} answer"))
-
-
-async def link_text(store: Store, a: Ask) -> str | None:
-    """What the ask is about: 'P-1 Acme Alliance', 'H-2 (Acme Corp)', 'L-3 (Acme)'; None when nothing."""
-    if a.partnership_id:
-        p = await store.session.get(Partnership, a.partnership_id)
-        return f"P-{p.number} {p.name}"
-    if a.handoff_id:
-        h = await store.session.get(Handoff, a.handoff_id)
-        return f"H-{h.number} ({h.account})"
-    if a.lead_id:
-        lead = await store.session.get(Lead, a.lead_id)
-        return f"L-{lead.number} ({lead.account})"
-    return None
-
-
-def tail_text(a: Ask, link: str | None) -> str:
-    """' — by Fri 27 Nov, re P-1 Acme Alliance' (or the part of it there is)."""
-    parts = ([f"by {day_text(a.due_date)}"] if a.due_date else []) + ([f"re {link}"] if link else [])
-    return f" — {', '.join(parts)}" if parts else ""
-
-
-def ask_card(a: Ask, asker: Person, link: str | None, title: str, buttons: tuple[Button, ...] = (),
-             extra: tuple[Fact, ...] = ()) -> Card:
-    facts = [Fact("From", asker.display_name)]
-    if a.due_date:
-        facts.append(Fact("By", day_text(a.due_date)))
-    if link:
-        facts.append(Fact("Re", link))
-    return Card(title=title, text=a.request, facts=(*facts, *extra), buttons=buttons)
 
 
 # --- ask @person … -----------------------------------------------------------------------------
@@ -142,13 +84,13 @@ async def _create(ctx: Context, args: str) -> Reply:
     due_date = parse_date(date_phrase, ctx.today) if date_phrase else None
     links = await _links(ctx, re_token) if re_token else {}
 
-    a = Ask(workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "Q"),
+    a = Ask(workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, Ask.KIND),
             asker_id=ctx.caller.id, person_id=person.id, request=request, due_date=due_date,
             created_at=ctx.now, **links)
-    schedule_follow_up(a, ctx.settings.get("cadence.asks.nudge_after_hours"))
+    schedule_follow_up(a, ctx.settings.cadence.asks.nudge_after_hours)
     await ctx.store.add(a)
-    ref = qref(a)
-    await ctx.log("ask.created", ref, after=_snapshot(a), workspace_id=a.workspace_id)
+    ref = a.ref
+    await ctx.log("ask.created", ref, after=snapshot(a), workspace_id=a.workspace_id)
     link = await link_text(ctx.store, a)
     tail = tail_text(a, link)
     reachable = await ctx.notify(person, "ask.request", ref, Reply(
@@ -172,16 +114,14 @@ async def _respond(ctx: Context, args: str) -> Reply:
     a = await ctx.store.ask_for(ctx.workspace.id, number, ctx.caller.id)
     if a is None:
         raise UserError(f"There is no ask Q-{number} here.")
-    ref = qref(a)
+    ref = a.ref
     if not action:
         raise UserError(f"Say how you respond to {ref}: accept, decline [reason] or answer <text>.")
     if action not in RESPONSES:
         raise UserError(f"'{action}' is not a response to {ref}: accept, decline or answer.")
     people = await ctx.store.people({a.asker_id, a.person_id})
     asker, person = people[a.asker_id], people[a.person_id]
-    if a.person_id != ctx.caller.id:
-        raise UserError(f"{ref} is someone else's record: only {person.display_name}, who was asked, "
-                        f"can accept, decline or answer it.")
+    policy.may_respond(ctx, a, person)
     if a.status in ("declined", "answered"):
         raise UserError(f"{ref} was already {a.status}.")
     if action == "accept" and a.status == "accepted":
@@ -192,57 +132,14 @@ async def _respond(ctx: Context, args: str) -> Reply:
     if not text and action != "accept":
         if ctx.command.from_button and form_values is None:  # a button: ask for it in a form
             return Reply(f"{'Your answer to' if action == 'answer' else 'Why are you declining'} {ref}?",
-                         form=_form(a, asker, action))
+                         form=response_form(a, asker, action))
         if action == "answer":
             raise UserError(f"Say the answer: `ask {ref} answer <text>`.")
 
-    before = _snapshot(a)
-    if a.first_response_at is None:
-        a.first_response_at = ctx.now
-    stop_follow_up(a)
-    if action == "accept":
-        a.status, a.accepted_at = "accepted", ctx.now
-    elif action == "decline":
-        a.status, a.declined_at, a.decline_reason = "declined", ctx.now, text or None
-    else:
-        a.status, a.answered_at, a.answer = "answered", ctx.now, text
-    verb = a.status
-    await ctx.log(f"ask.{verb}", ref, before=before, after=_snapshot(a), workspace_id=a.workspace_id)
-
+    await respond(ctx, a, action, text)
     link = await link_text(ctx.store, a)
-    if action == "accept":
-        told = f"{person.display_name} accepted {ref}: {a.request}{tail_text(a, link)}. They'll answer it here."
-        cards: tuple[Card, ...] = ()
-    elif action == "decline":
-        told = f"{person.display_name} declined {ref}: {a.request}." + (f" Reason: {text}." if text else "")
-        cards = ()
-    else:
-        told = f"{person.display_name} answered {ref} ({a.request}): {text}"
-        cards = (Card(title=f"{ref} answered by {person.display_name}", text=text,
-                      facts=(Fact("You asked", a.request),)),)
-    await ctx.notify(asker, f"ask.{verb}", ref, Reply(told, cards=cards))
-
-    done = {"accept": f"You accepted {ref}: {a.request}. {asker.display_name} has been told; answer it with "
-                      f"`ask {ref} answer <text>`.",
-            "decline": f"You declined {ref}: {a.request}." + (f" Reason: {text}." if text else "")
-                       + f" {asker.display_name} has been told.",
-            "answer": f"You answered {ref} ({a.request}): {text}. {asker.display_name} has been told."}[action]
-    buttons = response_buttons(ref, accepted=True) if action == "accept" else ()
-    extra = (Fact("Reason", text),) if action == "decline" and text else \
-        (Fact("Answer", text),) if action == "answer" else ()
-    return Reply(done, cards=(ask_card(a, asker, link, f"{ref} — {verb}", buttons, extra),),
-                 replace_source=ctx.command.from_button)
-
-
-def _form(a: Ask, asker: Person, action: str) -> Form:
-    ref = qref(a)
-    if action == "answer":
-        return Form(title=f"Answer {ref}", submit_command=f"ask {ref} answer", submit_label="Send",
-                    intro=f"{ref} from {asker.display_name}: {a.request}. {asker.display_name} gets your answer.",
-                    questions=(Question("answer", "Answer"),))
-    return Form(title=f"Decline {ref}", submit_command=f"ask {ref} decline", submit_label="Decline",
-                intro=f"{ref} from {asker.display_name}: {a.request}. {asker.display_name} sees the reason.",
-                questions=(Question("reason", "Reason", multiline=False),))
+    await ctx.notify(asker, f"ask.{a.status}", ref, told_asker(a, person, action, text, link))
+    return answered_reply(a, asker, action, text, link, replace_source=ctx.command.from_button)
 
 
 VERBS = [

@@ -1,27 +1,21 @@
-"""commit, done, drop: who does what by when."""
+"""commit, done, drop, snooze: who does what by when."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
+from handlers.commitments import service
 from handlers.kernel.context import Context
-from handlers.kernel.dates import due_instant, format_instant, local_today, parse_date
+from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MENTION, ref_kind, split_by_date
-from handlers.kernel.model import Card, Fact, Form, Question, Reply
+from handlers.kernel.model import Form, Question, Reply
 from handlers.kernel.registry import Verb
-from handlers.commitments.messages import schedule_reminders, stop_reminders
-from storage.models import Commitment, Person
+from handlers.partnerships import policy
+from storage.models import Commitment
 
 _TO = re.compile(r"\s+to\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
 _RE_WORD = re.compile(r"\s+re\s+", re.IGNORECASE)
-
-
-def _snapshot(c: Commitment) -> dict:
-    return {"status": c.status, "what": c.what, "due_date": c.due_date.isoformat(),
-            "owner_id": c.owner_id, "note": c.close_note}
-
-
 def _split_commit(text: str, today: date) -> tuple[str, str | None, str | None, str | None]:
     """'<what> by <date> [to @person] [re <target>]' → (what, date phrase, assignee mention, re target).
 
@@ -54,9 +48,7 @@ async def commit(ctx: Context, args: str) -> Reply:
     if assignee_token:
         m = MENTION.match(assignee_token)
         owner = await ctx.mentioned_person(m.group(1), m.group(2))
-        if owner.id != ctx.caller.id and not await ctx.store.is_manager_of(ctx.caller.id, owner.id):
-            raise UserError(f"Only {owner.display_name}'s manager can assign them a commitment; "
-                            f"ask them to commit themselves.")
+        await policy.may_assign(ctx, owner)
 
     links: dict = {}
     if re_target:
@@ -76,56 +68,17 @@ async def commit(ctx: Context, args: str) -> Reply:
             raise UserError(f"There is no {re_target.upper()} here to link to.")
         else:
             links = {"account": re_target}
-    c = await new_commitment(ctx, owner, what, due_date, **links)
-    return Reply(saved_text(ctx, c, owner))
-
-
-async def new_commitment(ctx: Context, owner: Person, what: str, due_date: date, workspace_id: int | None = None,
-                         **links) -> Commitment:
-    """Save C-n for `owner` (due at the configured time of `due_date`, their clock), with its
-    reminders, logged; `owner` is told when someone else gave it to them. `links` are the
-    Commitment's link fields (account, handoff_id, meeting_id, lead_id). It is numbered in
-    `workspace_id`, the caller's by default: a meeting's or a lead's own when it belongs to one,
-    so that its C-n reads the same in the Slack and the Teams channel of a partnership."""
-    owner_tz = ctx.timezone_of(owner)
-    workspace_id = workspace_id or ctx.workspace.id
-    c = Commitment(
-        workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, "C"),
-        owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date,
-        due_at=due_instant(due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz),
-        created_at=ctx.now, **links,
-    )
-    schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
-    await ctx.store.add(c)
-    ref = f"C-{c.number}"
-    await ctx.log("commitment.created", ref, after=_snapshot(c), workspace_id=c.workspace_id)
-    if owner.id != ctx.caller.id:
-        due_text = format_instant(c.due_at, owner_tz)
-        await ctx.notify(owner, "commitment.assigned", ref, Reply(
-            f"{ctx.caller.display_name} assigned you {ref}: {what} — due {due_text}.",
-            cards=(Card(title=f"{ref} assigned to you", text=what,
-                        facts=(Fact("Due", due_text), Fact("From", ctx.caller.display_name))),),
-        ))
-    return c
-
-
-def saved_text(ctx: Context, c: Commitment, owner: Person) -> str:
-    due_text = format_instant(c.due_at, ctx.timezone_of(owner))
-    if owner.id != ctx.caller.id:
-        return f"C-{c.number} saved for {owner.display_name}: {c.what} — due {due_text}. They've been told."
-    return f"C-{c.number} saved: {c.what} — due {due_text}."
+    c = await service.create(ctx, owner, what, due_date=due_date, **links)
+    return Reply(service.saved_text(ctx, c, owner))
 
 
 async def _own_open_commitment(ctx: Context, token: str) -> Commitment:
     c = await ctx.store.commitment_for(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"), ctx.caller.id)
     if c is None:
         raise UserError(f"There is no commitment {token.upper()} here.")
-    ref = f"C-{c.number}"
-    if c.owner_id != ctx.caller.id and not await ctx.store.is_manager_of(ctx.caller.id, c.owner_id):
-        owner = await ctx.store.get_person(c.owner_id)
-        raise UserError(f"{ref} belongs to {owner.display_name}; only they or their manager can change it.")
+    await policy.may_change_commitment(ctx, c)
     if c.status != "open":
-        raise UserError(f"{ref} is already {'kept' if c.status == 'done' else 'dropped'}.")
+        raise UserError(f"{c.ref} is already {'kept' if c.status == 'done' else 'dropped'}.")
     return c
 
 
@@ -134,13 +87,9 @@ async def done(ctx: Context, args: str) -> Reply:
     if not token:
         raise UserError("Say which commitment: `done C-1`.")
     c = await _own_open_commitment(ctx, token)
-    before = _snapshot(c)
-    c.status, c.closed_at, c.close_note = "done", ctx.now, note.strip() or None
-    stop_reminders(c)
-    ref = f"C-{c.number}"
-    await ctx.log("commitment.done", ref, before=before, after=_snapshot(c), workspace_id=c.workspace_id)
+    await service.keep(ctx, c, note.strip() or None)
     timing = "on time" if ctx.now <= c.due_at else "late"
-    return Reply(f"{ref} kept ({timing}): {c.what}.", replace_source=ctx.command.from_button)
+    return Reply(f"{c.ref} kept ({timing}): {c.what}.", replace_source=ctx.command.from_button)
 
 
 async def drop(ctx: Context, args: str) -> Reply:
@@ -148,7 +97,7 @@ async def drop(ctx: Context, args: str) -> Reply:
     if not token:
         raise UserError("Say which commitment and why: `drop C-1 customer paused`.")
     c = await _own_open_commitment(ctx, token)
-    ref = f"C-{c.number}"
+    ref = c.ref
     reason = reason.strip() or (ctx.command.form_values or {}).get("reason", "").strip()
     if not reason:
         if ctx.command.from_button:  # the Drop button of a reminder: ask for the reason
@@ -157,10 +106,7 @@ async def drop(ctx: Context, args: str) -> Reply:
                 intro=f"{ref}: {c.what}. Your partner sees the reason.",
                 questions=(Question("reason", "Reason", multiline=False),)))
         raise UserError(f"Give a reason for dropping {ref}, so your partner knows why.")
-    before = _snapshot(c)
-    c.status, c.closed_at, c.close_note = "dropped", ctx.now, reason
-    stop_reminders(c)
-    await ctx.log("commitment.dropped", ref, before=before, after=_snapshot(c), workspace_id=c.workspace_id)
+    await service.drop(ctx, c, reason)
     return Reply(f"{ref} dropped: {c.what}. Reason: {reason}.", replace_source=ctx.command.from_button)
 
 
@@ -175,17 +121,8 @@ async def snooze(ctx: Context, args: str) -> Reply:
             raise UserError("Snooze by a number of days from 1 to 30: `snooze C-1 2d`.")
         days = int(m.group(1))
     c = await _own_open_commitment(ctx, token)
-    owner = await ctx.store.get_person(c.owner_id)
-    owner_tz = ctx.timezone_of(owner)
-    before = _snapshot(c)
-    c.due_date = max(c.due_date, local_today(ctx.now, owner_tz)) + timedelta(days=days)
-    c.due_at = due_instant(c.due_date, ctx.settings.get("cadence.commitments.due_time"), owner_tz)
-    schedule_reminders(c, ctx.now, ctx.settings.get("cadence.commitments.remind_before_hours"))
-    ref = f"C-{c.number}"
-    await ctx.log("commitment.snoozed", ref, before=before, after=_snapshot(c),
-                  workspace_id=c.workspace_id)
-    return Reply(f"{ref} snoozed: now due {format_instant(c.due_at, owner_tz)}: {c.what}.",
-                 replace_source=ctx.command.from_button)
+    due = await service.snooze(ctx, c, await ctx.store.get_person(c.owner_id), days)
+    return Reply(f"{c.ref} snoozed: now due {due}: {c.what}.", replace_source=ctx.command.from_button)
 
 
 VERBS = [
@@ -195,7 +132,8 @@ VERBS = [
              "commit book the security review by next week re H-3",
              "commit call the CFO by dec 3 to @maria re Acme Corp",
          ), commit),
-    Verb("done", ("done C-n [note]",), "mark a commitment kept", ("done C-12", "done C-12 sent with the case study"), done),
+    Verb("done", ("done C-n [note]",), "mark a commitment kept",
+         ("done C-12", "done C-12 sent with the case study"), done),
     Verb("drop", ("drop C-n <reason>",), "release a commitment openly, with a reason",
          ("drop C-12 customer paused the project",), drop),
     Verb("snooze", ("snooze C-n [days]",), "move a commitment's due date on by a day (or a few)",

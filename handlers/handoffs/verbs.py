@@ -1,29 +1,17 @@
 """handoff: a rep hands a customer need to a partner rep, who accepts it; then it moves along stages."""
 from __future__ import annotations
 
+from handlers.handoffs.messages import handoff_card, offered
+from handlers.handoffs.service import CLOSED, STAGES, set_stage, snapshot
 from handlers.kernel.context import Context
-from handlers.kernel.errors import UserError
 from handlers.kernel.dates import parse_date
+from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, split_by_date
-from handlers.kernel.model import Button, Card, Fact, Reply
+from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
-from storage.models import Handoff, Person
-
-STAGES = ("identified", "positioned", "introduced", "delivered", "won", "lost")
-CLOSED = ("won", "lost")
-OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED)
-
-
-def _snapshot(h: Handoff) -> dict:
-    return {"stage": h.stage, "accepted": h.accepted_at is not None, "declined": h.declined_at is not None,
-            "account": h.account, "need": h.need}
-
-
-def _card(h: Handoff, giver: Person, title: str, buttons: tuple[Button, ...] = ()) -> Card:
-    facts = [Fact("Account", h.account), Fact("Need", h.need), Fact("From", giver.display_name)]
-    if h.due_date:
-        facts.append(Fact("By", h.due_date.strftime("%a %d %b %Y")))
-    return Card(title=title, text=f"{h.account}: {h.need}", facts=tuple(facts), buttons=buttons)
+from handlers.partnerships import policy
+from handlers.wins.service import record_win
+from storage.models import Handoff
 
 
 async def handoff(ctx: Context, args: str) -> Reply:
@@ -49,25 +37,17 @@ async def _create(ctx: Context, args: str) -> Reply:
     due_date = parse_date(date_phrase, ctx.today) if date_phrase else None
 
     h = Handoff(
-        workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "H"),
+        workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, Handoff.KIND),
         from_id=ctx.caller.id, to_id=receiver.id, account=account, need=need, due_date=due_date,
         stage_changed_at=ctx.now, created_at=ctx.now,
     )
     await ctx.store.add(h)
-    ref = f"H-{h.number}"
-    await ctx.log("handoff.created", ref, after=_snapshot(h))
-    reachable = await ctx.notify(receiver, "handoff.offered", ref, Reply(
-        f"{ctx.caller.display_name} handed you {ref}: {account} — {need}. Accept or decline it.",
-        cards=(_card(h, ctx.caller, f"Handoff {ref} from {ctx.caller.display_name}", (
-            Button("Accept", f"handoff {ref} accept", "primary"),
-            Button("Decline", f"handoff {ref} decline", "danger"),
-        )),),
-    ))
-    if not reachable:
-        return Reply(f"{ref} handed to {receiver.display_name}: {account} — {need}. "
+    await ctx.log("handoff.created", h.ref, after=snapshot(h))
+    if not await ctx.notify(receiver, "handoff.offered", h.ref, offered(h, ctx.caller)):
+        return Reply(f"{h.ref} handed to {receiver.display_name}: {account} — {need}. "
                      f"{receiver.display_name} has not talked to Partnerbot yet, so I can't message them; "
                      f"the request waits and reaches them as soon as they do.")
-    return Reply(f"{ref} handed to {receiver.display_name}: {account} — {need}. "
+    return Reply(f"{h.ref} handed to {receiver.display_name}: {account} — {need}. "
                  f"I've asked them to accept it.")
 
 
@@ -79,7 +59,7 @@ async def _act_on(ctx: Context, args: str) -> Reply:
     if h is None:
         raise UserError(f"There is no handoff {token.upper()} here.")
     if not action:
-        raise UserError(f"Say what happened to H-{h.number}: accept, decline or a stage ({', '.join(STAGES[1:])}).")
+        raise UserError(f"Say what happened to {h.ref}: accept, decline or a stage ({', '.join(STAGES[1:])}).")
     if action in ("accept", "decline"):
         return await _answer(ctx, h, action, note)
     if action not in STAGES:
@@ -88,64 +68,46 @@ async def _act_on(ctx: Context, args: str) -> Reply:
 
 
 async def _answer(ctx: Context, h: Handoff, action: str, reason: str | None) -> Reply:
-    ref = f"H-{h.number}"
-    if h.to_id != ctx.caller.id:
-        raise UserError(f"Only the rep {ref} was handed to can accept or decline it.")
+    policy.may_answer_handoff(ctx, h)
     if h.accepted_at or h.declined_at:
         done = "accepted" if h.accepted_at else "declined"
-        raise UserError(f"{ref} was already {done}.")
-    before = _snapshot(h)
+        raise UserError(f"{h.ref} was already {done}.")
+    before = snapshot(h)
     if action == "accept":
         h.accepted_at = ctx.now
     else:
         h.declined_at, h.decline_reason = ctx.now, reason
     verb = "accepted" if action == "accept" else "declined"
-    await ctx.log(f"handoff.{verb}", ref, before=before, after=_snapshot(h))
+    await ctx.log(f"handoff.{verb}", h.ref, before=before, after=snapshot(h))
     giver = await ctx.store.get_person(h.from_id)
     why = f" Reason: {reason}." if reason else ""
-    await ctx.notify(giver, f"handoff.{verb}", ref, Reply(
-        f"{ctx.caller.display_name} {verb} {ref}: {h.account} — {h.need}.{why}"))
+    await ctx.notify(giver, f"handoff.{verb}", h.ref, Reply(
+        f"{ctx.caller.display_name} {verb} {h.ref}: {h.account} — {h.need}.{why}"))
     return Reply(
-        f"You {verb} {ref}: {h.account} — {h.need}. {giver.display_name} has been told.",
-        cards=(_card(h, giver, f"Handoff {ref} — {verb}"),),
+        f"You {verb} {h.ref}: {h.account} — {h.need}. {giver.display_name} has been told.",
+        cards=(handoff_card(h, giver, f"Handoff {h.ref} — {verb}"),),
         replace_source=ctx.command.from_button,
     )
 
 
-async def may_move(ctx: Context, h: Handoff, doing: str = "move it") -> None:
-    """Its two reps or a manager of either."""
-    reps = (h.from_id, h.to_id)
-    if ctx.caller.id not in reps and not await ctx.store.is_manager_of(ctx.caller.id, *reps):
-        raise UserError(f"Only the two reps of H-{h.number} or their managers can {doing}.")
-
-
-async def set_stage(ctx: Context, h: Handoff, stage: str, note: str | None) -> None:
-    before = _snapshot(h)
-    h.stage, h.stage_changed_at = stage, ctx.now
-    await ctx.log("handoff.stage", f"H-{h.number}", before=before, after={**_snapshot(h), "note": note})
-
-
 async def _move(ctx: Context, h: Handoff, stage: str, note: str | None) -> Reply:
-    ref = f"H-{h.number}"
     reps = (h.from_id, h.to_id)
-    await may_move(ctx, h)
+    await policy.may_move_handoff(ctx, h)
     if stage == "won":  # credited and celebrated once, by the same code as `win H-n`
-        from handlers.wins.service import record_win  # imported here: wins builds on this module
-
         return await record_win(ctx, h, note=note)
     if h.declined_at:
-        raise UserError(f"{ref} was declined; hand it over again to restart it.")
+        raise UserError(f"{h.ref} was declined; hand it over again to restart it.")
     if h.stage in CLOSED:
-        raise UserError(f"{ref} is already {h.stage}.")
+        raise UserError(f"{h.ref} is already {h.stage}.")
     if stage not in CLOSED and STAGES.index(stage) <= STAGES.index(h.stage):
-        raise UserError(f"{ref} is already {h.stage}; stages only move forward.")
+        raise UserError(f"{h.ref} is already {h.stage}; stages only move forward.")
     await set_stage(ctx, h, stage, note)
     other_id = h.to_id if ctx.caller.id == h.from_id else h.from_id
     others = {other_id} if ctx.caller.id in reps else set(reps)
     for person in (await ctx.store.people(others)).values():
-        await ctx.notify(person, f"handoff.stage.{stage}", ref, Reply(
-            f"{ctx.caller.display_name} moved {ref} ({h.account}) to {stage}." + (f" Note: {note}" if note else "")))
-    return Reply(f"{ref} ({h.account}) is now {stage}." + (f" Note: {note}" if note else ""))
+        await ctx.notify(person, f"handoff.stage.{stage}", h.ref, Reply(
+            f"{ctx.caller.display_name} moved {h.ref} ({h.account}) to {stage}." + (f" Note: {note}" if note else "")))
+    return Reply(f"{h.ref} ({h.account}) is now {stage}." + (f" Note: {note}" if note else ""))
 
 
 VERBS = [

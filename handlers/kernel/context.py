@@ -1,34 +1,51 @@
-"""What a handler knows about the command it is carrying out."""
+"""What a handler knows about the work it is doing: a command someone typed (Context), or a
+piece of scheduled work (JobContext). Both carry the store of one transaction, the instant
+and the settings, and log the same way, so a service serves a verb and a job alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
 
 from handlers.kernel.dates import local_today
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, take_mention
 from handlers.kernel.model import Command, Reply
 from handlers.kernel.outbound import timezone_of, to_person
+from handlers.kernel.registry import Registry
+from handlers.kernel.settings import SettingsLike
 from storage.models import Person, Workspace
 from storage.store import Store
 
 
-class SettingsLike(Protocol):
-    timezone: str
-    public_url: str  # where people reach `serve` (download links)
+@dataclass
+class JobContext:
+    """Scheduled work: nobody typed it, so its log rows name no person."""
 
-    def get(self, path: str) -> Any: ...
+    store: Store
+    now: datetime
+    settings: SettingsLike
+    platform = "scheduler"  # what the activity log says did it
+
+    def timezone_of(self, person: Person) -> str:
+        return timezone_of(person, self.settings.timezone)
+
+    async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None, *,
+                  workspace_id: int) -> None:
+        await self.store.log(workspace_id=workspace_id, at=self.now, person_id=None, platform=self.platform,
+                             action=action, record=record, before=before, after=after)
 
 
 @dataclass
 class Context:
+    """A command being carried out: who typed what, where."""
+
     command: Command
     store: Store
     now: datetime
     settings: SettingsLike
     workspace: Workspace
     caller: Person
+    registry: Registry  # what can be typed here (`help` lists it)
 
     @property
     def platform(self) -> str:
@@ -63,6 +80,11 @@ class Context:
         if number is None:
             raise UserError(f"'{token}' is not a {what} reference like {kind}-1.")
         return number
+
+    @property
+    def channel(self) -> str | None:
+        """The channel it was typed in; None in a direct chat with the bot."""
+        return None if self.command.is_direct else self.command.channel
 
     async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None, *,
                   workspace_id: int | None = None) -> None:

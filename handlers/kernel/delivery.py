@@ -1,10 +1,12 @@
 """What the outbox sender asks of a platform: deliver one message to one address, and say
-when an address may next be written to."""
+when an address may next be written to. The vocabulary every platform adapter speaks, next to
+the neutral model, so that adapters depend on the core and never on the wiring (bot/)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable, Protocol
+from typing import Protocol
 
 from handlers.kernel.model import Reply
 
@@ -82,23 +84,3 @@ class ChannelPacer:
     def refused(self, key: Hashable, before: float) -> None:
         """The platform turned the send away (throttled): it put nothing in the channel."""
         self._tat[key] = before
-
-
-class BuiltOnFirstUse:
-    """A platform's deliverer that builds the real one, and so imports that platform's SDK, when
-    its first message goes out: a cron `tick` with nothing for Teams never loads botbuilder
-    (about a third of the process's start)."""
-
-    def __init__(self, platform: str, build: Callable[[], Deliverer]):
-        self.platform = platform
-        self._build = build
-        self._real: Deliverer | None = None
-
-    def ready_at(self, address: Address) -> float:
-        paced = getattr(self._real, "ready_at", None)
-        return paced(address) if paced else 0.0  # not built: nothing sent through it to pace
-
-    async def deliver(self, address: Address, reply: Reply) -> None:
-        if self._real is None:
-            self._real = self._build()
-        await self._real.deliver(address, reply)

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.kernel.context import Context, SettingsLike
+from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import split_verb
 from handlers.kernel.model import Command, Reply
-from handlers.people.timezones import follow_timezone
-from handlers.kernel.registry import Registry, default_registry
+from handlers.kernel.registry import Registry
+from handlers.kernel.settings import SettingsLike
 from storage.db import Database
 from storage.models import Person, Workspace
 from storage.store import Store
@@ -67,13 +68,13 @@ def _known_zone(name: str) -> bool:
 
 class Dispatcher:
     def __init__(
-        self, db: Database, settings: SettingsLike, clock: Clock = utc_now,
-        registry: Registry | None = None, on_outbox: Callable[[], None] | None = None,
+        self, db: Database, settings: SettingsLike, registry: Registry, clock: Clock = utc_now,
+        on_outbox: Callable[[], None] | None = None,
     ):
         self.db = db
         self.settings = settings
+        self.registry = registry  # its verbs are what can be typed (handlers.default_registry())
         self.clock = clock
-        self.registry = registry or default_registry()
         self.on_outbox = on_outbox  # wakes the outbox sender after a commit that owes messages
         self._workspaces: dict[tuple[str, str], Workspace] = {}  # rows never change once committed
 
@@ -88,12 +89,11 @@ class Dispatcher:
             return Reply(f"I don't know the verb '{name}'. Try `help` for the list.", ok=False)
         now = self.clock()
         try:
-            async with self.db.session() as session:
-                store = Store(session)
+            async with self.db.transaction() as store:
                 if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
                     raise _Duplicate
                 workspace, caller = await self._caller(store, command, now)
-                ctx = Context(command, store, now, self.settings, workspace, caller)
+                ctx = Context(command, store, now, self.settings, workspace, caller, self.registry)
                 reply = await verb.handler(ctx, args)
         except UserError as refusal:
             await self.remember_contact(command)  # rolled back with the refused change
@@ -114,13 +114,20 @@ class Dispatcher:
         command = storable(command)
         now = self.clock()
         try:
-            async with self.db.session() as session:
-                store = Store(session)
+            async with self.db.transaction() as store:
                 workspace, _ = await self._caller(store, command, now)
         except Exception:
             log.exception("could not save the contact of %s:%s", command.platform, command.user)
             return
         self._after_commit(command, workspace, store)
+
+    async def identify(self, platform: str, workspace: str, user: str) -> tuple[int, int]:
+        """The ids of a workspace and of one of its people (both created on first sight): what a
+        client that reads its own messages (the console) filters the outbox by."""
+        now = self.clock()
+        async with self.db.transaction() as store:
+            found = await store.workspace(platform, workspace, now)
+            return found.id, (await store.person(found, user, user, now)).id
 
     async def _caller(self, store: Store, command: Command, now: datetime) -> tuple[Workspace, Person]:
         """The caller's workspace and person (created on first sight), with what the platform
@@ -131,7 +138,7 @@ class Dispatcher:
         if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
             caller.platform_timezone = command.platform_timezone
             if not caller.timezone:  # their clock moved: so do their peer-sync prompts
-                await follow_timezone(store, caller.id, caller.platform_timezone, now)
+                await self.registry.follow_timezone(store, caller.id, caller.platform_timezone, now)
         if command.contact:
             await store.remember_contact(workspace.id, command.user, dict(command.contact), now)
         if command.channel_contact and command.channel:

@@ -6,8 +6,9 @@ stands for, so a click comes back as a `Command` exactly like a typed one.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,16 @@ class Form:
     submit_label: str = "Submit"
 
 
+def card_lines(card: Card, *, section: bool = False) -> list[str]:
+    """A card as plain lines: its title, its facts (`label: value`), then its text. As a section
+    of a longer text the title ends in a colon and what follows it is indented."""
+    indent = "  " if section else ""
+    lines = [f"{card.title}:" if section else card.title]
+    lines += [f"{indent}{fact.label}: {fact.value}" for fact in card.facts]
+    lines += [f"{indent}{line}" if line else "" for line in card.text.splitlines()]
+    return lines
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str  # always complete on its own: the fallback for notifications and the console
@@ -89,12 +100,27 @@ class Reply:
     replace_source: bool = False  # replace the message whose button produced this reply
     repeated: bool = False  # the platform delivered this command before; nothing was done again
     form: Form | None = None  # open this form for the caller
+    # the first this many cards are written out in `text` (Reply.of_cards): a text-only client
+    # shows only their buttons
+    cards_in_text: int = 0
+
+    @classmethod
+    def of_cards(cls, *cards: Card, sections: bool = False, then: str = "", more_cards: tuple[Card, ...] = (),
+                 **fields: Any) -> Reply:
+        """A reply whose text is its cards written out, so the two never say different things:
+        the first card as a heading block, each next one after a blank line, as a section
+        (`sections`: `title:` and its lines indented) or as a block like the first. `then` is
+        more text after them; `more_cards` are cards whose content the text does not hold
+        (a button per item, say)."""
+        blocks = [card_lines(cards[0])] + [card_lines(card, section=sections) for card in cards[1:]]
+        text = "\n\n".join("\n".join(block) for block in blocks) + (f"\n\n{then}" if then else "")
+        return cls(text, cards=(*cards, *more_cards), cards_in_text=len(cards), **fields)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Reply":
+    def from_dict(cls, data: Mapping[str, Any]) -> Reply:
         cards = tuple(
             Card(
                 title=c["title"],
@@ -116,4 +142,5 @@ class Reply:
             replace_source=data.get("replace_source", False),
             repeated=data.get("repeated", False),
             form=form or None,
+            cards_in_text=data.get("cards_in_text", 0),
         )

@@ -1,12 +1,14 @@
-"""Weekly rules → instants, in a person's timezone, with APScheduler's CronTrigger (DST-aware).
+"""The rules every series runs on → instants, in a timezone, with APScheduler's CronTrigger
+(DST-aware): weekly (peer syncs, meetings) and monthly (the health pulse).
 
 CronTrigger fires twice on a wall time that a fall-back transition repeats (01:30 on the
 first Sunday of November in New York); a weekly rule never wants two runs on one local
-day, so `next_fire` skips a fire that lands on the day of the previous one.
+day, so `next_fire` skips a fire that lands on the day of the previous one, and a monthly
+rule counts from the 1st of the month, so it can never fire twice in one.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -14,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 _TICK = timedelta(microseconds=1)
 
 
+# --- weekly: <weekday> at <HH:MM> ---------------------------------------------------------------
 def _trigger(weekday: str, hhmm: str, tz: str) -> CronTrigger:
     hour, minute = (int(part) for part in hhmm.split(":"))
     return CronTrigger(day_of_week=weekday, hour=hour, minute=minute, timezone=ZoneInfo(tz))
@@ -91,3 +94,44 @@ def outside_quiet_hours(at: datetime, tz: str, quiet_from: str, quiet_until: str
     if not quiet:
         return at
     return datetime.combine(morning, end, tzinfo=zone)
+
+
+# --- monthly: the first <weekday> of the month at <HH:MM> ----------------------------------------
+def _monthly_trigger(day: str, hhmm: str, tz: str) -> CronTrigger:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return CronTrigger(day=f"1st {day}", hour=hour, minute=minute, timezone=ZoneInfo(tz))
+
+
+def monthly_fire_at_or_after(day: str, hhmm: str, tz: str, moment: datetime) -> datetime:
+    """In UTC: a local time of a repeated (fall-back) hour compares unequal to every instant
+    of another zone, even its own (PEP 495)."""
+    return _monthly_trigger(day, hhmm, tz).get_next_fire_time(None, moment).astimezone(timezone.utc)
+
+
+def fire_of_month(day: str, hhmm: str, tz: str, year: int, month: int) -> datetime:
+    """The run of that month (CronTrigger is DST-aware: a wall time a spring-forward skips
+    runs once, just after)."""
+    return monthly_fire_at_or_after(day, hhmm, tz, datetime(year, month, 1, tzinfo=ZoneInfo(tz)))
+
+
+def next_month_fire(day: str, hhmm: str, tz: str, fire: datetime) -> datetime:
+    """The run of the month after `fire`'s: counted from the 1st, so a fall-back that repeats
+    the hour of `fire` can never give a second run in one month."""
+    local = fire.astimezone(ZoneInfo(tz))
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return fire_of_month(day, hhmm, tz, year, month)
+
+
+def latest_monthly_fire_not_after(day: str, hhmm: str, tz: str, now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(tz))
+    fire = fire_of_month(day, hhmm, tz, local.year, local.month)
+    if fire > now:
+        year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+        fire = fire_of_month(day, hhmm, tz, year, month)
+    return fire
+
+
+def month_of(fire: datetime, tz: str) -> str:
+    """'2026-12': the month of a run, on its clock (a monthly series' period)."""
+    local = fire.astimezone(ZoneInfo(tz))
+    return f"{local.year}-{local.month:02d}"

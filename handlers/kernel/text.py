@@ -1,40 +1,57 @@
-"""How records are named in replies, the same on every platform."""
+"""How records and values are written in replies, the same on every platform."""
 from __future__ import annotations
 
-from storage.models import Ask, Commitment, Handoff, Lead, Person
+from datetime import date
 
 from handlers.kernel.dates import format_instant
+from storage.models import Ask, Commitment, Handoff, Lead, Person
+
+
+def day_text(d: date) -> str:
+    """'Fri 27 Nov'."""
+    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
+
+
+def amount_text(cents: int) -> str:
+    """120000000 → '1,200,000'; 12345 → '123.45'."""
+    whole, part = divmod(cents, 100)
+    return f"{whole:,}" + (f".{part:02d}" if part else "")
+
+
+def hours_text(hours: float) -> str:
+    """'15 h', '4.5 h': one decimal at most."""
+    return f"{hours:.1f}".removesuffix(".0") + " h"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 win', '3 wins', '2 ideas'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def commitment_line(c: Commitment, owner: Person | None, tz: str) -> str:
     who = f" · {owner.display_name}" if owner else ""
     where = f" · re {c.account}" if c.account else ""
-    return f"C-{c.number} · {c.what} · due {format_instant(c.due_at, tz)}{who}{where}"
+    return f"{c.ref} · {c.what} · due {format_instant(c.due_at, tz)}{who}{where}"
 
 
 def handoff_line(h: Handoff, people: dict[int, Person]) -> str:
     giver = people[h.from_id].display_name
     taker = people[h.to_id].display_name
-    due = f" · by {h.due_date.strftime('%a')} {h.due_date.day} {h.due_date.strftime('%b')}" if h.due_date else ""
+    due = f" · by {day_text(h.due_date)}" if h.due_date else ""
     accepted = "" if h.accepted_at else " · not accepted yet"
-    return f"H-{h.number} · {h.account}: {h.need} · {h.stage} · {giver} → {taker}{due}{accepted}"
-
-
-def amount_text(cents: int) -> str:
-    whole, part = divmod(cents, 100)
-    return f"{whole:,}" + (f".{part:02d}" if part else "")
+    return f"{h.ref} · {h.account}: {h.need} · {h.stage} · {giver} → {taker}{due}{accepted}"
 
 
 def lead_line(lead: Lead, people: dict[int, Person], next_activity: Commitment | None, tz: str) -> str:
     """'L-2 · Acme: cross-sell analytics · owner Maria · next: C-9 demo, due …' (or what is missing)."""
-    head = f"L-{lead.number} · {lead.account}: {lead.idea} · owner {people[lead.owner_id].display_name}"
+    head = f"{lead.ref} · {lead.account}: {lead.idea} · owner {people[lead.owner_id].display_name}"
     if lead.status == "won":
         return head + " · won" + (f" ({amount_text(lead.amount_cents)})" if lead.amount_cents is not None else "")
     if lead.status == "lost":
         return head + f" · lost ({lead.close_reason})"
     if next_activity is None:
         return head + " · no next activity"
-    return head + f" · next: C-{next_activity.number} {next_activity.what}, due {format_instant(next_activity.due_at, tz)}"
+    return head + f" · next: {next_activity.ref} {next_activity.what}, due {format_instant(next_activity.due_at, tz)}"
 
 
 def ask_line(a: Ask, people: dict[int, Person], viewer_id: int) -> str:
@@ -48,6 +65,6 @@ def ask_line(a: Ask, people: dict[int, Person], viewer_id: int) -> str:
         who = f"waiting on {asked}"
     else:
         who = f"{asker} asked {asked}"
-    due = f" · by {a.due_date.strftime('%a')} {a.due_date.day} {a.due_date.strftime('%b')}" if a.due_date else ""
+    due = f" · by {day_text(a.due_date)}" if a.due_date else ""
     status = "accepted" if a.status == "accepted" else "no response yet" if a.status == "open" else a.status
-    return f"Q-{a.number} · {a.request} · {who}{due} · {status}"
+    return f"{a.ref} · {a.request} · {who}{due} · {status}"

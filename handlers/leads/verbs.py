@@ -3,26 +3,23 @@ from __future__ import annotations
 
 import re
 
-from handlers.commitments.verbs import new_commitment, saved_text
+from handlers.commitments import service as commitments
 from handlers.kernel.context import Context
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
-from handlers.kernel.text import lead_line
 from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
-from handlers.meetings.verbs import find_meeting
-from handlers.meetings.service import mref
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import lead_line
+from handlers.leads.service import parse_amount
+from handlers.meetings.service import find_meeting
+from handlers.partnerships import policy
+from handlers.wins.service import record_win
 from storage.models import Lead, Meeting, Partnership
 
 _OWNER = re.compile(r"\s+owner\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
 _MEETING = re.compile(r"\s+(#?[Mm]-?\d{1,9})\s*$")
 _TRAILING_MENTION = re.compile(r"\s+(" + MENTION.pattern + r")\s*$")
-_AMOUNT = re.compile(r"^[$€£]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*([km]?)$", re.IGNORECASE)
-
-
-def lref(lead: Lead) -> str:
-    return f"L-{lead.number}"
 
 
 # --- idea ----------------------------------------------------------------------------------
@@ -50,16 +47,16 @@ async def idea(ctx: Context, args: str) -> Reply:
     # the lead lives where its partnership does, so its L-n reads the same in both channels
     workspace_id = ctx.workspace.id
     if partnership_id:
-        workspace_id = (await ctx.store.session.get(Partnership, partnership_id)).workspace_id
-    lead = Lead(workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, "L"), account=account,
+        workspace_id = (await ctx.store.get(Partnership, partnership_id)).workspace_id
+    lead = Lead(workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, Lead.KIND), account=account,
                 idea=text, owner_id=owner.id, created_by_id=ctx.caller.id,
                 meeting_id=meeting.id if meeting else None, partnership_id=partnership_id, created_at=ctx.now)
     await ctx.store.add(lead)
-    ref = lref(lead)
+    ref = lead.ref
     await ctx.log("lead.created", ref, after={"account": account, "idea": text, "owner_id": owner.id,
-                                              "meeting": mref(meeting) if meeting else None},
+                                              "meeting": meeting.ref if meeting else None},
                   workspace_id=lead.workspace_id)
-    linked = f" Linked to {mref(meeting)} ({meeting.purpose})." if meeting else ""
+    linked = f" Linked to {meeting.ref} ({meeting.purpose})." if meeting else ""
     if owner.id != ctx.caller.id:
         await ctx.notify(owner, "lead.assigned", ref, Reply(
             f"{ctx.caller.display_name} made you the owner of lead {ref}: {account} — {text}. Give it a next "
@@ -77,18 +74,18 @@ async def _meeting_of_idea(ctx: Context, token: str | None) -> Meeting | None:
     if token:
         meeting = await find_meeting(ctx, token)
         if meeting.closed_at:
-            raise UserError(f"{mref(meeting)} is closed; an idea belongs to an open meeting (or to none: leave "
-                            f"out {mref(meeting)}).")
+            raise UserError(f"{meeting.ref} is closed; an idea belongs to an open meeting (or to none: leave "
+                            f"out {meeting.ref}).")
         return meeting
-    if ctx.command.channel and not ctx.command.is_direct:
-        return await ctx.store.open_meeting_in_channel(ctx.workspace.id, ctx.command.channel, ctx.now)
+    if ctx.channel:
+        return await ctx.store.open_meeting_in_channel(ctx.workspace.id, ctx.channel, ctx.now)
     return None
 
 
 async def _partnership_of_channel(ctx: Context) -> int | None:
-    if not ctx.command.channel or ctx.command.is_direct:
+    if not ctx.channel:
         return None
-    bound = await ctx.store.partnerships_bound_to(ctx.workspace.id, ctx.command.channel)
+    bound = await ctx.store.partnerships_bound_to(ctx.workspace.id, ctx.channel)
     return bound[0] if len(bound) == 1 else None
 
 
@@ -100,8 +97,7 @@ async def lead(ctx: Context, args: str) -> Reply:
     number = parse_ref(token, "L")
     if number is None:
         raise UserError(f"'{token}' is not a lead reference like L-1.")
-    found = await ctx.store.lead_for(ctx.workspace.id, number, ctx.caller.id,
-                                     None if ctx.command.is_direct else ctx.command.channel)
+    found = await ctx.store.lead_for(ctx.workspace.id, number, ctx.caller.id, ctx.channel)
     if found is None:
         raise UserError(f"There is no lead L-{number} here.")
     action, _, rest = rest.strip().partition(" ")
@@ -111,25 +107,10 @@ async def lead(ctx: Context, args: str) -> Reply:
     actions = {"next": _next, "won": _won, "lost": _lost}
     if action not in actions:
         raise UserError(f"'{action}' is not something a lead does: next, won or lost.")
-    await may_change(ctx, found)
+    await policy.may_change_lead(ctx, found)
     if found.status != "open":
-        raise UserError(f"{lref(found)} is already {found.status}.")
+        raise UserError(f"{found.ref} is already {found.status}.")
     return await actions[action](ctx, found, rest.strip())
-
-
-async def may_change(ctx: Context, found: Lead) -> None:
-    """Its owner, its originator, their managers, or a manager of its partnership."""
-    caller = ctx.caller.id
-    if caller in (found.owner_id, found.created_by_id) or \
-            await ctx.store.is_manager_of(caller, found.owner_id):
-        return
-    if found.partnership_id:
-        member = await ctx.store.member(found.partnership_id, caller)
-        if member is not None and member.role == "manager":
-            return
-    owner = await ctx.store.get_person(found.owner_id)
-    raise UserError(f"{lref(found)} belongs to {owner.display_name}; only they, whoever raised it, or a manager "
-                    f"can change it.")
 
 
 async def _next(ctx: Context, found: Lead, text: str) -> Reply:
@@ -140,52 +121,34 @@ async def _next(ctx: Context, found: Lead, text: str) -> Reply:
         text = (" " + text)[: m.start()].strip()
     what, date_phrase = split_by_date(text, ctx.today)
     if date_phrase is None:
-        raise UserError(f"A next activity needs a date: `lead {lref(found)} next <activity> by <date>`.")
+        raise UserError(f"A next activity needs a date: `lead {found.ref} next <activity> by <date>`.")
     if not what:
         raise UserError("Say what the next activity is before `by`.")
-    c = await new_commitment(ctx, owner, what, parse_date(date_phrase, ctx.today), workspace_id=found.workspace_id,
-                             lead_id=found.id, account=found.account)
-    return Reply(f"{saved_text(ctx, c, owner)} It is the next activity of {lref(found)} ({found.account}).")
-
-
-# A trillion: beyond any deal, and well inside the 64-bit column (sums of many stay inside too).
-MAX_AMOUNT_CENTS = 10 ** 12 * 100
-
-
-def parse_amount(text: str) -> int:
-    """'120000', '120,000', '$1.5m', '80k' → hundredths of the currency unit."""
-    m = _AMOUNT.match(text.strip())
-    if not m:
-        raise UserError(f"I can't read '{text}' as an amount; use a number like 120000, 120k or 1.5m.")
-    whole, part, scale = int(m.group(1).replace(",", "")), (m.group(2) or "").ljust(2, "0"), m.group(3).lower()
-    cents = (whole * 100 + int(part)) * {"": 1, "k": 1_000, "m": 1_000_000}[scale]
-    if cents > MAX_AMOUNT_CENTS:
-        raise UserError(f"'{text}' is more than any deal I can record (up to {MAX_AMOUNT_CENTS // 100:,}).")
-    return cents
+    c = await commitments.create(ctx, owner, what, due_date=parse_date(date_phrase, ctx.today),
+                                 workspace_id=found.workspace_id, lead_id=found.id, account=found.account)
+    return Reply(f"{commitments.saved_text(ctx, c, owner)} It is the next activity of {found.ref} ({found.account}).")
 
 
 async def _won(ctx: Context, found: Lead, text: str) -> Reply:
-    from handlers.wins.service import record_win  # imported here: wins builds on this module
-
     # credited and celebrated once, by the same code as `win L-n`
     return await record_win(ctx, found, amount_cents=parse_amount(text) if text else None)
 
 
 async def _lost(ctx: Context, found: Lead, reason: str) -> Reply:
     if not reason:
-        raise UserError(f"Say why it was lost, so the partnership learns from it: `lead {lref(found)} lost <reason>`.")
+        raise UserError(f"Say why it was lost, so the partnership learns from it: `lead {found.ref} lost <reason>`.")
     before = {"status": found.status}
     found.status, found.close_reason, found.closed_at = "lost", reason, ctx.now
-    await ctx.log("lead.lost", lref(found), before=before, after={"status": "lost", "reason": reason},
+    await ctx.log("lead.lost", found.ref, before=before, after={"status": "lost", "reason": reason},
                   workspace_id=found.workspace_id)
-    return Reply(f"{lref(found)} lost: {found.account} — {found.idea}. Reason: {reason}.")
+    return Reply(f"{found.ref} lost: {found.account} — {found.idea}. Reason: {reason}.")
 
 
 async def _show(ctx: Context, found: Lead) -> Reply:
     people = await ctx.store.people({found.owner_id, found.created_by_id})
     next_activity = (await ctx.store.next_activities([found.id])).get(found.id)
     line = lead_line(found, people, next_activity, ctx.tz)
-    return Reply(line, cards=(Card(title=f"{lref(found)} · {found.account}", text=found.idea,
+    return Reply(line, cards=(Card(title=f"{found.ref} · {found.account}", text=found.idea,
                                    facts=(Fact("Owner", people[found.owner_id].display_name),
                                           Fact("Raised by", people[found.created_by_id].display_name),
                                           Fact("Status", line.rsplit(" · ", 1)[-1]))),))

@@ -1,31 +1,31 @@
 """meeting, action: community-of-practice series whose meetings end in action items.
 
 `meeting new` creates a weekly series in a channel bound to the partnership; each start
-is an occurrence M-n (meeting_cadence.py). Action items are commitments of the meeting,
+is an occurrence M-n (service.py, jobs.py). Action items are commitments of the meeting,
 added by text (`action`) or with the action-item form; `meeting close` is refused until
 there is at least one.
 """
 from __future__ import annotations
 
 import re
-from handlers.commitments.verbs import new_commitment
+
 from handlers.kernel.context import Context
-from handlers.kernel.dates import WEEKDAYS, format_instant, parse_date
+from handlers.kernel.dates import WEEKDAYS, format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
-from handlers.meetings.service import capture_button, mref, post_to_partnership, summary, when_text
-from handlers.kernel.model import Card, Fact, Form, Question, Reply
-from handlers.partnerships.verbs import find_partnership
+from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.registry import Verb
-from handlers.kernel.scheduled import Cadence
 from handlers.kernel.rules import fire_at_or_after
-from storage.models import Commitment, Meeting, MeetingSeries, Partnership, Person
+from handlers.meetings.messages import FORM_ROWS, action_form, capture_button, summary, when_text
+from handlers.meetings.service import add_action_item, find_meeting, post_to_partnership
+from handlers.partnerships import policy
+from handlers.partnerships.service import find_partnership
+from storage.models import Meeting, MeetingSeries, Partnership
 
 _NEW = re.compile(r"^new\s+(?P<p>\S+)\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _PURPOSE = re.compile(r'^(?:"(?P<a>[^"]*)"|“(?P<b>[^”]*)”)\s*(?P<rest>.*)$', re.DOTALL)
 _SLOT = re.compile(r"^every\s+(?P<day>[a-z]+)\s+(?P<time>\d{1,2}:\d{2})(?:\s+for\s+(?P<minutes>\d{1,3})\s*"
                    r"(?:m|min|mins|minutes)?)?$", re.IGNORECASE)
-FORM_ROWS = 3  # rows of the action-item form; more by opening it again or with `action`
 USAGE_NEW = 'meeting new P-1 "Brainstorm new business at Acme" every tue 15:00 for 45m'
 
 
@@ -43,14 +43,6 @@ async def meeting(ctx: Context, args: str) -> Reply:
     if not token:
         raise UserError(f"Say which meeting: `meeting {action} M-1`.")
     return await handlers[action](ctx, await find_meeting(ctx, token))
-
-
-async def find_meeting(ctx: Context, token: str) -> Meeting:
-    m = await ctx.store.meeting_for(ctx.workspace.id, ctx.ref_number(token, "M", "meeting"), ctx.caller.id,
-                                    None if ctx.command.is_direct else ctx.command.channel)
-    if m is None:
-        raise UserError(f"There is no meeting {token.upper()} here.")
-    return m
 
 
 # --- a new series ----------------------------------------------------------------------------
@@ -82,20 +74,19 @@ async def _new(ctx: Context, args: str) -> Reply:
         raise UserError(f'A meeting needs a purpose, in quotes, so everyone knows why they meet: `{USAGE_NEW}`.')
     weekday, hhmm, minutes = _slot(purpose_match.group("rest"))
     p = await find_partnership(ctx, m.group("p"))
-    if await ctx.store.member(p.id, ctx.caller.id) is None:
-        raise UserError(f"You are not a member of P-{p.number}; ask one of its managers to add you.")
-    channel = ctx.command.channel
-    if not channel or ctx.command.is_direct:
-        raise UserError(f"Run `meeting new` in a channel bound to P-{p.number}: its meetings are posted there.")
+    await policy.require_member(ctx, p)
+    channel = ctx.channel
+    if not channel:
+        raise UserError(f"Run `meeting new` in a channel bound to {p.ref}: its meetings are posted there.")
     if p.id not in await ctx.store.partnerships_bound_to(ctx.workspace.id, channel):
-        raise UserError(f"This channel is not bound to P-{p.number}. Bind it first with "
-                        f"`partnership P-{p.number} channel`, or run `meeting new` in its channel.")
-    minutes = minutes or ctx.settings.get("cadence.meetings.default_minutes")
+        raise UserError(f"This channel is not bound to {p.ref}. Bind it first with "
+                        f"`partnership {p.ref} channel`, or run `meeting new` in its channel.")
+    minutes = minutes or ctx.settings.cadence.meetings.default_minutes
     series = MeetingSeries(workspace_id=p.workspace_id, partnership_id=p.id, organiser_id=ctx.caller.id,
                            purpose=purpose, weekday=weekday, time=hhmm, minutes=minutes, timezone=ctx.tz,
                            next_start_at=fire_at_or_after(weekday, hhmm, ctx.tz, ctx.now), created_at=ctx.now)
     await ctx.store.add(series)
-    ref = f"P-{p.number}"
+    ref = p.ref
     await ctx.log("meeting.series_created", ref, after={"purpose": purpose, "weekday": weekday, "time": hhmm,
                                                          "minutes": minutes, "timezone": ctx.tz},
                   workspace_id=p.workspace_id)
@@ -108,30 +99,13 @@ async def _new(ctx: Context, args: str) -> Reply:
                                           Fact("First", first), Fact("Organiser", ctx.caller.display_name))),))
 
 
-# --- permissions ---------------------------------------------------------------------------
-async def _runs_meeting(ctx: Context, m: Meeting) -> bool:
-    """The organiser, a manager of the partnership, or the organiser's own manager."""
-    if ctx.caller.id == m.organiser_id:
-        return True
-    member = await ctx.store.member(m.partnership_id, ctx.caller.id)
-    return (member is not None and member.role == "manager") or \
-        await ctx.store.is_manager_of(ctx.caller.id, m.organiser_id)
-
-
+# --- what a meeting may still take -------------------------------------------------------------
 def _require_open(m: Meeting, doing: str) -> None:
     if m.closed_at:
-        raise UserError(f"{mref(m)} is closed already; {doing} belongs to an open meeting.")
+        raise UserError(f"{m.ref} is closed already; {doing} belongs to an open meeting.")
 
 
 # --- action items --------------------------------------------------------------------------
-async def add_action_item(ctx: Context, m: Meeting, owner: Person, what: str, date_phrase: str) -> Commitment:
-    if owner.id != ctx.caller.id and not await _runs_meeting(ctx, m):
-        raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership gives action items "
-                        f"to others; you can take one yourself.")
-    due_date = parse_date(date_phrase, ctx.today)
-    return await new_commitment(ctx, owner, what, due_date, workspace_id=m.workspace_id, meeting_id=m.id)
-
-
 async def action(ctx: Context, args: str) -> Reply:
     token, _, rest = args.strip().partition(" ")
     if not token:
@@ -139,7 +113,8 @@ async def action(ctx: Context, args: str) -> Reply:
     m = await find_meeting(ctx, token)
     _require_open(m, "an action item")
     if MENTION.match(rest.strip()) is None:
-        raise UserError(f"An action item needs an owner: mention them with @ — `action {mref(m)} @owner <what> by <date>`.")
+        raise UserError(f"An action item needs an owner: mention them with @ — "
+                        f"`action {m.ref} @owner <what> by <date>`.")
     owner, rest = await ctx.take_person(rest, "the owner")
     what, date_phrase = split_by_date(rest, ctx.today)
     if date_phrase is None:
@@ -149,31 +124,19 @@ async def action(ctx: Context, args: str) -> Reply:
     c = await add_action_item(ctx, m, owner, what, date_phrase)
     due = format_instant(c.due_at, ctx.timezone_of(owner))
     told = " They've been told." if owner.id != ctx.caller.id else ""
-    return Reply(f"C-{c.number} saved as an action item of {mref(m)} for {owner.display_name}: {what} — due {due}.{told}")
-
-
-def action_form(m: Meeting) -> Form:
-    questions: list[Question] = []
-    for row in range(1, FORM_ROWS + 1):
-        questions += [Question(f"owner_{row}", f"{row}. Owner", multiline=False, kind="person"),
-                      Question(f"what_{row}", f"{row}. What", multiline=False),
-                      Question(f"due_{row}", f"{row}. Due", multiline=False, kind="date")]
-    return Form(title=f"Action items of {mref(m)}", submit_command=f"meeting submit {mref(m)}",
-                intro=f"{m.purpose}. Each row with an owner, what and a due date becomes a commitment "
-                      f"with reminders. Leave the rows you don't need empty.",
-                questions=tuple(questions), submit_label="Save")
+    return Reply(f"{c.ref} saved as an action item of {m.ref} for {owner.display_name}: {what} — due {due}.{told}")
 
 
 async def _open_form(ctx: Context, m: Meeting) -> Reply:
     _require_open(m, "capturing action items")
-    return Reply(f"Opening the action-item form of {mref(m)} ({m.purpose}).", form=action_form(m))
+    return Reply(f"Opening the action-item form of {m.ref} ({m.purpose}).", form=action_form(m))
 
 
 async def _submit(ctx: Context, m: Meeting) -> Reply:
     values = ctx.command.form_values
     if values is None:
-        raise UserError(f"Add action items with the form (`meeting actions {mref(m)}`) or "
-                        f"`action {mref(m)} @owner <what> by <date>`.")
+        raise UserError(f"Add action items with the form (`meeting actions {m.ref}`) or "
+                        f"`action {m.ref} @owner <what> by <date>`.")
     _require_open(m, "an action item")
     rows = []
     for row in range(1, FORM_ROWS + 1):
@@ -196,59 +159,59 @@ async def _submit(ctx: Context, m: Meeting) -> Reply:
         except UserError as refusal:
             raise UserError(f"Row {row}: {refusal} Nothing was saved.") from None
     people = await ctx.store.people({c.owner_id for c in saved})
-    lines = [f"C-{c.number} · {people[c.owner_id].display_name}: {c.what}, due "
+    lines = [f"{c.ref} · {people[c.owner_id].display_name}: {c.what}, due "
              f"{format_instant(c.due_at, ctx.timezone_of(people[c.owner_id]))}" for c in saved]
-    text = f"{len(saved)} action item(s) saved for {mref(m)}:\n" + "\n".join(lines)
-    return Reply(text + f"\nClose the meeting when you're done: `meeting close {mref(m)}`.",
+    text = f"{len(saved)} action item(s) saved for {m.ref}:\n" + "\n".join(lines)
+    return Reply(text + f"\nClose the meeting when you're done: `meeting close {m.ref}`.",
                  replace_source=ctx.command.from_button)
 
 
 # --- close and show ------------------------------------------------------------------------
 async def _close(ctx: Context, m: Meeting) -> Reply:
     if m.closed_at:
-        raise UserError(f"{mref(m)} was closed {format_instant(m.closed_at, ctx.tz)}.")
-    if not await _runs_meeting(ctx, m):
+        raise UserError(f"{m.ref} was closed {format_instant(m.closed_at, ctx.tz)}.")
+    if not await policy.runs_meeting(ctx, m):
         organiser = await ctx.store.get_person(m.organiser_id)
-        raise UserError(f"Only {organiser.display_name}, who organises {mref(m)}, or a manager of its "
+        raise UserError(f"Only {organiser.display_name}, who organises {m.ref}, or a manager of its "
                         f"partnership can close it.")
     actions = [c for c in await ctx.store.action_items(m.id) if c.status != "dropped"]
     if not actions:
-        raise UserError(f"{mref(m)} can't be closed yet: it has no action item with an owner and a due date. "
-                        f"Add one with `action {mref(m)} @owner <what> by <date>` (or `meeting actions {mref(m)}`).")
+        raise UserError(f"{m.ref} can't be closed yet: it has no action item with an owner and a due date. "
+                        f"Add one with `action {m.ref} @owner <what> by <date>` (or `meeting actions {m.ref}`).")
     m.closed_at, m.closed_by_id, m.cadence_at, m.cadence_step = ctx.now, ctx.caller.id, None, None
-    await ctx.log("meeting.closed", mref(m), after={"action_items": [f"C-{c.number}" for c in actions]},
+    await ctx.log("meeting.closed", m.ref, after={"action_items": [c.ref for c in actions]},
                   workspace_id=m.workspace_id)
-    p = await ctx.store.session.get(Partnership, m.partnership_id)
+    p = await ctx.store.get(Partnership, m.partnership_id)
     leads = await ctx.store.leads_of_meeting(m.id)
-    people = await ctx.store.people({r.owner_id for r in (*actions, *leads)} | {r.created_by_id for r in (*actions, *leads)})
+    people = await ctx.store.people({who for r in (*actions, *leads) for who in (r.owner_id, r.created_by_id)})
     posted = summary(m, p, actions, leads, people, ctx.timezone_of)
     organiser = await ctx.store.get_person(m.organiser_id)
-    await post_to_partnership(Cadence(ctx.store, ctx.now, ctx.settings), p, organiser, "meeting.summary", mref(m), posted)
-    return Reply(f"{mref(m)} closed; its summary is posted to P-{p.number}'s channels.\n{posted.text}",
-                 cards=posted.cards, replace_source=ctx.command.from_button)
+    await post_to_partnership(ctx, p, organiser, "meeting.summary", m.ref, posted)
+    return Reply(f"{m.ref} closed; its summary is posted to {p.ref}'s channels.\n{posted.text}",
+                 cards=posted.cards, cards_in_text=posted.cards_in_text, replace_source=ctx.command.from_button)
 
 
 async def _stop(ctx: Context, m: Meeting) -> Reply:
     """No more meetings of M-n's series; the ones held stay (and still need closing)."""
-    series = await ctx.store.session.get(MeetingSeries, m.series_id)
+    series = await ctx.store.get(MeetingSeries, m.series_id)
     if series.stopped_at:
-        raise UserError(f"The series of {mref(m)} ({m.purpose}) was stopped {format_instant(series.stopped_at, ctx.tz)}.")
-    if not await _runs_meeting(ctx, m):
-        raise UserError(f"Only the organiser of {mref(m)} or a manager of its partnership can stop its series.")
+        raise UserError(f"The series of {m.ref} ({m.purpose}) was stopped {format_instant(series.stopped_at, ctx.tz)}.")
+    if not await policy.runs_meeting(ctx, m):
+        raise UserError(f"Only the organiser of {m.ref} or a manager of its partnership can stop its series.")
     series.stopped_at = ctx.now
-    await ctx.log("meeting.series_stopped", mref(m), after={"purpose": series.purpose}, workspace_id=m.workspace_id)
-    still_open = "" if m.closed_at else f" {mref(m)} itself is still open: close it with `meeting close {mref(m)}`."
-    return Reply(f"The series of {mref(m)} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
+    await ctx.log("meeting.series_stopped", m.ref, after={"purpose": series.purpose}, workspace_id=m.workspace_id)
+    still_open = "" if m.closed_at else f" {m.ref} itself is still open: close it with `meeting close {m.ref}`."
+    return Reply(f"The series of {m.ref} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
 
 
 async def _show(ctx: Context, m: Meeting) -> Reply:
     actions = await ctx.store.action_items(m.id)
     leads = await ctx.store.leads_of_meeting(m.id)
     state = f"closed {format_instant(m.closed_at, ctx.tz)}" if m.closed_at else "open"
-    text = (f"{mref(m)} · {m.purpose} · {when_text(m, ctx.tz)} · {state} · "
+    text = (f"{m.ref} · {m.purpose} · {when_text(m, ctx.tz)} · {state} · "
             f"{len(actions)} action item(s), {len(leads)} lead(s).")
     buttons = () if m.closed_at else (capture_button(m),)
-    return Reply(text, cards=(Card(title=f"{mref(m)} · {m.purpose}", text=text, buttons=buttons),))
+    return Reply(text, cards=(Card(title=f"{m.ref} · {m.purpose}", text=text, buttons=buttons),))
 
 
 VERBS = [

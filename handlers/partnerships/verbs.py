@@ -3,27 +3,18 @@ from __future__ import annotations
 
 import re
 
-from handlers.partnerships import charter
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MENTION, parse_ref
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.rules import fire_at_or_after
-from storage.models import Partnership, PartnershipChannel, PartnershipGoal, PartnershipMember, SyncSeries
-from storage.queries.reports import PartnershipScope
+from handlers.partnerships import charter, policy
+from handlers.partnerships.service import find_partnership, fold_name
+from storage.models import Partnership, PartnershipChannel, PartnershipGoal, PartnershipMember, Person, SyncSeries
 
 _NEW = re.compile(r"^new\s+(?P<name>.+?)\s+with\s+(?P<mention>" + MENTION.pattern + r")\s*$", re.IGNORECASE)
 _SIDE = re.compile(r"\s+side\s+([ab])\s*$", re.IGNORECASE)
-
-
-def fold_name(name: str) -> str:
-    return " ".join(name.lower().split())
-
-
-def between_sides(p: Partnership, members: list[PartnershipMember]) -> PartnershipScope:
-    """The partnership's collaboration as report and list query it: what goes on between its sides."""
-    return PartnershipScope(p.id, *(tuple(m.person_id for m in members if m.side == s) for s in ("a", "b")))
 
 
 async def partnership(ctx: Context, args: str) -> Reply:
@@ -45,13 +36,6 @@ async def partnership(ctx: Context, args: str) -> Reply:
     return await actions[action](ctx, p, rest.strip())
 
 
-async def find_partnership(ctx: Context, token: str) -> Partnership:
-    p = await ctx.store.partnership_for(ctx.workspace.id, ctx.ref_number(token, "P", "partnership"), ctx.caller.id)
-    if p is None:
-        raise UserError(f"There is no partnership {token.upper()} here.")
-    return p
-
-
 async def _create(ctx: Context, args: str) -> Reply:
     m = _NEW.match(args)
     if not m:
@@ -64,72 +48,60 @@ async def _create(ctx: Context, args: str) -> Reply:
         raise UserError("A partnership needs a peer manager other than you; mention them.")
     if await ctx.store.partnership_named(ctx.workspace.id, fold_name(name)):
         raise UserError(f"There is already a partnership called '{name}' here.")
-    p = Partnership(workspace_id=ctx.workspace.id, number=await ctx.store.next_number(ctx.workspace.id, "P"),
-                    name=name, name_key=fold_name(name), created_by_id=ctx.caller.id, created_at=ctx.now)
+    number = await ctx.store.next_number(ctx.workspace.id, Partnership.KIND)
+    p = Partnership(workspace_id=ctx.workspace.id, number=number, name=name, name_key=fold_name(name),
+                    created_by_id=ctx.caller.id, created_at=ctx.now)
     await ctx.store.add(p)
     for person, side in ((ctx.caller, "a"), (peer, "b")):
-        ctx.store.session.add(PartnershipMember(partnership_id=p.id, person_id=person.id, side=side,
-                                                role="manager", added_at=ctx.now))
-        ctx.store.session.add(_new_series(ctx, p, person))
+        ctx.store.stage(PartnershipMember(partnership_id=p.id, person_id=person.id, side=side, role="manager",
+                                          added_at=ctx.now),
+                        _new_series(ctx, p, person))
     bound = await _bind_channel(ctx, p)
-    ref = f"P-{p.number}"
-    await ctx.log("partnership.created", ref, after={"name": name, "manager_a": ctx.caller.id,
-                                                     "manager_b": peer.id, "channel": bound})
+    await ctx.log("partnership.created", p.ref, after={"name": name, "manager_a": ctx.caller.id,
+                                                       "manager_b": peer.id, "channel": bound})
     when = _sync_rule_text(ctx)
-    peer_reachable = await ctx.notify(peer, "partnership.created", ref, Reply(
-        f"{ctx.caller.display_name} started {ref} {name} with you: you manage side B, they manage side A. "
+    peer_reachable = await ctx.notify(peer, "partnership.created", p.ref, Reply(
+        f"{ctx.caller.display_name} started {p.ref} {name} with you: you manage side B, they manage side A. "
         f"Your weekly peer sync prompt comes {when}, your time.",
-        cards=(Card(title=f"{ref} {name}", text="You are the manager of side B.",
+        cards=(Card(title=f"{p.ref} {name}", text="You are the manager of side B.",
                     facts=(Fact("Side A manager", ctx.caller.display_name), Fact("Peer sync", when))),),
     ))
     where = " This channel is bound: digests are posted here." if bound else \
-        f" Run `partnership {ref} channel` in a channel to post digests there."
+        f" Run `partnership {p.ref} channel` in a channel to post digests there."
     waiting = "" if peer_reachable else \
         f" {peer.display_name} has not talked to Partnerbot yet: they get their messages once they do."
-    return Reply(f"{ref} {name} created: you manage side A, {peer.display_name} side B. "
+    return Reply(f"{p.ref} {name} created: you manage side A, {peer.display_name} side B. "
                  f"Peer sync {when}, each manager's own time.{where}{waiting}")
 
 
-def _new_series(ctx: Context, p: Partnership, person) -> SyncSeries:
-    weekday, time = ctx.settings.get("cadence.peer_sync.weekday"), ctx.settings.get("cadence.peer_sync.time")
+def _new_series(ctx: Context, p: Partnership, person: Person) -> SyncSeries:
+    """The manager's weekly peer-sync prompt, on their clock."""
+    rule = ctx.settings.cadence.peer_sync
     tz = ctx.timezone_of(person)
-    return SyncSeries(partnership_id=p.id, person_id=person.id, weekday=weekday, time=time, timezone=tz,
-                      next_run_at=fire_at_or_after(weekday, time, tz, ctx.now))
+    return SyncSeries(partnership_id=p.id, person_id=person.id, weekday=rule.weekday, time=rule.time, timezone=tz,
+                      next_run_at=fire_at_or_after(rule.weekday, rule.time, tz, ctx.now))
 
 
 def _sync_rule_text(ctx: Context) -> str:
-    return f"every {ctx.settings.get('cadence.peer_sync.weekday')} at {ctx.settings.get('cadence.peer_sync.time')}"
+    rule = ctx.settings.cadence.peer_sync
+    return f"every {rule.weekday} at {rule.time}"
 
 
 async def _bind_channel(ctx: Context, p: Partnership) -> str | None:
     """Bind the channel the command was typed in; None in a direct chat."""
-    channel = ctx.command.channel
-    if not channel or ctx.command.is_direct:
+    channel = ctx.channel
+    if not channel:
         return None
     for bound in await ctx.store.channels(p.id):
         if bound.workspace_id == ctx.workspace.id and bound.channel == channel:
-            raise UserError(f"This channel is already bound to P-{p.number}.")
-    ctx.store.session.add(PartnershipChannel(partnership_id=p.id, workspace_id=ctx.workspace.id, channel=channel,
-                                             platform=ctx.platform, bound_at=ctx.now))
+            raise UserError(f"This channel is already bound to {p.ref}.")
+    ctx.store.stage(PartnershipChannel(partnership_id=p.id, workspace_id=ctx.workspace.id, channel=channel,
+                                       platform=ctx.platform, bound_at=ctx.now))
     return channel
 
 
-async def _require_manager(ctx: Context, p: Partnership, doing: str) -> PartnershipMember:
-    me = await ctx.store.member(p.id, ctx.caller.id)
-    if me is None or me.role != "manager":
-        raise UserError(f"Only the two managers of P-{p.number} can {doing}.")
-    return me
-
-
-async def _require_member(ctx: Context, p: Partnership) -> PartnershipMember:
-    me = await ctx.store.member(p.id, ctx.caller.id)
-    if me is None:
-        raise UserError(f"You are not a member of P-{p.number}; ask one of its managers to add you.")
-    return me
-
-
 async def _add(ctx: Context, p: Partnership, rest: str) -> Reply:
-    me = await _require_manager(ctx, p, "add people to it")
+    me = await policy.require_manager(ctx, p, "add people to it")
     side = me.side
     if m := _SIDE.search(rest):
         side, rest = m.group(1).lower(), rest[: m.start()]
@@ -137,60 +109,58 @@ async def _add(ctx: Context, p: Partnership, rest: str) -> Reply:
     if extra:
         raise UserError(f"I don't understand '{extra}'; say `side a` or `side b` after the mention.")
     if existing := await ctx.store.member(p.id, rep.id):
-        raise UserError(f"{rep.display_name} is already on side {existing.side.upper()} of P-{p.number}.")
+        raise UserError(f"{rep.display_name} is already on side {existing.side.upper()} of {p.ref}.")
     manager = next(m for m in await ctx.store.members(p.id) if m.side == side and m.role == "manager")
-    ctx.store.session.add(PartnershipMember(partnership_id=p.id, person_id=rep.id, side=side, role="rep",
-                                            added_at=ctx.now))
+    ctx.store.stage(PartnershipMember(partnership_id=p.id, person_id=rep.id, side=side, role="rep",
+                                      added_at=ctx.now))
     before = {"manager_id": rep.manager_id}
     rep.manager_id = manager.person_id
-    ref = f"P-{p.number}"
-    await ctx.log("partnership.member_added", ref, before=before,
+    await ctx.log("partnership.member_added", p.ref, before=before,
                   after={"person_id": rep.id, "side": side, "manager_id": manager.person_id},
                   workspace_id=p.workspace_id)
     manager_name = (await ctx.store.get_person(manager.person_id)).display_name
-    return Reply(f"{rep.display_name} added to {ref} {p.name}, side {side.upper()} (manager {manager_name}).")
+    return Reply(f"{rep.display_name} added to {p.ref} {p.name}, side {side.upper()} (manager {manager_name}).")
 
 
 async def _goal(ctx: Context, p: Partnership, text: str) -> Reply:
-    await _require_member(ctx, p)
+    await policy.require_member(ctx, p)
     if not text:
-        raise UserError(f"Say the goal: `partnership P-{p.number} goal 3 joint wins this quarter`.")
+        raise UserError(f"Say the goal: `partnership {p.ref} goal 3 joint wins this quarter`.")
     await ctx.store.add(PartnershipGoal(partnership_id=p.id, text=text, created_by_id=ctx.caller.id,
                                         created_at=ctx.now))
-    ref = f"P-{p.number}"
-    await ctx.log("partnership.goal_added", ref, after={"goal": text}, workspace_id=p.workspace_id)
+    await ctx.log("partnership.goal_added", p.ref, after={"goal": text}, workspace_id=p.workspace_id)
     count = len(await ctx.store.goals(p.id))
     again = await charter.changed(ctx, p, f"goal {count}: {text}")  # the goals are part of the charter
-    return Reply(f"Goal {count} of {ref} {p.name}: {text}. It is listed in every peer-sync digest. {again}")
+    return Reply(f"Goal {count} of {p.ref} {p.name}: {text}. It is listed in every peer-sync digest. {again}")
 
 
 async def _channel(ctx: Context, p: Partnership, _rest: str) -> Reply:
-    await _require_member(ctx, p)
-    if not ctx.command.channel or ctx.command.is_direct:
-        raise UserError(f"Run `partnership P-{p.number} channel` in the channel to bind, not in a direct chat.")
+    await policy.require_member(ctx, p)
+    if not ctx.channel:
+        raise UserError(f"Run `partnership {p.ref} channel` in the channel to bind, not in a direct chat.")
     channel = await _bind_channel(ctx, p)
-    await ctx.log("partnership.channel_bound", f"P-{p.number}", after={"channel": channel, "platform": ctx.platform},
+    await ctx.log("partnership.channel_bound", p.ref, after={"channel": channel, "platform": ctx.platform},
                   workspace_id=p.workspace_id)
-    return Reply(f"This channel is now bound to P-{p.number} {p.name}: its peer-sync digests are posted here.")
+    return Reply(f"This channel is now bound to {p.ref} {p.name}: its peer-sync digests are posted here.")
 
 
 async def _charter(ctx: Context, p: Partnership, _rest: str) -> Reply:
-    await _require_member(ctx, p)
+    await policy.require_member(ctx, p)
     return await charter.show(ctx, p)
 
 
 async def _rule(ctx: Context, p: Partnership, text: str) -> Reply:
-    await _require_manager(ctx, p, "change its code of conduct")
+    await policy.require_manager(ctx, p, "change its code of conduct")
     return await charter.add_rule(ctx, p, text)
 
 
 async def _agree(ctx: Context, p: Partnership, _rest: str) -> Reply:
-    await _require_manager(ctx, p, "agree to its charter")
+    await policy.require_manager(ctx, p, "agree to its charter")
     return await charter.agree(ctx, p)
 
 
 async def _show(ctx: Context, p: Partnership, _rest: str) -> Reply:
-    await _require_member(ctx, p)
+    await policy.require_member(ctx, p)
     members = await ctx.store.members(p.id)
     people = await ctx.store.people({m.person_id for m in members})
     facts = []
@@ -201,9 +171,7 @@ async def _show(ctx: Context, p: Partnership, _rest: str) -> Reply:
     goals = [g.text for g in await ctx.store.goals(p.id)]
     facts.append(Fact("Goals", "; ".join(goals) or "none yet"))
     facts.append(Fact("Bound channels", str(len(await ctx.store.channels(p.id)))))
-    ref = f"P-{p.number}"
-    return Reply(f"{ref} {p.name}: " + "; ".join(f"{f.label}: {f.value}" for f in facts),
-                 cards=(Card(title=f"{ref} {p.name}", facts=tuple(facts)),))
+    return Reply.of_cards(Card(title=f"{p.ref} {p.name}", facts=tuple(facts)))
 
 
 VERBS = [

@@ -1,13 +1,15 @@
 """The weekly peer-sync prompts of a page of due series at once.
 
-CadenceRunner._run_series prompts one series in a transaction of ~20 statements: 40 prompts
-a second on a 2-core machine, slower than Slack lets them out, when 10,000 managers are due
-at 09:00 on Monday. This does the same for a page of series (cadence.ITEMS_PER_TRANSACTION)
-in one transaction of about 20 statements in all (~2,000 prompts a second): it reads all the
-page needs up front, works out in memory what the one-at-a-time path would do, series after
-series in the page's order, then claims all that work in one statement and writes it in a few.
+jobs.run_series prompts one series in a transaction of ~20 statements: 40 prompts a second
+on a 2-core machine, slower than Slack lets them out, when 10,000 managers are due at 09:00
+on Monday. This does the same for a page of series (runner.ITEMS_PER_TRANSACTION) in one
+transaction of about 20 statements in all (~2,000 prompts a second): it reads all the page
+needs up front, works out in memory what the one-at-a-time path would do, series after
+series in the page's order, then claims all that work in one statement and writes it in a
+few. Its rows are built by the same builders as the one-at-a-time path's (service.py), and
+tests/peer_sync/test_fanout.py checks that both write the same rows.
 
-What it cannot do the same way it leaves to _run_series, one series at a time: every series
+What it cannot do the same way it leaves to run_series, one series at a time: every series
 of a partnership one of whose managers' clock changed, and a partnership whose sync of the
 week was claimed without being there to read. If another process claims any of the page's
 work meanwhile, PageTaken rolls the page back and every series of it goes one at a time
@@ -15,20 +17,25 @@ work meanwhile, PageTaken rolls the page back and every series of it goes one at
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
-from handlers.kernel.dates import format_instant
-from handlers.kernel.outbound import message_key
-from handlers.peer_sync.service import deadline_of, open_key, pledges_due_at, prompt_key, prompt_reply, ref
-from handlers.kernel.scheduled import Cadence
+from handlers.kernel.context import JobContext
+from handlers.kernel.outbound import choose_platform, key
+from handlers.kernel.registry import PageTaken
 from handlers.kernel.rules import latest_fire_not_after, next_fire, week_of
+from handlers.peer_sync.service import (
+    manager_parts,
+    new_sync,
+    open_key,
+    opened_details,
+    pledges_due_at,
+    prompt_key,
+    prompt_to,
+)
 from storage.models import ActivityLog, Partnership, PeerSync, Person, SyncAnswer, SyncSeries
-
-
-class PageTaken(Exception):
-    """Another process claimed some of this page's work while it was worked out."""
+from storage.outbox import message_row
 
 
 @dataclass
@@ -38,9 +45,9 @@ class _Prompt:
     manager: Person
 
 
-async def prompt_page(cad: Cadence, series_ids: list[int]) -> tuple[int, list[int]]:
+async def prompt_page(cad: JobContext, series_ids: list[int]) -> tuple[int, list[int]]:
     """Run the due series `series_ids` (in this order); returns how many of them prompted
-    someone, and the ids left for _run_series."""
+    someone, and the ids left for run_series."""
     page = await _Page.read(cad, series_ids)
     acted, prompts = page.work_out(series_ids)
     if not await cad.store.claim_all(page.claims, cad.now):
@@ -52,7 +59,7 @@ async def prompt_page(cad: Cadence, series_ids: list[int]) -> tuple[int, list[in
 class _Page:
     """What a page of series needs, read up front, and what it will write."""
 
-    def __init__(self, cad: Cadence):
+    def __init__(self, cad: JobContext):
         self.cad = cad
         self.series: dict[int, SyncSeries] = {}
         self.series_of: dict[tuple[int, int], SyncSeries] = {}  # (partnership id, person id)
@@ -69,7 +76,7 @@ class _Page:
         self._rules: dict[tuple, datetime] = {}
 
     @classmethod
-    async def read(cls, cad: Cadence, series_ids: list[int]) -> "_Page":
+    async def read(cls, cad: JobContext, series_ids: list[int]) -> _Page:
         store, page = cad.store, cls(cad)
         for s in await store.series_with_partners(series_ids):
             page.series[s.id] = s
@@ -94,7 +101,7 @@ class _Page:
         page.taken = await store.claims_taken(candidates)
         return page
 
-    # --- working it out, as _run_series would, series after series ---------------------------
+    # --- working it out, as run_series would, series after series ----------------------------
     def work_out(self, series_ids: list[int]) -> tuple[int, list[_Prompt]]:
         cad, acted, prompts = self.cad, 0, []
         odd = {s.partnership_id for s in self.series.values() if not self.on_its_clock(s)}
@@ -125,15 +132,13 @@ class _Page:
             return self.syncs[p.id, week]
         self._claim(open_key(p, week))
         s = self.series_of.get((p.id, opener.id))
-        weekday, hhmm = (s.weekday, s.time) if s else (self.cad.get("cadence.peer_sync.weekday"),
-                                                       self.cad.get("cadence.peer_sync.time"))
-        pledges_due = self._rule(pledges_due_at, weekday, hhmm, self.cad.tz(opener), week)
-        sync = PeerSync(workspace_id=p.workspace_id, number=0, partnership_id=p.id, week=week, opened_at=self.cad.now,
-                        deadline_at=deadline_of(self.cad, pledges_due), pledges_due_at=pledges_due)
+        rule = self.cad.settings.cadence.peer_sync
+        weekday, hhmm = (s.weekday, s.time) if s else (rule.weekday, rule.time)
+        pledges_due = self._rule(pledges_due_at, weekday, hhmm, self.cad.timezone_of(opener), week)
+        sync = new_sync(self.cad, p, week, pledges_due, number=0)  # numbered when it is written
         self.syncs[p.id, week] = sync
         self.opened.append(sync)
-        self.answers[p.id, week] = sorted((SyncAnswer(person_id=person_id, side=side)
-                                           for person_id, side in self.managers.get(p.id, [])), key=lambda a: a.side)
+        self.answers[p.id, week] = manager_parts(sync, self.managers.get(p.id, []))
         return sync
 
     def _prompt(self, sync: PeerSync, p: Partnership, manager: Person, prompts: list[_Prompt]) -> bool:
@@ -162,7 +167,7 @@ class _Page:
         store, now = self.cad.store, self.cad.now
         for workspace_id in {sync.workspace_id for sync in self.opened}:
             opened = [sync for sync in self.opened if sync.workspace_id == workspace_id]
-            first = await store.take_numbers(workspace_id, "S", len(opened))
+            first = await store.take_numbers(workspace_id, PeerSync.KIND, len(opened))
             for n, sync in enumerate(opened):
                 sync.number = first + n
         await store.insert_all(PeerSync, [_columns(sync) for sync in self.opened])
@@ -173,10 +178,10 @@ class _Page:
             for a in self._parts(sync):
                 a.peer_sync_id = sync.id
                 parts.append(_columns(a))
-            partnership = f"P-{self.partnerships[sync.partnership_id].number}"
-            log.append({"workspace_id": sync.workspace_id, "at": now, "person_id": None, "platform": "scheduler",
-                        "action": "peer_sync.opened", "record": ref(sync), "before": None,
-                        "after": {"partnership": partnership, "week": sync.week}})
+            log.append(_columns(ActivityLog(
+                workspace_id=sync.workspace_id, at=now, person_id=None, platform=self.cad.platform,
+                action="peer_sync.opened", record=sync.ref,
+                after=opened_details(self.partnerships[sync.partnership_id], sync.week))))
         await store.insert_all(SyncAnswer, parts)
         await store.insert_all(ActivityLog, log)
         await store.enqueue_all(await self._messages(prompts))
@@ -189,21 +194,18 @@ class _Page:
         rows = []
         for pr in prompts:
             sync, manager = pr.sync, pr.manager
-            peer = self._peer_of(sync, manager)
-            reply = prompt_reply(sync, pr.p, peer, format_instant(sync.deadline_at, self.cad.tz(manager)))
-            theirs, prefer = platforms.get(manager.id, []), workspace_platforms.get(sync.workspace_id)
-            rows.append({
-                "workspace_id": sync.workspace_id, "platform": prefer if prefer in theirs or not theirs else theirs[0],
-                "idempotency_key": message_key("sync.prompt", sync.workspace_id, ref(sync), sync.week, manager.id),
-                "recipient_person_id": manager.id, "channel": None, "payload": reply.to_dict(), "status": "pending",
-                "attempts": 0, "next_attempt_at": now, "created_at": now,
-            })
+            kind, record, period, reply = prompt_to(sync, pr.p, manager, self._peer_of(sync, manager),
+                                                    self.cad.timezone_of(manager))
+            platform = choose_platform(platforms.get(manager.id, []), workspace_platforms.get(sync.workspace_id))
+            rows.append(message_row(workspace_id=sync.workspace_id, platform=platform, payload=reply.to_dict(),
+                                    key=key(kind, sync.workspace_id, record, period, manager.id),
+                                    person_id=manager.id, now=now))
         return rows
 
     # --- helpers ------------------------------------------------------------------------------
     def on_its_clock(self, s: SyncSeries) -> bool:
-        """Planned on its manager's clock as it is now (else _run_series moves it first)."""
-        return s.person_id in self.people and self.cad.tz(self.people[s.person_id]) == s.timezone
+        """Planned on its manager's clock as it is now (else run_series moves it first)."""
+        return s.person_id in self.people and self.cad.timezone_of(self.people[s.person_id]) == s.timezone
 
     def week(self, s: SyncSeries) -> str:
         return week_of(self._rule(latest_fire_not_after, s.weekday, s.time, s.timezone, self.cad.now), s.timezone)

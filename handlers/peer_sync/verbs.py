@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers.kernel.context import Context
+from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref
 from handlers.kernel.model import Button, Card, Reply
 from handlers.kernel.outbound import reachable
-from handlers.partnerships.verbs import find_partnership
-from handlers.peer_sync.service import answer_form, open_week_sync, prompt, ref, save_answer, send_digest
 from handlers.kernel.registry import Verb
-from handlers.kernel.scheduled import Cadence
 from handlers.kernel.rules import week_of
+from handlers.partnerships import policy
+from handlers.partnerships.service import find_partnership
+from handlers.peer_sync.messages import answer_form
+from handlers.peer_sync.service import open_week_sync, prompt, save_answer, send_digest
 from storage.models import Partnership, PeerSync, SyncAnswer
 
 
@@ -33,28 +34,28 @@ async def sync(ctx: Context, args: str) -> Reply:
     raise UserError("Say `sync now [P-n]` to open this week's peer-sync form.")
 
 
-def _cadence(ctx: Context) -> Cadence:
-    return Cadence(ctx.store, ctx.now, ctx.settings)
+def _scheduled(ctx: Context) -> JobContext:
+    """Opening a sync and its digest are the scheduler's work, whoever set them off: logged as such."""
+    return JobContext(ctx.store, ctx.now, ctx.settings)
 
 
 async def _now(ctx: Context, rest: str) -> Reply:
     if rest:
         p = await find_partnership(ctx, rest.split()[0])
-        me = await ctx.store.member(p.id, ctx.caller.id)
-        if me is None or me.role != "manager":
-            raise UserError(f"Only the two managers of P-{p.number} hold its peer sync.")
+        if not await policy.manages(ctx, p):
+            raise UserError(f"Only the two managers of {p.ref} hold its peer sync.")
     else:
         managed = await ctx.store.managed_partnerships(ctx.caller.id)
         if not managed:
             raise UserError("You are not a manager of any partnership; peer syncs are between managers.")
         if len(managed) > 1:
-            choices = ", ".join(f"P-{m.number}" for m in managed)
+            choices = ", ".join(m.ref for m in managed)
             raise UserError(f"You manage several partnerships ({choices}); say which: `sync now P-1`.")
         p = managed[0]
-    cad = _cadence(ctx)
+    cad = _scheduled(ctx)
     s = await open_week_sync(cad, p, week_of(ctx.now, ctx.tz), ctx.caller)
     if s.digest_at:
-        raise UserError(f"This week's peer sync {ref(s)} of P-{p.number} is closed: its digest went out "
+        raise UserError(f"This week's peer sync {s.ref} of {p.ref} is closed: its digest went out "
                         f"{format_instant(s.digest_at, ctx.tz)}. The next one opens with next week's prompt.")
     await prompt(cad, s, p, ctx.caller, send=False)  # the caller has the form: no prompt for them this week
     waiting = ""
@@ -77,49 +78,48 @@ async def _own_part(ctx: Context, token: str) -> tuple[PeerSync, Partnership, Sy
     if s is None:
         raise UserError(f"There is no peer sync S-{number} here.")
     mine = await ctx.store.sync_answer(s.id, ctx.caller.id)
-    p = await ctx.store.session.get(Partnership, s.partnership_id)
+    p = await ctx.store.get(Partnership, s.partnership_id)
     if mine is None:
-        raise UserError(f"Only the two managers of P-{p.number} answer {ref(s)}.")
+        raise UserError(f"Only the two managers of {p.ref} answer {s.ref}.")
     if s.digest_at:
-        raise UserError(f"The digest of {ref(s)} went out {format_instant(s.digest_at, ctx.tz)}; "
+        raise UserError(f"The digest of {s.ref} went out {format_instant(s.digest_at, ctx.tz)}; "
                         f"its answers are closed.")
     return s, p, mine
 
 
 def _open_form(ctx: Context, s: PeerSync, p: Partnership, mine: SyncAnswer, edit: bool) -> Reply:
     if mine.answered_at and not edit:
-        raise UserError(f"You already answered {ref(s)}; your answer stands. "
-                        f"To change it before the digest goes out: `sync edit {ref(s)}`.")
+        raise UserError(f"You already answered {s.ref}; your answer stands. "
+                        f"To change it before the digest goes out: `sync edit {s.ref}`.")
     form = answer_form(s, p, mine, edit=edit and mine.answered_at is not None)
-    return Reply(f"Opening the {ref(s)} form (P-{p.number} {p.name}).", form=form)
+    return Reply(f"Opening the {s.ref} form ({p.ref} {p.name}).", form=form)
 
 
 async def _submit(ctx: Context, s: PeerSync, p: Partnership, mine: SyncAnswer, edit: bool) -> Reply:
     values = ctx.command.form_values
     if values is None:
-        raise UserError(f"Answer {ref(s)} with its form: click Answer or type `sync answer {ref(s)}`.")
+        raise UserError(f"Answer {s.ref} with its form: click Answer or type `sync answer {s.ref}`.")
     if mine.answered_at and not edit:
-        raise UserError(f"You already answered {ref(s)}, so this second submit was not saved; your first "
-                        f"answer stands. To change it before the digest: `sync edit {ref(s)}`.")
+        raise UserError(f"You already answered {s.ref}, so this second submit was not saved; your first "
+                        f"answer stands. To change it before the digest: `sync edit {s.ref}`.")
     if not any((v or "").strip() for v in values.values()):
-        raise UserError(f"All six answers are empty; answer at least one question of {ref(s)}.")
-    cad = _cadence(ctx)
-    pledges = await save_answer(cad, s, p, mine, ctx.caller, dict(values), ctx.platform)
+        raise UserError(f"All six answers are empty; answer at least one question of {s.ref}.")
+    pledges = await save_answer(ctx, s, p, mine, dict(values))
     answers = await ctx.store.sync_answers(s.id)
     waiting = [a for a in answers if not a.answered_at]
     saved = "updated" if mine.edited_at == ctx.now else "saved"
-    text = f"Your {ref(s)} answer is {saved}."
+    text = f"Your {s.ref} answer is {saved}."
     if pledges:
         due = format_instant(s.pledges_due_at, ctx.tz)
-        text += f" New commitments: {', '.join(f'C-{c.number}' for c in pledges)} (due {due})."
+        text += f" New commitments: {', '.join(c.ref for c in pledges)} (due {due})."
     if waiting:
         names = [(await ctx.store.get_person(a.person_id)).display_name for a in waiting]
         text += (f" Waiting for {' and '.join(names)}; the digest goes out when they answer or at "
                  f"{format_instant(s.deadline_at, ctx.tz)}.")
-    elif await send_digest(cad, s, p):
+    elif await send_digest(_scheduled(ctx), s, p):
         text += " Both managers have answered: the side-by-side digest is on its way."
-    return Reply(text, cards=(Card(title=f"{ref(s)} answered", text=text,
-                                   buttons=(Button("Edit answer", f"sync edit {ref(s)}"),)),),
+    return Reply(text, cards=(Card(title=f"{s.ref} answered", text=text,
+                                   buttons=(Button("Edit answer", f"sync edit {s.ref}"),)),),
                  replace_source=ctx.command.from_button)
 
 

@@ -23,7 +23,8 @@ async def link(ctx: Context, args: str) -> Reply:
                      f"(Slack or Teams), send `link {code}` to Partnerbot.")
     issued = await ctx.store.take_link_code(code)
     if issued is None or issued.expires_at < ctx.now:
-        raise UserError(f"'{code}' is not a valid link code (codes work once, for 10 minutes). Send `link` for a new one.")
+        raise UserError(f"'{code}' is not a valid link code (codes work once, for 10 minutes). "
+                        f"Send `link` for a new one.")
     if issued.person_id == ctx.caller.id:
         raise UserError("That code is yours, from this same account; use it on your other platform.")
     if ctx.platform in await ctx.store.platforms_of(issued.person_id):

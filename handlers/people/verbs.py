@@ -7,7 +7,6 @@ from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
-from handlers.people.timezones import follow_timezone
 
 
 async def timezone(ctx: Context, args: str) -> Reply:
@@ -23,7 +22,8 @@ async def timezone(ctx: Context, args: str) -> Reply:
     before = {"timezone": ctx.caller.timezone}
     ctx.caller.timezone = name if "/" in name else "UTC"
     await ctx.log("person.timezone", f"person:{ctx.caller.id}", before=before, after={"timezone": ctx.caller.timezone})
-    await follow_timezone(ctx.store, ctx.caller.id, ctx.caller.timezone, ctx.now)  # prompts and meetings move too
+    # their peer-sync prompts and the meetings they organise move with it
+    await ctx.registry.follow_timezone(ctx.store, ctx.caller.id, ctx.caller.timezone, ctx.now)
     return Reply(f"Your timezone is now {ctx.caller.timezone}; dates you type are read in it.")
 
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import re
 
-from handlers.kernel.context import Context
+from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref
 from handlers.kernel.model import Card, Form, Question, Reply
-from handlers.partnerships.verbs import find_partnership
-from handlers.pulse.service import (COMMENT, DIMENSIONS, SCALE, close, instant_period, open_pulse, period_label,
-                                    pref, prompt_members)
 from handlers.kernel.registry import Verb
-from handlers.kernel.scheduled import Cadence
+from handlers.partnerships import policy
+from handlers.partnerships.service import find_partnership
+from handlers.pulse.results import COMMENT, DIMENSIONS, SCALE, period_label
+from handlers.pulse.service import close, instant_period, open_pulse, prompt_members
 from storage.models import Partnership, Pulse, PulseAnswer
 
 _WHOLE = re.compile(r"^[+-]?\d+$")
@@ -35,24 +35,25 @@ async def pulse(ctx: Context, args: str) -> Reply:
     return await _now(ctx, await _partnership(ctx, words[0] if words else "", "pulse"))
 
 
-def _cadence(ctx: Context) -> Cadence:
-    return Cadence(ctx.store, ctx.now, ctx.settings)
+def _scheduled(ctx: Context) -> JobContext:
+    """Closing a pulse is the scheduler's work, whoever set it off: logged as such."""
+    return JobContext(ctx.store, ctx.now, ctx.settings)
 
 
 async def _partnership(ctx: Context, token: str, verb: str) -> Partnership:
     """P-n when given (the caller must be a member), else the one partnership they belong to."""
     if token:
         p = await find_partnership(ctx, token)
-        if await ctx.store.member(p.id, ctx.caller.id) is None:
-            raise UserError(f"You are not a member of {pref(p)}: its health pulse is for its members. "
+        if await policy.membership(ctx, p) is None:
+            raise UserError(f"You are not a member of {p.ref}: its health pulse is for its members. "
                             f"Ask one of its managers to add you.")
         return p
     mine = await ctx.store.member_partnerships(ctx.caller.id)
     if not mine:
         raise UserError("You are not a member of any partnership; the health pulse is for a partnership's members.")
     if len(mine) > 1:
-        choices = ", ".join(pref(m) for m in mine)
-        raise UserError(f"You belong to several partnerships ({choices}); say which: `{verb} {pref(mine[0])}`.")
+        choices = ", ".join(m.ref for m in mine)
+        raise UserError(f"You belong to several partnerships ({choices}); say which: `{verb} {mine[0].ref}`.")
     return mine[0]
 
 
@@ -60,22 +61,22 @@ async def _partnership(ctx: Context, token: str, verb: str) -> Partnership:
 async def _now(ctx: Context, p: Partnership) -> Reply:
     store = ctx.store
     p = await store.lock_partnership(p.id)  # a second `pulse` (or the tick) waits, then sees this one
-    cad = _cadence(ctx)
+    cad = _scheduled(ctx)
     already = await store.open_pulse(p.id)
     if already and already.closes_at <= ctx.now:  # due to close at this minute's tick: now, then
         await close(cad, already, p)
         already = None
     if already:
-        raise UserError(f"A health pulse of {pref(p)} is open already ({period_label(already, ctx.tz)}); "
+        raise UserError(f"A health pulse of {p.ref} is open already ({period_label(already, ctx.tz)}); "
                         f"it closes {format_instant(already.closes_at, ctx.tz)} or once everyone has answered. "
-                        f"Answer it with `pulse answer {pref(p)}`.")
+                        f"Answer it with `pulse answer {p.ref}`.")
     opened = await open_pulse(cad, p, instant_period(ctx.now), ctx.caller, ctx.platform)
     if opened is None:  # the same instant's pulse, opened by a retried delivery
-        raise UserError(f"A health pulse of {pref(p)} was opened this very second; answer it with "
-                        f"`pulse answer {pref(p)}`.")
+        raise UserError(f"A health pulse of {p.ref} was opened this very second; answer it with "
+                        f"`pulse answer {p.ref}`.")
     waiting = await prompt_members(cad, opened, p, opener=ctx.caller)
     others = len(await store.pulse_answers(opened.id)) - 1
-    text = (f"Health pulse of {pref(p)} {p.name} opened: {others} other member(s) asked to answer by "
+    text = (f"Health pulse of {p.ref} {p.name} opened: {others} other member(s) asked to answer by "
             f"{format_instant(opened.closes_at, ctx.tz)}. Opening your form.")
     if waiting:
         names = ", ".join(person.display_name for person in waiting)
@@ -87,12 +88,12 @@ async def _now(ctx: Context, p: Partnership) -> Reply:
 # --- the form -----------------------------------------------------------------------------------
 def answer_form(pulse: Pulse, p: Partnership, mine: PulseAnswer, tz: str) -> Form:
     return Form(
-        title=f"Health pulse {pref(p)}",
-        intro=(f"{pref(p)} {p.name}, {period_label(pulse, tz)}; you are on side {mine.side.upper()}. "
+        title=f"Health pulse {p.ref}",
+        intro=(f"{p.ref} {p.name}, {period_label(pulse, tz)}; you are on side {mine.side.upper()}. "
                f"Rate each of the five \"shared\" from {SCALE}: risk (both sides carry it), resources (both "
                f"invest), rewards (both gain), vision (the same goal), values (the same way of working). "
                f"Results go out per side, never per person."),
-        submit_command=f"pulse submit {pref(p)} {pulse.period}",
+        submit_command=f"pulse submit {p.ref} {pulse.period}",
         questions=tuple(Question(id=dim, label=label, multiline=False, hint=SCALE, kind="text")
                         for dim, label in DIMENSIONS) + (
             Question(id=COMMENT, label="Comment (optional)", multiline=True,
@@ -105,8 +106,8 @@ async def _answering(ctx: Context, p: Partnership, period: str | None) -> tuple[
     store = ctx.store
     pulse = await store.pulse_of_period(p.id, period) if period else await store.open_pulse(p.id)
     if pulse is None and period:
-        raise UserError(f"{pref(p)} has no health pulse '{period}'; answer the open one with "
-                        f"`pulse answer {pref(p)}`.")
+        raise UserError(f"{p.ref} has no health pulse '{period}'; answer the open one with "
+                        f"`pulse answer {p.ref}`.")
     if pulse is None or pulse.closed_at or pulse.closes_at <= ctx.now:
         last = pulse or await store.last_closed_pulse(p.id)
         closed = "none has been asked for yet"
@@ -114,14 +115,14 @@ async def _answering(ctx: Context, p: Partnership, period: str | None) -> tuple[
             when = format_instant(last.closed_at or last.closes_at, ctx.tz)
             closed = f"its {period_label(last, ctx.tz)} pulse closed {when} and its results went out"
         nxt = f" The next one opens {format_instant(p.pulse_next_at, ctx.tz)}." if p.pulse_next_at else ""
-        raise UserError(f"{pref(p)} has no health pulse open: {closed}.{nxt} "
-                        f"To ask every member now: `pulse {pref(p)}`.")
+        raise UserError(f"{p.ref} has no health pulse open: {closed}.{nxt} "
+                        f"To ask every member now: `pulse {p.ref}`.")
     mine = await store.pulse_answer(pulse.id, ctx.caller.id)
     if mine is None:
-        raise UserError(f"You joined {pref(p)} after this health pulse opened, so it does not ask you; "
+        raise UserError(f"You joined {p.ref} after this health pulse opened, so it does not ask you; "
                         f"the next one will.")
     if mine.answered_at:
-        raise UserError(f"You already answered this health pulse of {pref(p)} "
+        raise UserError(f"You already answered this health pulse of {p.ref} "
                         f"({format_instant(mine.answered_at, ctx.tz)}); each member answers once and your "
                         f"answer stands.")
     return pulse, mine
@@ -129,7 +130,7 @@ async def _answering(ctx: Context, p: Partnership, period: str | None) -> tuple[
 
 async def _answer(ctx: Context, p: Partnership) -> Reply:
     pulse, mine = await _answering(ctx, p, None)
-    return Reply(f"Opening the health pulse form of {pref(p)} {p.name}.", form=answer_form(pulse, p, mine, ctx.tz))
+    return Reply(f"Opening the health pulse form of {p.ref} {p.name}.", form=answer_form(pulse, p, mine, ctx.tz))
 
 
 # --- pulse submit P-n [period] ----------------------------------------------------------------------
@@ -156,24 +157,24 @@ def parse_scores(values: dict) -> dict[str, int]:
 async def _submit(ctx: Context, p: Partnership, period: str | None) -> Reply:
     values = ctx.command.form_values
     if values is None:
-        raise UserError(f"Answer the health pulse with its form: click Answer or type `pulse answer {pref(p)}`.")
+        raise UserError(f"Answer the health pulse with its form: click Answer or type `pulse answer {p.ref}`.")
     pulse, mine = await _answering(ctx, p, period)
     scores = parse_scores(dict(values))
     mine.scores, mine.answered_at = scores, ctx.now
     mine.comment = (values.get(COMMENT) or "").strip() or None
     # the log says who answered, not what: ratings are shown per side, never per person
-    await ctx.log("pulse.answered", pref(p), after={"period": pulse.period, "side": mine.side},
+    await ctx.log("pulse.answered", p.ref, after={"period": pulse.period, "side": mine.side},
                   workspace_id=p.workspace_id)
-    await ctx.store.session.flush()  # the answers below are read in their order of answering
+    await ctx.store.flush()  # the answers below are read in their order of answering
     answers = await ctx.store.pulse_answers(pulse.id)
     waiting = sum(1 for a in answers if not a.answered_at)
-    text = f"Your health pulse answer for {pref(p)} {p.name} is saved."
+    text = f"Your health pulse answer for {p.ref} {p.name} is saved."
     if waiting:
         text += (f" {waiting} member(s) still to answer; the results go out when they have, or at "
                  f"{format_instant(pulse.closes_at, ctx.tz)}.")
-    elif await close(_cadence(ctx), pulse, p):
+    elif await close(_scheduled(ctx), pulse, p):
         text += " Everyone has answered: the results are on their way to both managers and the partnership's channels."
-    return Reply(text, cards=(Card(title=f"{pref(p)} health pulse answered", text=text),),
+    return Reply(text, cards=(Card(title=f"{p.ref} health pulse answered", text=text),),
                  replace_source=ctx.command.from_button)
 
 

@@ -1,0 +1,7 @@
+"""What is measured and shown: `list`, the `report` scorecard with coaching, and `export`."""
+from handlers.reports import export, listing, scorecard
+
+VERBS = [*listing.VERBS, *scorecard.VERBS, *export.VERBS]
+JOBS = [*export.JOBS]
+
+__all__ = ["JOBS", "VERBS"]

@@ -7,14 +7,15 @@ database (four SELECTs for all the side's reps at once).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Sequence
 from zoneinfo import ZoneInfo
 
+from handlers.handoffs.service import OPEN_STAGES
 from handlers.kernel.context import Context
-from handlers.handoffs.verbs import OPEN_STAGES
 from handlers.kernel.model import Card, Fact
+from handlers.kernel.text import day_text, plural
 from storage.models import Ask, Commitment, Handoff, Lead, Partnership, PartnershipMember, Person
 from storage.queries.reports import People
 
@@ -81,11 +82,11 @@ def questions(facts: RepFacts, people: dict[int, Person], partner_reps: Sequence
     when all is well, what others could learn from the rep."""
     rep = facts.rep.display_name
     stuck: list[list[tuple[str, str]]] = [
-        [(f"H-{h.number}", f"What would help {people[h.to_id].display_name} accept H-{h.number}: "
+        [(h.ref, f"What would help {people[h.to_id].display_name} accept {h.ref}: "
                            f"is the need clear enough?") for h in facts.unaccepted],
-        [(f"C-{c.number}", f"What got in the way of C-{c.number}, and is the new date real?")
+        [(c.ref, f"What got in the way of {c.ref}, and is the new date real?")
          for c in facts.overdue],
-        [(f"H-{h.number}", f"What is the next step that moves H-{h.number} past {h.stage}?") for h in facts.stale],
+        [(h.ref, f"What is the next step that moves {h.ref} past {h.stage}?") for h in facts.stale],
     ]
     asked: list[str] = []
     about: set[str] = set()
@@ -107,24 +108,19 @@ def questions(facts: RepFacts, people: dict[int, Person], partner_reps: Sequence
 
 # --- rendering ---------------------------------------------------------------------------------
 def _day(at: datetime, tz: str) -> str:
-    local = at.astimezone(ZoneInfo(tz))
-    return f"{local.strftime('%a')} {local.day} {local.strftime('%b')}"
+    return day_text(at.astimezone(ZoneInfo(tz)).date())
 
 
 def _for(delta: timedelta) -> str:
     return f"{delta.days} days" if delta >= timedelta(days=2) else f"{int(delta.total_seconds() // 3600)} h"
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def activity_text(a: Activity) -> str:
     if not a.any:
         return "none in 4 weeks"
-    return " · ".join((_plural(a.handoffs_given, "handoff") + " given", f"{a.handoffs_received} received",
-                       _plural(a.commitments_kept, "commitment") + " kept", _plural(a.ideas_raised, "idea") + " raised",
-                       _plural(a.asks_answered, "ask") + " answered"))
+    return " · ".join((plural(a.handoffs_given, "handoff") + " given", f"{a.handoffs_received} received",
+                       plural(a.commitments_kept, "commitment") + " kept", plural(a.ideas_raised, "idea") + " raised",
+                       plural(a.asks_answered, "ask") + " answered"))
 
 
 def rep_card(facts: RepFacts, asked: list[str], people: dict[int, Person], now: datetime, tz: str,
@@ -132,33 +128,27 @@ def rep_card(facts: RepFacts, asked: list[str], people: dict[int, Person], now: 
     rows = [Fact("Activity", activity_text(facts.activity))]
     if facts.unaccepted:
         rows.append(Fact("Not accepted", "; ".join(
-            f"H-{h.number} by {people[h.to_id].display_name}, waiting {_for(now - h.created_at)}"
+            f"{h.ref} by {people[h.to_id].display_name}, waiting {_for(now - h.created_at)}"
             for h in facts.unaccepted)))
     if facts.stale:
         rows.append(Fact("Stuck in a stage", "; ".join(
-            f"H-{h.number} {h.stage} for {_for(now - h.stage_changed_at)}" for h in facts.stale)))
+            f"{h.ref} {h.stage} for {_for(now - h.stage_changed_at)}" for h in facts.stale)))
     if facts.overdue:
         rows.append(Fact("Overdue", "; ".join(
-            f"C-{c.number} {c.what}{' (sync pledge)' if c.peer_sync_id else ''}, due {_day(c.due_at, tz)}"
+            f"{c.ref} {c.what}{' (sync pledge)' if c.peer_sync_id else ''}, due {_day(c.due_at, tz)}"
             for c in facts.overdue)))
     text = "Questions for your next one-to-one:\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(asked, 1))
     return Card(title=f"Coaching · {facts.rep.display_name} (side {side.upper()}) — last 4 weeks", text=text,
                 facts=tuple(rows))
 
 
-def card_text(card: Card) -> str:
-    """A card as plain lines, for the reply's text (the console shows only that)."""
-    lines = [card.title] + [f"{f.label}: {f.value}" for f in card.facts]
-    return "\n".join(lines + ([card.text] if card.text else []))
-
-
 async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Sequence[PartnershipMember]) -> list[Card]:
     """One card per rep of `side`, or one saying there is none yet."""
     reps = [m.person_id for m in members if m.side == side and m.role == "rep"]
     if not reps:
-        add = f"partnership P-{p.number} add @rep"
+        add = f"partnership {p.ref} add @rep"
         return [Card(title=f"Coaching · side {side.upper()}",
-                     text=f"No reps on your side of P-{p.number} yet: add one with `{add}`.")]
+                     text=f"No reps on your side of {p.ref} yet: add one with `{add}`.")]
     store, now = ctx.store, ctx.now
     since = now - timedelta(days=COACHING_DAYS)
     scope = People(tuple(reps))
@@ -169,8 +159,9 @@ async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Seque
     partner_ids = [m.person_id for m in members if m.side != side and m.role == "rep"]
     people = await store.people(set(reps) | set(partner_ids) | {h.to_id for h in handoffs})
     partner_reps = [people[pid].display_name for pid in partner_ids]
-    accept_within = timedelta(hours=ctx.settings.get("cadence.handoffs.accept_within_hours"))
-    stale_after = timedelta(days=ctx.settings.get("cadence.handoffs.stale_after_days"))
+    handoffs_rule = ctx.settings.cadence.handoffs
+    accept_within = timedelta(hours=handoffs_rule.accept_within_hours)
+    stale_after = timedelta(days=handoffs_rule.stale_after_days)
     cards = []
     for rep_id in reps:
         facts = rep_facts(people[rep_id], handoffs, commitments, leads, asks, now, accept_within, stale_after)

@@ -10,13 +10,14 @@ import re
 import secrets
 from datetime import timedelta
 
-from handlers.kernel.context import Context
+from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Reply
-from handlers.partnerships.verbs import find_partnership
-from handlers.kernel.registry import Verb
-from storage.models import ExportToken, Partnership
+from handlers.kernel.registry import Job, Verb
+from handlers.partnerships import policy
+from handlers.partnerships.service import find_partnership
+from storage.models import ExportToken
 
 LIFETIME = timedelta(hours=1)
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet
@@ -41,8 +42,8 @@ async def export(ctx: Context, args: str) -> Reply:
     if len(words) > 1:
         raise UserError(f"`export` takes only the partnership, not '{' '.join(words[1:])}'.")
     p = await find_partnership(ctx, words[0])
-    ref = f"P-{p.number}"
-    if not await _may_export(ctx, p):
+    ref = p.ref
+    if not await policy.may_export(ctx, p):
         raise UserError(f"Only members of {ref} can export its activity log.")
     if ctx.platform in _PUBLIC_CHANNEL_REPLIES and not ctx.command.is_direct:
         raise UserError(f"Ask for the export of {ref} in a direct chat with me: here everyone in the "
@@ -60,16 +61,22 @@ async def export(ctx: Context, args: str) -> Reply:
                  f"with the link can download the log until then.")
 
 
-async def _may_export(ctx: Context, p: Partnership) -> bool:
-    """A member of either side (reps too), or the manager of one of its members."""
-    if await ctx.store.member(p.id, ctx.caller.id) is not None:
-        return True
-    member_ids = [m.person_id for m in await ctx.store.members(p.id)]
-    return await ctx.store.is_manager_of(ctx.caller.id, *member_ids)
-
-
 VERBS = [
     Verb("export", ("export P-n",),
          "the partnership's activity log as a CSV download link, valid for an hour",
          ("export P-1",), export),
 ]
+
+
+# --- the links of the past ---------------------------------------------------------------------
+async def expired(cad: JobContext, after) -> list:
+    return await cad.store.expired_export_tokens(cad.now, after)
+
+
+async def forget(cad: JobContext, hashed: str) -> bool:
+    """Forget a link that no longer works (a download checks the time as it starts, so one
+    under way is not cut off)."""
+    return await cad.store.delete_export_token(hashed, cad.now)
+
+
+JOBS = [Job("expired export links", find=expired, run=forget)]

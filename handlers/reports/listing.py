@@ -2,87 +2,113 @@
 person's, the overdue, an account's or a partnership's."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from handlers.handoffs.service import OPEN_STAGES
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
-from handlers.kernel.text import ask_line, commitment_line, handoff_line, lead_line
 from handlers.kernel.grammar import parse_ref, take_mention
-from handlers.handoffs.verbs import OPEN_STAGES
 from handlers.kernel.model import Reply
-from handlers.partnerships.verbs import between_sides, find_partnership
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import ask_line, commitment_line, handoff_line, lead_line
+from handlers.partnerships import policy
+from handlers.partnerships.service import between_sides, find_partnership
+from storage.models import Person
 
 LIMIT = 30  # more than this is not a list anyone reads in a chat
+
+
+@dataclass
+class Items:
+    """What one `list` shows: open records of each kind, soonest due first, at most LIMIT each."""
+
+    title: str
+    viewer: Person  # whose asks: by them or of them
+    commitments: list = field(default_factory=list)
+    handoffs: list = field(default_factory=list)
+    leads: list = field(default_factory=list)
+    asks: list = field(default_factory=list)
 
 
 async def list_items(ctx: Context, args: str) -> Reply:
     scope = args.strip()
     word = scope.split(" ", 1)[0].lower()
-    store, ws = ctx.store, ctx.workspace.id
-    person = ctx.caller  # whose asks: by them or of them
     if word in ("", "mine"):
-        # a person's own items come from every platform they linked (workspace None)
-        title = "Your open items"
-        commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
-        leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
-        asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
+        items = await _of_person(ctx, ctx.caller, "Your open items")
     elif word == "overdue":
-        title = "Overdue commitments"
-        commitments = await store.open_commitments(ws, due_before=ctx.now, limit=LIMIT)
-        handoffs, leads, asks = [], [], []
+        items = Items("Overdue commitments", ctx.caller,
+                      await ctx.store.open_commitments(ctx.workspace.id, due_before=ctx.now, limit=LIMIT))
     elif word == "account":
-        account = scope[len("account"):].strip()
-        if not account:
-            raise UserError("Name the account: `list account Acme Corp`.")
-        title = f"Open items for {account}"
-        handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, account=account, limit=LIMIT)
-        commitments = await store.open_commitments(
-            ws, account=account, handoff_ids=[h.id for h in handoffs], limit=LIMIT)
-        leads = await store.open_leads(ws, account=account, limit=LIMIT)
-        asks = []
-    elif take_mention(scope):
-        user_id, name, _ = take_mention(scope)
-        person = await ctx.mentioned_person(user_id, name)
-        title = f"Open items of {person.display_name}"
-        commitments = await store.open_commitments(None, owner_id=person.id, limit=LIMIT)
-        handoffs = await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT)
-        leads = await store.open_leads(None, owner_id=person.id, limit=LIMIT)
-        asks = await store.open_asks(None, person_id=person.id, limit=LIMIT)
+        items = await _of_account(ctx, scope[len("account"):].strip())
+    elif mention := take_mention(scope):
+        person = await ctx.mentioned_person(mention[0], mention[1])
+        items = await _of_person(ctx, person, f"Open items of {person.display_name}")
     elif parse_ref(word, "P") is not None:
         if rest := scope.partition(" ")[2].strip():
             raise UserError(f"I don't understand '{rest}' after {word.upper()}; say `list P-1`.")
-        p = await find_partnership(ctx, word)
-        members = await store.members(p.id)
-        if person.id not in {m.person_id for m in members}:
-            raise UserError(f"Only the members of P-{p.number} can list its open items; ask one of its managers "
-                            f"to add you.")
-        # its collaboration on every platform it is bound to, as `report P-n` counts it
-        title = f"Open items of P-{p.number} {p.name}"
-        between = between_sides(p, members)
-        commitments = await store.open_commitments_of(between, LIMIT)
-        handoffs = await store.open_handoffs_between(between, OPEN_STAGES, LIMIT)
-        leads = await store.open_leads_of(between, LIMIT)
-        asks = await store.open_asks_of(between, LIMIT)
+        items = await _of_partnership(ctx, word)
     else:
         raise UserError(f"I can't list '{scope}'.")
+    lines = await _lines(ctx, items)
+    if not lines:
+        return Reply(f"{items.title}: nothing open.")
+    counts = (len(items.commitments), len(items.handoffs), len(items.leads), len(items.asks))
+    more = "\n(only the first few are shown)" if LIMIT in counts else ""
+    return Reply(f"{items.title}:\n" + "\n".join(lines) + more)
 
+
+async def _of_person(ctx: Context, person: Person, title: str) -> Items:
+    """A person's own items come from every platform they linked (workspace None)."""
+    store = ctx.store
+    return Items(title, person,
+                 await store.open_commitments(None, owner_id=person.id, limit=LIMIT),
+                 await store.open_handoffs(None, stages=OPEN_STAGES, person_id=person.id, limit=LIMIT),
+                 await store.open_leads(None, owner_id=person.id, limit=LIMIT),
+                 await store.open_asks(None, person_id=person.id, limit=LIMIT))
+
+
+async def _of_account(ctx: Context, account: str) -> Items:
+    if not account:
+        raise UserError("Name the account: `list account Acme Corp`.")
+    store, ws = ctx.store, ctx.workspace.id
+    handoffs = await store.open_handoffs(ws, stages=OPEN_STAGES, account=account, limit=LIMIT)
+    commitments = await store.open_commitments(ws, account=account, handoff_ids=[h.id for h in handoffs], limit=LIMIT)
+    return Items(f"Open items for {account}", ctx.caller, commitments, handoffs,
+                 await store.open_leads(ws, account=account, limit=LIMIT))
+
+
+async def _of_partnership(ctx: Context, token: str) -> Items:
+    """Its collaboration on every platform it is bound to, as `report P-n` counts it: members only."""
+    store = ctx.store
+    p = await find_partnership(ctx, token)
+    members = await store.members(p.id)
+    if await policy.membership(ctx, p) is None:
+        raise UserError(f"Only the members of {p.ref} can list its open items; ask one of its managers "
+                        f"to add you.")
+    between = between_sides(p, members)
+    return Items(f"Open items of {p.ref} {p.name}", ctx.caller,
+                 await store.open_commitments_of(between, LIMIT),
+                 await store.open_handoffs_between(between, OPEN_STAGES, LIMIT),
+                 await store.open_leads_of(between, LIMIT),
+                 await store.open_asks_of(between, LIMIT))
+
+
+async def _lines(ctx: Context, items: Items) -> list[str]:
+    store = ctx.store
+    commitments, handoffs, leads, asks = items.commitments, items.handoffs, items.leads, items.asks
     people = await store.people({c.owner_id for c in commitments} | {lead.owner_id for lead in leads}
                                 | {h.from_id for h in handoffs} | {h.to_id for h in handoffs}
                                 | {a.asker_id for a in asks} | {a.person_id for a in asks})
     # a reference from another platform's workspace says where it lives: C-3 there is not C-3 here
     elsewhere = await store.workspace_platforms(
-        {r.workspace_id for r in (*commitments, *handoffs, *leads, *asks)} - {ws})
+        {r.workspace_id for r in (*commitments, *handoffs, *leads, *asks)} - {ctx.workspace.id})
     lines = [_where(commitment_line(c, people.get(c.owner_id), ctx.timezone_of(people[c.owner_id])), c, elsewhere)
              for c in commitments]
     lines += [_where(handoff_line(h, people), h, elsewhere) for h in handoffs]
     next_activities = await store.next_activities([lead.id for lead in leads])
     lines += [_where(lead_line(lead, people, next_activities.get(lead.id), ctx.tz), lead, elsewhere) for lead in leads]
-    lines += [_where(ask_line(a, people, person.id), a, elsewhere) for a in asks]
-    if not lines:
-        return Reply(f"{title}: nothing open.")
-    more = "\n(only the first few are shown)" if LIMIT in (len(commitments), len(handoffs), len(leads), len(asks)) \
-        else ""
-    return Reply(f"{title}:\n" + "\n".join(lines) + more)
+    lines += [_where(ask_line(a, people, items.viewer.id), a, elsewhere) for a in asks]
+    return lines
 
 
 def _where(line: str, record, elsewhere: dict[int, str]) -> str:

@@ -8,9 +8,9 @@ created, an acceptance when it happened…); records outside the window count no
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
 from storage.models import Ask, Commitment, Handoff, Lead, Meeting, PeerSync, SyncAnswer, Win, WinCredit
 
@@ -127,7 +127,7 @@ def _rate(window: Window, decided: Iterable[tuple[datetime | None, bool]]) -> Ra
             continue
         totals[i] += 1
         hits[i] += hit
-    weekly = tuple(h / t if t else None for h, t in zip(hits, totals))
+    weekly = tuple(h / t if t else None for h, t in zip(hits, totals, strict=True))
     return Rate(sum(hits), sum(totals), weekly)
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.reports import metrics
-from handlers.reports.coaching import card_text, coaching_cards
+from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
-from handlers.kernel.text import amount_text, commitment_line
 from handlers.kernel.grammar import parse_ref, take_mention
-from handlers.handoffs.verbs import OPEN_STAGES, STAGES
 from handlers.kernel.model import Button, Card, Fact, Reply
-from handlers.partnerships.verbs import between_sides, find_partnership
-from handlers.pulse.service import DIMENSIONS, SIDES, imbalances, period_label, side_summary
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import amount_text, commitment_line, hours_text, plural
+from handlers.partnerships import policy
+from handlers.partnerships.service import between_sides, find_partnership
+from handlers.pulse.service import DIMENSIONS, SIDES, imbalances, period_label, side_summary
+from handlers.reports import metrics
+from handlers.reports.coaching import coaching_cards
 from handlers.reports.sparkline import sparkline
 from storage.models import Partnership, PartnershipMember, Person
 from storage.queries.reports import People, Scope
@@ -37,30 +38,20 @@ async def report(ctx: Context, args: str) -> Reply:
         if rest:
             raise UserError(f"I don't understand '{rest}' after the mention; say `report @person`.")
         person = await ctx.mentioned_person(user_id, name)
-        await _require_may_see(ctx, person)
+        await policy.may_see(ctx, person)
         return await _person_report(ctx, person)
     token, _, rest = target.partition(" ")
     if parse_ref(token, "P") is not None:
         if rest.strip():
             raise UserError(f"I don't understand '{rest.strip()}' after {token.upper()}; say `report P-1`.")
         p = await find_partnership(ctx, token)
-        me = await ctx.store.member(p.id, ctx.caller.id)
+        me = await policy.membership(ctx, p)
         if me is None:
-            raise UserError(f"Only the members of P-{p.number} can see its scorecard; ask one of its managers "
+            raise UserError(f"Only the members of {p.ref} can see its scorecard; ask one of its managers "
                             f"to add you.")
         return await _partnership_report(ctx, p, me)
     raise UserError(f"I can report on you (`report`), a person (`report @maria`) or a partnership (`report P-1`), "
                     f"not '{target}'.")
-
-
-async def _require_may_see(ctx: Context, person: Person) -> None:
-    """The person themselves, their manager, or a manager of a partnership they are in."""
-    if person.id == ctx.caller.id or person.manager_id == ctx.caller.id:
-        return
-    theirs = {p.id for p in await ctx.store.member_partnerships(person.id)}
-    if theirs & {p.id for p in await ctx.store.managed_partnerships(ctx.caller.id)}:
-        return
-    raise UserError(f"Only {person.display_name} and their managers can see their scorecard.")
 
 
 # --- gathering --------------------------------------------------------------------------------
@@ -98,19 +89,10 @@ def _with_trend(text: str, weekly) -> str:
     return f"{text} {sparkline(weekly)}"
 
 
-def _plural(n: int, one: str) -> str:
-    return f"{n} {one}{'' if n == 1 else 's'}"
-
-
 def _rate(rate: metrics.Rate, what: str, none: str) -> str:
     if rate.percent is None:
         return _with_trend(f"— ({none})", rate.weekly)
     return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly)
-
-
-def hours_text(hours: float) -> str:
-    """'15 h', '4.5 h': one decimal at most."""
-    return f"{hours:.1f}".removesuffix(".0") + " h"
 
 
 def _median(m: metrics.Median, what: str, none: str) -> str:
@@ -162,10 +144,6 @@ def _ask_facts(asks: metrics.AskFigures) -> list[Fact]:
     ]
 
 
-def _reply(title: str, facts: list[Fact], more_cards: list[Card], more_text: list[str]) -> Reply:
-    lines = [title] + [f"{f.label}: {f.value}" for f in facts]
-    text = "\n".join(lines) + "".join(f"\n\n{t}" for t in more_text)
-    return Reply(text, cards=(Card(title=title, facts=tuple(facts)), *more_cards))
 
 
 # --- a person ---------------------------------------------------------------------------------
@@ -179,20 +157,21 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
     handoffs = [Fact("Handoffs given", _stages(metrics.handoff_figures(given, window))),
                 Fact("Handoffs received", _stages(metrics.handoff_figures(received, window)))]
     credit = metrics.credit_figures(await ctx.store.report_credits([person.id], window.start), window)
-    credited = _plural(credit.wins.total, "win") + (
+    credited = plural(credit.wins.total, "win") + (
         f" · {amount_text(credit.amount_cents)} credited" if credit.amount_cents else "") + (
         f" · {credit.without_amount} without an amount" if credit.without_amount else "")
     facts = [*before, *handoffs, *after, *_ask_facts(metrics.ask_figures(rows.asks, window)),
              Fact("Credit on wins", _with_trend(credited, credit.wins.weekly))]
     title = f"Scorecard of {person.display_name} — last 8 weeks"
+    scorecard = Card(title=title, facts=tuple(facts))
     if person.id != ctx.caller.id:
-        return _reply(title, facts, [], [])
+        return Reply.of_cards(scorecard)
     mine = [c for c in rows.commitments if c.status == "open"][:OPEN_CARDS]  # fetched soonest due first
-    cards = [Card(title=f"C-{c.number} · {c.what}", text=f"due {format_instant(c.due_at, ctx.tz)}",
-                  buttons=(Button("Done", f"done C-{c.number}", "primary"),)) for c in mine]
+    done_cards = tuple(Card(title=f"{c.ref} · {c.what}", text=f"due {format_instant(c.due_at, ctx.tz)}",
+                            buttons=(Button("Done", f"done {c.ref}", "primary"),)) for c in mine)
     listed = "Your open commitments:\n" + "\n".join(commitment_line(c, None, ctx.tz) for c in mine) if mine \
         else "You have no open commitments."
-    return _reply(title, facts, cards, [listed])
+    return Reply.of_cards(scorecard, then=listed, more_cards=done_cards)
 
 
 # --- a partnership ----------------------------------------------------------------------------
@@ -212,14 +191,13 @@ async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMembe
         side_asks = metrics.ask_figures([a for a in rows.asks if a.person_id in sides[s]], window)
         asks.append(Fact(f"Asks answered by side {s.upper()}", _side_asks(side_asks)))
     wins, amount = metrics.win_figures(await ctx.store.report_wins(scope, window.start), window)
-    won = _plural(wins.total, "win") + (f" · {amount_text(amount)}" if amount else "")
+    won = plural(wins.total, "win") + (f" · {amount_text(amount)}" if amount else "")
     facts = [*before, *handoffs, *after, *asks, Fact("Wins", _with_trend(won, wins.weekly)),
              *await _health_facts(ctx, p)]
-    title = f"P-{p.number} {p.name} — last 8 weeks"
+    scorecard = Card(title=f"{p.ref} {p.name} — last 8 weeks", facts=tuple(facts))
     if me.role != "manager":
-        return _reply(title, facts, [], [])
-    coaching = await coaching_cards(ctx, p, me.side, members)
-    return _reply(title, facts, coaching, [card_text(card) for card in coaching])
+        return Reply.of_cards(scorecard)
+    return Reply.of_cards(scorecard, *await coaching_cards(ctx, p, me.side, members))
 
 
 def _side_asks(f: metrics.AskFigures) -> str:

@@ -5,7 +5,7 @@ and a screen reader or a terminal without images still gets the numbers beside i
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 LEVELS = "▁▂▃▄▅▆▇█"
 NO_DATA = "·"

@@ -7,7 +7,8 @@ gets the sum of those shares, as one credit.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 ROLES = ("originator", "deliverer", "contributor")  # also the order of ties and of a person's roles
 

@@ -1,51 +1,21 @@
-"""win: a won handoff or lead, credited once to everyone who made it happen, and celebrated.
+"""Wins: a won handoff or lead, credited once to everyone who made it happen, and celebrated.
 
 `win H-n|L-n`, `handoff H-n won` and `lead L-n won` all end in `record_win`, so a win is
 recorded, credited and celebrated by one code path, once.
 """
 from __future__ import annotations
 
-from handlers.wins import credit
+from handlers.handoffs.service import set_stage
 from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
-from handlers.kernel.text import amount_text
-from handlers.kernel.grammar import ref_kind
-from handlers.handoffs.verbs import may_move, set_stage
-from handlers.leads.verbs import may_change, parse_amount
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.outbound import to_channel, to_person
-from handlers.kernel.registry import Verb
+from handlers.kernel.text import amount_text
+from handlers.wins import credit
 from storage.models import Handoff, Lead, Partnership, PartnershipChannel, Person, Win, WinCredit
 
 Record = Handoff | Lead
-
-
-def record_ref(record: Record) -> str:
-    return f"{'H' if isinstance(record, Handoff) else 'L'}-{record.number}"
-
-
-# --- the verb ------------------------------------------------------------------------------
-async def win(ctx: Context, args: str) -> Reply:
-    token, _, amount = args.strip().partition(" ")
-    if not token:
-        raise UserError("Say what was won: `win H-3` or `win L-2 120k`.")
-    kind = ref_kind(token)
-    if kind == "H":
-        record = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"))
-        if record is None:
-            raise UserError(f"There is no handoff {token.upper()} here.")
-        await may_move(ctx, record, "record its win")
-    elif kind == "L":
-        record = await ctx.store.lead_for(ctx.workspace.id, ctx.ref_number(token, "L", "lead"), ctx.caller.id,
-                                          None if ctx.command.is_direct else ctx.command.channel)
-        if record is None:
-            raise UserError(f"There is no lead {token.upper()} here.")
-        await may_change(ctx, record)
-    else:
-        raise UserError(f"'{token}' is not a handoff or lead reference like H-3 or L-2.")
-    amount = amount.strip()
-    return await record_win(ctx, record, amount_cents=parse_amount(amount) if amount else None)
 
 
 # --- recording a win -----------------------------------------------------------------------
@@ -53,15 +23,15 @@ async def record_win(ctx: Context, record: Record, *, amount_cents: int | None =
                      note: str | None = None) -> Reply:
     """Close the record as won, store the win with its credit split, post the celebration.
     The caller has already been checked as someone who may change the record."""
-    ref = record_ref(record)
+    ref = record.ref
     await _refuse_unless_winnable(ctx, record, ref)
     is_handoff = isinstance(record, Handoff)
     originator_id, deliverer_id = (record.from_id, record.to_id) if is_handoff else \
         (record.created_by_id, record.owner_id)
     contributor_ids = await (ctx.store.kept_by(handoff_id=record.id) if is_handoff
                              else ctx.store.kept_by(lead_id=record.id))
-    shares = credit.Shares(*(float(ctx.settings.get(f"credit.{role}"))
-                             for role in ("originator", "deliverer", "contributors")))
+    settings = ctx.settings.credit
+    shares = credit.Shares(float(settings.originator), float(settings.deliverer), float(settings.contributors))
     credits = credit.split(originator_id, deliverer_id, contributor_ids, shares)
 
     if is_handoff:
@@ -92,7 +62,7 @@ async def record_win(ctx: Context, record: Record, *, amount_cents: int | None =
         cards=(Card(title=f"🎉 Win: {ref} {record.account}",
                     text=" ".join(filter(None, [f"{what}{worth}.", moved])),
                     facts=tuple(Fact(people[c.person_id].display_name, _credit_value(c, cents))
-                                for c, cents in zip(credits, _amounts(credits, amount_cents)))),),
+                                for c, cents in zip(credits, _amounts(credits, amount_cents), strict=True))),),
     )
     where = await _celebrate(ctx, record, ref, celebration, credits, people)
     said = f" Note: {note}." if note else ""
@@ -117,7 +87,7 @@ async def _refuse_unless_winnable(ctx: Context, record: Record, ref: str) -> Non
 async def _log(ctx: Context, record: Record, action: str, before: dict | None = None,
                after: dict | None = None) -> None:
     """Logged in the record's workspace (a partnership's lead may be won from its other platform)."""
-    await ctx.log(action, record_ref(record), before=before, after=after, workspace_id=record.workspace_id)
+    await ctx.log(action, record.ref, before=before, after=after, workspace_id=record.workspace_id)
 
 
 # --- how the split reads -------------------------------------------------------------------
@@ -134,7 +104,7 @@ def _credit_value(c: credit.Credit, cents: int | None) -> str:
 def _credit_lines(credits: list[credit.Credit], people: dict[int, Person], amount_cents: int | None) -> list[str]:
     """'ana 30% (36,000) · originator', one per credited person, largest share first."""
     return [f"{people[c.person_id].display_name} {_credit_value(c, cents)}"
-            for c, cents in zip(credits, _amounts(credits, amount_cents))]
+            for c, cents in zip(credits, _amounts(credits, amount_cents), strict=True)]
 
 
 def _moved_text(people: dict[int, Person], originator_id: int, deliverer_id: int) -> str:
@@ -156,8 +126,8 @@ async def _celebrate(ctx: Context, record: Record, ref: str, celebration: Reply,
     for partnership_id in partnership_ids:
         bound = await ctx.store.channels(partnership_id)
         if bound:
-            p = await ctx.store.session.get(Partnership, partnership_id)
-            names.append(f"P-{p.number} {p.name}")
+            p = await ctx.store.get(Partnership, partnership_id)
+            names.append(f"{p.ref} {p.name}")
             bindings += bound
     for binding in bindings:
         await to_channel(ctx.store, binding, kind="win.celebration", record_workspace_id=record.workspace_id,
@@ -171,10 +141,3 @@ async def _celebrate(ctx: Context, record: Record, ref: str, celebration: Reply,
                         record=ref, period="-", reply=celebration, now=ctx.now, prefer_platform=ctx.platform)
     return f"{' and '.join(p.display_name for p in told)} got the celebration." if told else ""
 
-
-VERBS = [
-    Verb("win", ("win H-n|L-n [amount]",),
-         "record a won handoff or lead: credits its originator, deliverer and contributors, and celebrates", (
-             "win L-2 120k", "win H-3", "win H-3 $1.5m",
-         ), win),
-]

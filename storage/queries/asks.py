@@ -1,23 +1,20 @@
-"""Store methods for asks (Q-n) (mixed into Store)."""
+"""Store methods for asks (Q-n)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import case, or_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.queries.peer_sync import BATCH
 from storage.models import Ask
+from storage.queries.base import PAGE, Queries
 
 OPEN_ASK = ("open", "accepted")  # waiting for an answer
 
 
-class AskQueries:
-    session: AsyncSession
-
+class AskQueries(Queries):
     async def ask(self, workspace_id: int, number: int) -> Ask | None:
         query = select(Ask).where(Ask.workspace_id == workspace_id, Ask.number == number)
-        return (await self.session.exec(query)).scalars().first()
+        return (await self._session.exec(query)).scalars().first()
 
     async def ask_for(self, workspace_id: int, number: int, person_id: int) -> Ask | None:
         """Q-n as the caller means it: this workspace's when they asked it or were asked, else
@@ -28,7 +25,7 @@ class AskQueries:
             return here
         query = (select(Ask).where(Ask.number == number, or_(Ask.person_id == person_id, Ask.asker_id == person_id))
                  .order_by(case((Ask.person_id == person_id, 0), else_=1), Ask.id))
-        return (await self.session.exec(query)).scalars().first() or here
+        return (await self._session.exec(query)).scalars().first() or here
 
     async def open_asks(self, workspace_id: int | None, *, person_id: int, limit: int = 50) -> list[Ask]:
         """Asks still waiting for an answer that `person_id` was asked or is waiting on, soonest
@@ -38,9 +35,9 @@ class AskQueries:
         if workspace_id is not None:
             query = query.where(Ask.workspace_id == workspace_id)
         query = query.order_by(Ask.due_date.is_(None), Ask.due_date, Ask.created_at, Ask.id).limit(limit)
-        return list((await self.session.exec(query)).scalars().all())
+        return list((await self._session.exec(query)).scalars().all())
 
     async def asks_due_for_cadence(self, now: datetime) -> list[int]:
         """Asks whose nudge or escalation is due (a response clears cadence_at)."""
-        query = select(Ask.id).where(Ask.cadence_at <= now).order_by(Ask.cadence_at).limit(BATCH)
-        return list((await self.session.exec(query)).scalars().all())
+        query = select(Ask.id).where(Ask.cadence_at <= now).order_by(Ask.cadence_at).limit(PAGE)
+        return list((await self._session.exec(query)).scalars().all())

@@ -1,4 +1,4 @@
-"""Queries of issue 7 (export); a Store mixin.
+"""Store methods for `export P-n`: its links, and the partnership's part of the activity log.
 
 The activity log has no partnership column: a row belongs to a partnership when its record
 (P-3, S-4, M-1, L-2, H-2, Q-5, C-12) is one of the partnership's, in the partnership's
@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import String, and_, cast, delete, func, literal_column, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     ActivityLog,
@@ -25,10 +24,11 @@ from storage.models import (
     PartnershipMember,
     PeerSync,
 )
+from storage.queries.base import Cursor, Page, Queries
 
 
 def _ref_text(kind: str, number):
-    """'C-' || number: a reference as the log writes it."""
+    """'C-' || number: a reference as the log writes it (Numbered.ref, in SQL)."""
     return literal_column(f"'{kind}-'", String).concat(cast(number, String))
 
 
@@ -57,40 +57,43 @@ def partnership_records(p: Partnership):
     meeting_ids = select(Meeting.id).where(Meeting.partnership_id == p.id)
     lead_ids = select(Lead.id).where(Lead.partnership_id == p.id, Lead.workspace_id == here)
     return or_(
-        ActivityLog.record == f"P-{p.number}",
-        ActivityLog.record.in_(_refs("S", PeerSync.number, PeerSync.partnership_id == p.id,
+        ActivityLog.record == p.ref,
+        ActivityLog.record.in_(_refs(PeerSync.KIND, PeerSync.number, PeerSync.partnership_id == p.id,
                                      PeerSync.workspace_id == here)),
-        ActivityLog.record.in_(_refs("M", Meeting.number, Meeting.partnership_id == p.id,
+        ActivityLog.record.in_(_refs(Meeting.KIND, Meeting.number, Meeting.partnership_id == p.id,
                                      Meeting.workspace_id == here)),
-        ActivityLog.record.in_(_refs("L", Lead.number, Lead.partnership_id == p.id, Lead.workspace_id == here)),
-        ActivityLog.record.in_(_its_handoffs(p, _ref_text("H", Handoff.number))),
+        ActivityLog.record.in_(_refs(Lead.KIND, Lead.number, Lead.partnership_id == p.id, Lead.workspace_id == here)),
+        ActivityLog.record.in_(_its_handoffs(p, _ref_text(Handoff.KIND, Handoff.number))),
         # pledges, action items, lead activities, and commitments `re` one of its handoffs
-        ActivityLog.record.in_(_refs("C", Commitment.number, Commitment.workspace_id == here, or_(
+        ActivityLog.record.in_(_refs(Commitment.KIND, Commitment.number, Commitment.workspace_id == here, or_(
             Commitment.peer_sync_id.in_(sync_ids), Commitment.meeting_id.in_(meeting_ids),
             Commitment.lead_id.in_(lead_ids), Commitment.handoff_id.in_(handoff_ids)))),
         # asks `re P-n`, or re one of its leads or handoffs
-        ActivityLog.record.in_(_refs("Q", Ask.number, Ask.workspace_id == here, or_(
+        ActivityLog.record.in_(_refs(Ask.KIND, Ask.number, Ask.workspace_id == here, or_(
             Ask.partnership_id == p.id, Ask.handoff_id.in_(handoff_ids), Ask.lead_id.in_(lead_ids)))),
     )
 
 
-class ExportQueries:
-    session: AsyncSession
-
+class ExportQueries(Queries):
     async def export_token(self, token_hash: str) -> ExportToken | None:
-        return await self.session.get(ExportToken, token_hash)
+        return await self._session.get(ExportToken, token_hash)
 
-    async def delete_expired_export_tokens(self, now: datetime) -> int:
-        """Forget the links that no longer work (a download checks the time as it starts, so
-        one under way is not cut off); returns how many."""
-        result = await self.session.exec(delete(ExportToken).where(ExportToken.expires_at <= now))
-        return result.rowcount
+    async def expired_export_tokens(self, now: datetime, after: Cursor = None) -> Page:
+        """The hashes of links that no longer work."""
+        order = (ExportToken.token_hash,)
+        return await self._page(select(*order).where(ExportToken.expires_at <= now), order, after)
+
+    async def delete_export_token(self, token_hash: str, now: datetime) -> bool:
+        """Forget a link once it has expired; False when it was gone already or is still live."""
+        result = await self._session.exec(delete(ExportToken).where(ExportToken.token_hash == token_hash,
+                                                                    ExportToken.expires_at <= now))
+        return result.rowcount == 1
 
     async def last_log_id(self, workspace_id: int) -> int:
         """The newest log row of a workspace now: an export stops there, so rows written while
         it streams do not make it longer than what was asked for."""
         query = select(func.max(ActivityLog.id)).where(ActivityLog.workspace_id == workspace_id)
-        return (await self.session.exec(query)).scalar_one() or 0
+        return (await self._session.exec(query)).scalar_one() or 0
 
     async def partnership_log_page(self, p: Partnership, *, after_id: int, up_to_id: int,
                                    limit: int) -> list[ActivityLog]:
@@ -102,4 +105,4 @@ class ExportQueries:
             .order_by(ActivityLog.id)
             .limit(limit)
         )
-        return list((await self.session.exec(query)).scalars().all())
+        return list((await self._session.exec(query)).scalars().all())

@@ -1,33 +1,34 @@
-"""Store methods for partnerships and their peer syncs (mixed into storage.store.Store)."""
+"""Store methods for partnerships (P-n): their members, goals, charter and bound channels."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     CharterAgreement,
     CharterRule,
-    Commitment,
     Partnership,
     PartnershipChannel,
     PartnershipGoal,
     PartnershipMember,
-    PeerSync,
-    SyncAnswer,
-    SyncSeries,
 )
+from storage.queries.base import Queries
 
 
-class PartnershipQueries:
-    session: AsyncSession
+def bound_here(workspace_id: int, channel: str | None):
+    """Partnership ids bound to this channel (a record of a partnership whose Slack channel
+    and Teams channel are both bound is reachable from either)."""
+    return select(PartnershipChannel.partnership_id).where(
+        PartnershipChannel.workspace_id == workspace_id, PartnershipChannel.channel == (channel or ""))
 
-    async def _first(self, query):
-        return (await self.session.exec(query)).scalars().first()
 
-    async def _all(self, query) -> list:
-        return list((await self.session.exec(query)).scalars().all())
+def member_of(person_id: int):
+    """Partnership ids the person is a member of."""
+    return select(PartnershipMember.partnership_id).where(PartnershipMember.person_id == person_id)
 
-    # --- partnerships ---------------------------------------------------------------------
+
+class PartnershipQueries(Queries):
     async def partnership_named(self, workspace_id: int, name_key: str) -> Partnership | None:
         return await self._first(select(Partnership).where(
             Partnership.workspace_id == workspace_id, Partnership.name_key == name_key))
@@ -46,13 +47,32 @@ class PartnershipQueries:
             .order_by(Partnership.id)
         )
 
+    async def partnerships_by_id(self, ids: Iterable[int]) -> dict[int, Partnership]:
+        return {p.id: p for p in await self._all(select(Partnership).where(Partnership.id.in_(set(ids))))}
+
+    async def lock_partnership(self, partnership_id: int) -> Partnership | None:
+        """The partnership, re-read and locked until the transaction ends (PostgreSQL: FOR NO
+        KEY UPDATE, which rows referring to it do not wait for; SQLite has one writer anyway):
+        opening a pulse, by the tick or by `pulse`, happens one at a time per partnership."""
+        query = (select(Partnership).where(Partnership.id == partnership_id)
+                 .with_for_update(key_share=True).execution_options(populate_existing=True))
+        return await self._first(query)
+
+    # --- members ------------------------------------------------------------------------------
     async def members(self, partnership_id: int) -> list[PartnershipMember]:
         return await self._all(select(PartnershipMember)
                                .where(PartnershipMember.partnership_id == partnership_id)
                                .order_by(PartnershipMember.side, PartnershipMember.role, PartnershipMember.added_at))
 
     async def member(self, partnership_id: int, person_id: int) -> PartnershipMember | None:
-        return await self.session.get(PartnershipMember, (partnership_id, person_id))
+        return await self._session.get(PartnershipMember, (partnership_id, person_id))
+
+    async def managers_of(self, partnership_ids: Iterable[int]) -> list[PartnershipMember]:
+        """The managers of these partnerships, in members' order."""
+        return await self._all(
+            select(PartnershipMember)
+            .where(PartnershipMember.partnership_id.in_(set(partnership_ids)), PartnershipMember.role == "manager")
+            .order_by(PartnershipMember.partnership_id, PartnershipMember.side, PartnershipMember.added_at))
 
     async def managed_partnerships(self, person_id: int) -> list[Partnership]:
         return await self._all(
@@ -62,6 +82,13 @@ class PartnershipQueries:
             .order_by(Partnership.id)
         )
 
+    async def member_partnerships(self, person_id: int) -> list[Partnership]:
+        """Every partnership the person is a member of (either side, manager or rep)."""
+        return await self._all(
+            select(Partnership).join(PartnershipMember, PartnershipMember.partnership_id == Partnership.id)
+            .where(PartnershipMember.person_id == person_id).order_by(Partnership.id))
+
+    # --- goals, charter, channels ---------------------------------------------------------------
     async def goals(self, partnership_id: int) -> list[PartnershipGoal]:
         return await self._all(select(PartnershipGoal).where(PartnershipGoal.partnership_id == partnership_id)
                                .order_by(PartnershipGoal.id))
@@ -78,42 +105,5 @@ class PartnershipQueries:
                                .where(PartnershipChannel.partnership_id == partnership_id)
                                .order_by(PartnershipChannel.bound_at))
 
-    async def series(self, partnership_id: int, person_id: int) -> SyncSeries | None:
-        return await self._first(select(SyncSeries).where(
-            SyncSeries.partnership_id == partnership_id, SyncSeries.person_id == person_id))
-
-    async def series_of_person(self, person_id: int) -> list[SyncSeries]:
-        return await self._all(select(SyncSeries).where(SyncSeries.person_id == person_id))
-
-    # --- peer syncs -----------------------------------------------------------------------
-    async def peer_sync_for(self, workspace_id: int, number: int, person_id: int) -> PeerSync | None:
-        """S-n in this workspace, else one the caller takes part in on their other platform."""
-        here = await self._first(select(PeerSync).where(
-            PeerSync.workspace_id == workspace_id, PeerSync.number == number))
-        if here:
-            return here
-        return await self._first(
-            select(PeerSync).join(SyncAnswer, SyncAnswer.peer_sync_id == PeerSync.id)
-            .where(PeerSync.number == number, SyncAnswer.person_id == person_id).order_by(PeerSync.id)
-        )
-
-    async def peer_sync_of_week(self, partnership_id: int, week: str) -> PeerSync | None:
-        return await self._first(select(PeerSync).where(
-            PeerSync.partnership_id == partnership_id, PeerSync.week == week))
-
-    async def previous_sync(self, sync: PeerSync) -> PeerSync | None:
-        return await self._first(
-            select(PeerSync).where(PeerSync.partnership_id == sync.partnership_id, PeerSync.week < sync.week)
-            .order_by(PeerSync.week.desc())
-        )
-
-    async def sync_answers(self, peer_sync_id: int) -> list[SyncAnswer]:
-        return await self._all(select(SyncAnswer).where(SyncAnswer.peer_sync_id == peer_sync_id)
-                               .order_by(SyncAnswer.side))
-
-    async def sync_answer(self, peer_sync_id: int, person_id: int) -> SyncAnswer | None:
-        return await self.session.get(SyncAnswer, (peer_sync_id, person_id))
-
-    async def pledges(self, peer_sync_id: int) -> list[Commitment]:
-        return await self._all(select(Commitment).where(Commitment.peer_sync_id == peer_sync_id)
-                               .order_by(Commitment.number))
+    async def partnerships_bound_to(self, workspace_id: int, channel: str) -> list[int]:
+        return await self._all(bound_here(workspace_id, channel))

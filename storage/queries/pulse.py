@@ -1,19 +1,15 @@
-"""Store methods for the health pulse (mixed into Store)."""
+"""Store methods for the health pulse."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import or_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Partnership, PartnershipMember, Pulse, PulseAnswer
-
-_BATCH = 500  # as the other selections of the tick (storage.queries.peer_sync.BATCH)
+from storage.models import Partnership, Pulse, PulseAnswer
+from storage.queries.base import PAGE, Queries
 
 
-class PulseQueries:
-    session: AsyncSession
-
+class PulseQueries(Queries):
     # --- what the tick does -----------------------------------------------------------------
     async def partnerships_due_for_pulse(self, now: datetime) -> list[int]:
         """Partnerships whose monthly pulse is due, or not scheduled yet (NULL: made since the
@@ -22,47 +18,33 @@ class PulseQueries:
         a scan of the whole index)."""
         query = (select(Partnership.id)
                  .where(or_(Partnership.pulse_next_at.is_(None), Partnership.pulse_next_at <= now))
-                 .limit(_BATCH))
-        return list((await self.session.exec(query)).scalars().all())
+                 .limit(PAGE))
+        return list((await self._session.exec(query)).scalars().all())
 
     async def pulses_to_close(self, now: datetime) -> list[int]:
         query = (select(Pulse.id).where(Pulse.closes_at <= now, Pulse.closed_at.is_(None))
-                 .order_by(Pulse.closes_at).limit(_BATCH))
-        return list((await self.session.exec(query)).scalars().all())
-
-    async def lock_partnership(self, partnership_id: int) -> Partnership | None:
-        """The partnership, re-read and locked until the transaction ends (PostgreSQL: FOR NO
-        KEY UPDATE, which rows referring to it do not wait for; SQLite has one writer anyway):
-        opening a pulse, by the tick or by `pulse`, happens one at a time per partnership."""
-        query = (select(Partnership).where(Partnership.id == partnership_id)
-                 .with_for_update(key_share=True).execution_options(populate_existing=True))
-        return (await self.session.exec(query)).scalars().first()
+                 .order_by(Pulse.closes_at).limit(PAGE))
+        return list((await self._session.exec(query)).scalars().all())
 
     # --- pulses -----------------------------------------------------------------------------
     async def open_pulse(self, partnership_id: int) -> Pulse | None:
-        return (await self.session.exec(
+        return (await self._session.exec(
             select(Pulse).where(Pulse.partnership_id == partnership_id, Pulse.closed_at.is_(None))
             .order_by(Pulse.opened_at.desc()))).scalars().first()
 
     async def pulse_of_period(self, partnership_id: int, period: str) -> Pulse | None:
-        return (await self.session.exec(
+        return (await self._session.exec(
             select(Pulse).where(Pulse.partnership_id == partnership_id, Pulse.period == period))).scalars().first()
 
     async def last_closed_pulse(self, partnership_id: int) -> Pulse | None:
-        return (await self.session.exec(
+        return (await self._session.exec(
             select(Pulse).where(Pulse.partnership_id == partnership_id, Pulse.closed_at.is_not(None))
             .order_by(Pulse.closed_at.desc()))).scalars().first()
 
     async def pulse_answers(self, pulse_id: int) -> list[PulseAnswer]:
-        return list((await self.session.exec(
+        return list((await self._session.exec(
             select(PulseAnswer).where(PulseAnswer.pulse_id == pulse_id)
             .order_by(PulseAnswer.side, PulseAnswer.answered_at, PulseAnswer.person_id))).scalars().all())
 
     async def pulse_answer(self, pulse_id: int, person_id: int) -> PulseAnswer | None:
-        return await self.session.get(PulseAnswer, (pulse_id, person_id))
-
-    async def member_partnerships(self, person_id: int) -> list[Partnership]:
-        """Every partnership the person is a member of (either side, manager or rep)."""
-        return list((await self.session.exec(
-            select(Partnership).join(PartnershipMember, PartnershipMember.partnership_id == Partnership.id)
-            .where(PartnershipMember.person_id == person_id).order_by(Partnership.id))).scalars().all())
+        return await self._session.get(PulseAnswer, (pulse_id, person_id))

@@ -6,20 +6,30 @@ indexed columns, and to the window: records decided in the window, plus what is 
 whatever its age). The scope is either some people (their
 own records, on every platform they linked: a person is one row whatever their identities)
 or a partnership (its members' collaboration). The figures are computed in Python
-(handlers/metrics.py) from these rows.
+(handlers/reports/metrics.py) from these rows.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
 
 from sqlalchemy import and_, false, or_, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.models import (
+    Ask,
+    Commitment,
+    Handoff,
+    Lead,
+    Meeting,
+    PartnershipMember,
+    PeerSync,
+    SyncAnswer,
+    Win,
+    WinCredit,
+)
 from storage.queries.asks import OPEN_ASK
-from storage.models import (Ask, Commitment, Handoff, Lead, Meeting, PartnershipMember, PeerSync, SyncAnswer, Win,
-                            WinCredit)
+from storage.queries.base import Queries
 
 
 @dataclass(frozen=True)
@@ -91,9 +101,7 @@ def _partnerships_of(ids: Sequence[int], role: str | None = None):
     return query.where(PartnershipMember.role == role) if role else query
 
 
-class ReportQueries:
-    session: AsyncSession  # and `_all` of PartnershipQueries, as the other mixins use it
-
+class ReportQueries(Queries):
     async def report_commitments(self, scope: Scope, since: datetime) -> list[Commitment]:
         """Commitments closed in the window or still open. A person's: those they own. A
         partnership's: its syncs' pledges, its meetings' action items, its leads' activities
@@ -166,7 +174,7 @@ class ReportQueries:
         """These people's credit on the wins of the window."""
         query = (select(WinCredit, Win).join(Win, Win.id == WinCredit.win_id)
                  .where(WinCredit.person_id.in_(person_ids), Win.won_at >= since).order_by(Win.won_at))
-        return [(credit, win) for credit, win in (await self.session.exec(query)).all()]
+        return [(credit, win) for credit, win in (await self._session.exec(query)).all()]
 
     # --- what is open now (`list P-n`), soonest due first, at most `limit` of each -----------
     async def open_commitments_of(self, scope: PartnershipScope, limit: int) -> list[Commitment]:

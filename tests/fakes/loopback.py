@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable, Sized
+from collections.abc import Callable, Sized
 
 from aiohttp import web
 
@@ -35,6 +35,6 @@ class LoopbackServer:
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return list(items)

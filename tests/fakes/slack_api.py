@@ -57,7 +57,7 @@ class FakeSlackApi(LoopbackServer):
         self.url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
-    async def start(self) -> "FakeSlackApi":
+    async def start(self) -> FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)  # users.info is a GET
         await self.serve(app)

@@ -14,11 +14,12 @@ import asyncio
 
 from sqlalchemy import select
 
+from handlers import default_registry
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import take_mention
 from handlers.kernel.model import Form, Question, Reply
-from handlers.kernel.registry import Registry, Verb, default_registry
+from handlers.kernel.registry import Registry, Verb
 from storage.models import ActivityLog
 
 FORM = Form(
@@ -43,9 +44,8 @@ async def survey(ctx: Context, args: str) -> Reply:
         return Reply("Opening the survey form…", form=FORM)
     if answers is None:
         raise UserError("Answer the survey in its form: type `survey`.")
-    answered = (await ctx.store.session.exec(select(ActivityLog).where(
-        ActivityLog.action == "survey.answered", ActivityLog.person_id == ctx.caller.id))).scalars().first()
-    if answered is not None:
+    # once per person: the claim stays only when the answer is saved (a refusal rolls it back)
+    if not await ctx.store.claim(f"survey.answered:{ctx.caller.id}", ctx.now):
         raise UserError("You already answered this week's survey; nothing was changed.")
     await ctx.log("survey.answered", "survey", after=dict(answers))
     shown = "; ".join(f"{key}={value!r}" for key, value in sorted(answers.items()))
@@ -61,7 +61,7 @@ SURVEY = Verb("survey", ("survey", "survey submit"), "a test form", ("survey",),
 
 
 def survey_registry() -> Registry:
-    return Registry([*default_registry(), SURVEY])
+    return default_registry().with_verbs(SURVEY)
 
 
 async def answered(db) -> list[dict]:
@@ -73,16 +73,15 @@ async def answered(db) -> list[dict]:
 
 
 def main() -> None:
-    from adapters.console.console import run_console
     from bot.config import load_settings
+    from bot.console import run_console
     from bot.wiring import Partnerbot
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--as", dest="user", default="ana")
     parser.add_argument("--workspace", default="console")
     args = parser.parse_args()
-    bot = Partnerbot(load_settings())
-    bot.dispatcher.registry = survey_registry()
+    bot = Partnerbot(load_settings(), registry=survey_registry())
     asyncio.run(run_console(bot, args.user, args.workspace))
 
 

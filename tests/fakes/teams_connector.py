@@ -59,7 +59,7 @@ class FakeConnector(LoopbackServer):
         self._ids = itertools.count(1)
         self.url = ""
 
-    async def start(self) -> "FakeConnector":
+    async def start(self) -> FakeConnector:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)

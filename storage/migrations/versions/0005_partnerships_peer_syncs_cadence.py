@@ -4,11 +4,11 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 16:18:46.852914
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = '0005'
 down_revision = '0004'

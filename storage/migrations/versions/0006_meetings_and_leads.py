@@ -4,11 +4,11 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-23 17:40:48.134159
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = '0006'
 down_revision = '0005'

@@ -4,11 +4,11 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-23 18:17:35.773439
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = '0007'
 down_revision = '0006'

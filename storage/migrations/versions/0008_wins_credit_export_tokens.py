@@ -4,11 +4,11 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-23 19:10:27.167737
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.types
+from alembic import op
 
+import storage.types
 
 revision = '0008'
 down_revision = '0007'

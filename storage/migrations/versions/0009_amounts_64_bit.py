@@ -8,9 +8,8 @@ Why: `lead L-n won 25m` is 2,500,000,000 cents, past PostgreSQL's 32-bit INTEGER
 failed with "Something went wrong". SQLite's INTEGER is 64-bit already: nothing to do there
 (and batch mode would copy both tables for no change).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0009'
 down_revision = '0008'

@@ -1,0 +1,35 @@
+"""`partnerbot console`: a chat in the terminal, on the same database and handlers as `serve`.
+
+Messages owed to the console user (and, with a channel, the bot's posts to it) are printed
+as they arrive, by a sender that delivers only those.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from adapters.console.console import PLATFORM, ConsoleDeliverer, chat
+from bot.outbox import OutboxSender
+from bot.wiring import Partnerbot
+
+
+async def run_console(bot: Partnerbot, user: str, workspace: str,
+                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None) -> None:
+    """Chat as `user`: in a direct chat with the bot, or in `channel` when given (then the
+    bot's posts to that channel are printed as well as the user's own messages)."""
+    await bot.upgrade()
+    workspace_id, person_id = await bot.dispatcher.identify(PLATFORM, workspace, user)
+    inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0, person_ids={person_id},
+                         channels={(workspace_id, channel)} if channel else None)
+    bot.dispatcher.on_outbox = inbox.wake  # a message to yourself shows at once
+    inbox_task = asyncio.create_task(inbox.run_forever())
+    try:
+        await chat(bot.dispatcher.dispatch, user, workspace, stdin, out, channel=channel)
+        inbox.stop()  # let a send in progress finish, then show what arrived while the last command ran
+        await inbox_task
+        await inbox.drain()
+    finally:
+        inbox_task.cancel()
+        await asyncio.gather(inbox_task, return_exceptions=True)
+        await bot.close()

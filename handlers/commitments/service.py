@@ -1,0 +1,106 @@
+"""The life of a commitment (C-n), whatever made it: `commit`, a peer-sync pledge, a meeting's
+action item or a lead's next activity are all created, kept, dropped, snoozed and reminded
+here, and logged the same way.
+
+A commitment carries its next reminder step (`cadence_step`: "reminder", then "overdue") and
+when it is due (`cadence_at`), so the tick finds due work with one indexed query (jobs.py);
+closing a commitment clears them.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.commitments.messages import assigned
+from handlers.kernel.context import Context
+from handlers.kernel.dates import due_instant, format_instant, local_today
+from storage.models import Commitment, Person
+
+
+def snapshot(c: Commitment) -> dict:
+    """What the activity log keeps of a commitment before and after a change."""
+    return {"status": c.status, "what": c.what, "due_date": c.due_date.isoformat(),
+            "owner_id": c.owner_id, "note": c.close_note}
+
+
+def schedule_reminders(c: Commitment, now: datetime, remind_before_hours: float) -> None:
+    """Set the first step still ahead: a reminder, or straight the overdue notice when the
+    reminder time has passed already (a commitment due in a few hours needs no reminder)."""
+    remind_at = c.due_at - timedelta(hours=remind_before_hours)
+    if remind_at > now:
+        c.cadence_at, c.cadence_step = remind_at, "reminder"
+    else:
+        c.cadence_at, c.cadence_step = c.due_at, "overdue"
+
+
+def stop_reminders(c: Commitment) -> None:
+    c.cadence_at = c.cadence_step = None
+
+
+async def create(ctx: Context, owner: Person, what: str, *, due_date: date | None = None,
+                 due_at: datetime | None = None, workspace_id: int | None = None, logged: dict | None = None,
+                 **links) -> Commitment:
+    """Save C-n for `owner`, with its reminders, logged; `owner` is told when someone else gave
+    it to them. It is due at the configured time of `due_date` on the owner's clock, or at
+    `due_at` (a pledge is due at the next sync). `links` are the Commitment's link fields
+    (account, handoff_id, meeting_id, lead_id, peer_sync_id). It is numbered in `workspace_id`,
+    the caller's by default: a meeting's or a lead's own when it belongs to one, so that its C-n
+    reads the same in the Slack and the Teams channel of a partnership. `logged`: what the log
+    says of it, when not its snapshot (a pledge says which sync it is of)."""
+    owner_tz = ctx.timezone_of(owner)
+    commitments = ctx.settings.cadence.commitments
+    if due_at is None:
+        due_at = due_instant(due_date, commitments.due_time, owner_tz)
+    else:
+        due_date = due_at.astimezone(ZoneInfo(owner_tz)).date()
+    workspace_id = workspace_id or ctx.workspace.id
+    c = Commitment(
+        workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, Commitment.KIND),
+        owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date, due_at=due_at,
+        created_at=ctx.now, **links,
+    )
+    schedule_reminders(c, ctx.now, commitments.remind_before_hours)
+    await ctx.store.add(c)
+    await ctx.log("commitment.created", c.ref, after=logged or snapshot(c), workspace_id=c.workspace_id)
+    if owner.id != ctx.caller.id:
+        await ctx.notify(owner, "commitment.assigned", c.ref,
+                         assigned(c, ctx.caller, format_instant(c.due_at, owner_tz)))
+    return c
+
+
+async def keep(ctx: Context, c: Commitment, note: str | None) -> None:
+    """Done: kept on time, or late."""
+    await _close(ctx, c, "done", note, "commitment.done")
+
+
+async def drop(ctx: Context, c: Commitment, reason: str) -> None:
+    """Released openly, with a reason."""
+    await _close(ctx, c, "dropped", reason, "commitment.dropped")
+
+
+async def _close(ctx: Context, c: Commitment, status: str, note: str | None, action: str) -> None:
+    before = snapshot(c)
+    c.status, c.closed_at, c.close_note = status, ctx.now, note
+    stop_reminders(c)
+    await ctx.log(action, c.ref, before=before, after=snapshot(c), workspace_id=c.workspace_id)
+
+
+async def snooze(ctx: Context, c: Commitment, owner: Person, days: int) -> str:
+    """Due `days` later (counted from today when it is overdue); its reminders follow. Returns
+    the new due instant as the owner's clock shows it."""
+    owner_tz = ctx.timezone_of(owner)
+    commitments = ctx.settings.cadence.commitments
+    before = snapshot(c)
+    c.due_date = max(c.due_date, local_today(ctx.now, owner_tz)) + timedelta(days=days)
+    c.due_at = due_instant(c.due_date, commitments.due_time, owner_tz)
+    schedule_reminders(c, ctx.now, commitments.remind_before_hours)
+    await ctx.log("commitment.snoozed", c.ref, before=before, after=snapshot(c), workspace_id=c.workspace_id)
+    return format_instant(c.due_at, owner_tz)
+
+
+def saved_text(ctx: Context, c: Commitment, owner: Person) -> str:
+    """What the caller is told of a commitment they just made (for themselves or someone)."""
+    due_text = format_instant(c.due_at, ctx.timezone_of(owner))
+    if owner.id != ctx.caller.id:
+        return f"{c.ref} saved for {owner.display_name}: {c.what} — due {due_text}. They've been told."
+    return f"{c.ref} saved: {c.what} — due {due_text}."

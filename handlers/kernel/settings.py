@@ -1,0 +1,77 @@
+"""The settings handlers read, as typed sections: `ctx.settings.cadence.peer_sync.weekday`.
+
+bot/config.py loads them (defaults, app.yaml, PARTNERBOT_* variables), checks every value at
+start and builds these sections; a handler never looks a setting up by a string path, so a
+misspelt one is an AttributeError at the first test, not a KeyError in production.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PeerSyncSettings:
+    weekday: str  # mon … sun: when each manager is prompted (new partnerships)
+    time: str  # HH:MM on the manager's clock
+    nudge_after_hours: float
+    max_nudges: int
+
+
+@dataclass(frozen=True)
+class CommitmentSettings:
+    due_time: str  # HH:MM: a commitment is due at this time of its date, owner's clock
+    remind_before_hours: float
+
+
+@dataclass(frozen=True)
+class MeetingSettings:
+    nudge_hours: float
+    default_minutes: int
+    quiet_from: str  # HH:MM: nudges wait between these, on the organiser's clock
+    quiet_until: str
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    accept_within_hours: float
+    stale_after_days: float
+
+
+@dataclass(frozen=True)
+class AskSettings:
+    nudge_after_hours: float
+    escalate_after_hours: float
+
+
+@dataclass(frozen=True)
+class PulseSettings:
+    day: str  # mon … sun: the pulse opens on the first one of each month
+    close_after_days: float
+
+
+@dataclass(frozen=True)
+class CadenceSettings:
+    tick_seconds: float
+    peer_sync: PeerSyncSettings
+    commitments: CommitmentSettings
+    meetings: MeetingSettings
+    handoffs: HandoffSettings
+    asks: AskSettings
+    pulse: PulseSettings
+
+
+@dataclass(frozen=True)
+class CreditSettings:
+    """Each role's part of a win (0 or more, adding up to 1)."""
+
+    originator: float
+    deliverer: float
+    contributors: float
+
+
+class SettingsLike(Protocol):
+    timezone: str  # the default clock of people whose own is not known
+    public_url: str  # where people reach `serve` (download links)
+    cadence: CadenceSettings
+    credit: CreditSettings

@@ -1,0 +1,22 @@
+"""Leads (L-n): what other capabilities ask of them."""
+from __future__ import annotations
+
+import re
+
+from handlers.kernel.errors import UserError
+
+_AMOUNT = re.compile(r"^[$€£]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*([km]?)$", re.IGNORECASE)
+# A trillion: beyond any deal, and well inside the 64-bit column (sums of many stay inside too).
+MAX_AMOUNT_CENTS = 10 ** 12 * 100
+
+
+def parse_amount(text: str) -> int:
+    """'120000', '120,000', '$1.5m', '80k' → hundredths of the currency unit."""
+    m = _AMOUNT.match(text.strip())
+    if not m:
+        raise UserError(f"I can't read '{text}' as an amount; use a number like 120000, 120k or 1.5m.")
+    whole, part, scale = int(m.group(1).replace(",", "")), (m.group(2) or "").ljust(2, "0"), m.group(3).lower()
+    cents = (whole * 100 + int(part)) * {"": 1, "k": 1_000, "m": 1_000_000}[scale]
+    if cents > MAX_AMOUNT_CENTS:
+        raise UserError(f"'{text}' is more than any deal I can record (up to {MAX_AMOUNT_CENTS // 100:,}).")
+    return cents

@@ -1,0 +1,34 @@
+"""Partnerships (P-n): what other capabilities ask of them."""
+from __future__ import annotations
+
+from handlers.kernel.context import Context
+from handlers.kernel.errors import UserError
+from storage.models import Partnership, PartnershipMember, Person
+from storage.queries.reports import PartnershipScope
+from storage.store import Store
+
+
+def fold_name(name: str) -> str:
+    """A partnership's name as compared: 'ACME  alliance' is 'acme alliance'."""
+    return " ".join(name.lower().split())
+
+
+async def find_partnership(ctx: Context, token: str) -> Partnership:
+    """P-n as the caller means it (see Store.partnership_for); refused when there is none."""
+    p = await ctx.store.partnership_for(ctx.workspace.id, ctx.ref_number(token, "P", "partnership"), ctx.caller.id)
+    if p is None:
+        raise UserError(f"There is no partnership {token.upper()} here.")
+    return p
+
+
+def between_sides(p: Partnership, members: list[PartnershipMember]) -> PartnershipScope:
+    """The partnership's collaboration as report and list query it: what goes on between its sides."""
+    return PartnershipScope(p.id, *(tuple(m.person_id for m in members if m.side == s) for s in ("a", "b")))
+
+
+async def not_agreed(store: Store, p: Partnership) -> list[Person]:
+    """Managers who have not agreed to the charter as it is now."""
+    agreed = {a.person_id for a in await store.charter_agreements(p.id) if a.version == p.charter_version}
+    managers = [m.person_id for m in await store.members(p.id) if m.role == "manager"]
+    people = await store.people(set(managers))
+    return [people[pid] for pid in managers if pid not in agreed]

@@ -1,0 +1,48 @@
+"""What every group of Store methods builds on: the session of the transaction, and the few
+statement shapes they share (an INSERT that may conflict, a page of a keyset-ordered query)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Rows of one page of what the tick finds due: one query walks everything due a page at a time,
+# each row once, holding no more than a page (keyset paging: a page costs the same however deep).
+PAGE = 500
+
+Page = list[tuple[tuple, Any]]  # (cursor, item)
+Cursor = tuple | None  # None: from the first
+
+
+class Queries:
+    """A group of Store methods (Store mixes them all in). Only storage/ touches `_session`."""
+
+    _session: AsyncSession
+
+    def _insert(self, model: Any):
+        """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
+        dialect = self._session.bind.dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+    async def _insert_ignore(self, model: Any, values: dict, conflict: Sequence[str]) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
+        stmt = self._insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
+        result = await self._session.exec(stmt)
+        return result.rowcount == 1
+
+    async def _first(self, query):
+        return (await self._session.exec(query)).scalars().first()
+
+    async def _all(self, query) -> list:
+        return list((await self._session.exec(query)).scalars().all())
+
+    async def _page(self, query, order: tuple, after: Cursor, item=lambda row: row[-1]) -> Page:
+        """The next PAGE rows of `query`, which selects the columns of `order`, after the row
+        whose values are `after`; each row's item is its last column (the id) unless `item` says."""
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple(after))
+        rows = (await self._session.exec(query.order_by(*order).limit(PAGE))).all()
+        return [(tuple(row), item(row)) for row in rows]

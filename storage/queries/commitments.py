@@ -1,0 +1,50 @@
+"""Store methods for commitments (C-n)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from storage.models import Commitment
+from storage.queries.base import Cursor, Page, Queries
+
+
+class CommitmentQueries(Queries):
+    async def commitment(self, workspace_id: int, number: int) -> Commitment | None:
+        return await self._first(select(Commitment).where(Commitment.workspace_id == workspace_id,
+                                                          Commitment.number == number))
+
+    async def commitment_for(self, workspace_id: int, number: int, person_id: int) -> Commitment | None:
+        """C-n as the caller means it: this workspace's when it is theirs, else one they own on
+        their other platform (a sync pledge or an action item lives in its partnership's
+        workspace: the Done button of its reminder says its number there), else this workspace's."""
+        here = await self.commitment(workspace_id, number)
+        if here and here.owner_id == person_id:
+            return here
+        query = select(Commitment).where(Commitment.number == number, Commitment.owner_id == person_id)
+        return await self._first(query.order_by(Commitment.id)) or here
+
+    async def open_commitments(
+        self, workspace_id: int | None, *, owner_id: int | None = None, due_before: datetime | None = None,
+        account: str | None = None, handoff_ids: Sequence[int] = (), limit: int = 50,
+    ) -> list[Commitment]:
+        query = select(Commitment).where(Commitment.status == "open")
+        if workspace_id is not None:  # None: a person's items on every platform they linked
+            query = query.where(Commitment.workspace_id == workspace_id)
+        if owner_id is not None:
+            query = query.where(Commitment.owner_id == owner_id)
+        if due_before is not None:
+            query = query.where(Commitment.due_at < due_before)
+        if account is not None:
+            match = func.lower(Commitment.account).contains(account.lower(), autoescape=True)
+            if handoff_ids:
+                match = or_(match, Commitment.handoff_id.in_(handoff_ids))
+            query = query.where(match)
+        return await self._all(query.order_by(Commitment.due_at, Commitment.number).limit(limit))
+
+    async def commitments_due_for_cadence(self, now: datetime, after: Cursor = None) -> Page:
+        """Open commitments whose reminder or overdue notice is due."""
+        order = (Commitment.cadence_at, Commitment.id)
+        return await self._page(
+            select(*order).where(Commitment.status == "open", Commitment.cadence_at <= now), order, after)
