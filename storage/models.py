@@ -135,9 +135,9 @@ class Handoff(Numbered, SQLModel, table=True):
 
 
 class Partnership(Numbered, SQLModel, table=True):
-    KIND: ClassVar[str] = "P"
     """Two sides that sell together (P-n); lives in the workspace where it was created."""
 
+    KIND: ClassVar[str] = "P"
     __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("workspace_id", "name_key"))
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -215,9 +215,9 @@ class SyncSeries(SQLModel, table=True):
 
 
 class PeerSync(Numbered, SQLModel, table=True):
-    KIND: ClassVar[str] = "S"
     """One week's peer sync of a partnership (S-n); week is the ISO week of the prompt's local date."""
 
+    KIND: ClassVar[str] = "S"
     __tablename__ = "peer_sync"
     __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("partnership_id", "week"))
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -266,9 +266,9 @@ class MeetingSeries(SQLModel, table=True):
 
 
 class Meeting(Numbered, SQLModel, table=True):
-    KIND: ClassVar[str] = "M"
     """One occurrence of a series (M-n), created when it starts."""
 
+    KIND: ClassVar[str] = "M"
     __table_args__ = (UniqueConstraint("workspace_id", "number"), UniqueConstraint("series_id", "starts_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -288,9 +288,9 @@ class Meeting(Numbered, SQLModel, table=True):
 
 
 class Lead(Numbered, SQLModel, table=True):
-    KIND: ClassVar[str] = "L"
     """An account lead born from an idea (L-n); its next activities are commitments."""
 
+    KIND: ClassVar[str] = "L"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -310,9 +310,9 @@ class Lead(Numbered, SQLModel, table=True):
 
 
 class Ask(Numbered, SQLModel, table=True):
-    KIND: ClassVar[str] = "Q"
     """A request for help (Q-n) from one person to another, timed to its first response."""
 
+    KIND: ClassVar[str] = "Q"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")

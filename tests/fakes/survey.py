@@ -19,6 +19,7 @@ from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import take_mention
 from handlers.kernel.model import Form, Question, Reply
+from handlers.kernel.outbound import key
 from handlers.kernel.registry import Registry, Verb
 from storage.models import ActivityLog
 
@@ -45,7 +46,7 @@ async def survey(ctx: Context, args: str) -> Reply:
     if answers is None:
         raise UserError("Answer the survey in its form: type `survey`.")
     # once per person: the claim stays only when the answer is saved (a refusal rolls it back)
-    if not await ctx.store.claim(f"survey.answered:{ctx.caller.id}", ctx.now):
+    if not await ctx.store.claim(key("survey.answered", ctx.workspace.id, "survey", "-", ctx.caller.id), ctx.now):
         raise UserError("You already answered this week's survey; nothing was changed.")
     await ctx.log("survey.answered", "survey", after=dict(answers))
     shown = "; ".join(f"{key}={value!r}" for key, value in sorted(answers.items()))
