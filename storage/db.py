@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -66,7 +67,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # first: without it, the pragmas below fail at once with "database is locked" while
         # another process is writing, instead of waiting their turn
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         # NORMAL in WAL mode: a commit survives the process being killed; only an OS crash
         # or power loss can take the last commits back.
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -78,3 +79,23 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Take the write lock up front: two processes (serve + console) upgrading a read
         # lock at once would deadlock and one would fail with "database is locked".
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+WAL_SWITCH_SECONDS = 10.0  # as long as the busy timeout
+
+
+def _use_wal(cursor) -> None:
+    """Switch the file to WAL, which it then stays in. Two connections switching a new file at
+    once (`serve` and `partnerbot tick` starting together, replicas migrating) each hold a read
+    lock and want the exclusive one: SQLite answers one of them "database is locked" at once,
+    without its busy timeout, because waiting would deadlock (1 start in 4 of three at once, in
+    a loop of 200). Once the other has switched it, the pragma has nothing to do: so try again."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as error:  # the driver's OperationalError, as the adapter raises it
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)  # only while a new file is being switched: at first start

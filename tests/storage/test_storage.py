@@ -101,3 +101,25 @@ async def test_processes_upgrading_at_once_apply_each_step_once(request, tmp_pat
         finally:
             for e in engines:
                 await e.dispose()
+
+
+async def test_processes_opening_a_new_sqlite_file_at_once_all_get_in(tmp_path):
+    """Three processes' first connections to a new file all switch it to WAL at once: none is
+    turned away with "database is locked" (SQLite does not wait there: it would deadlock)."""
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    async def first_read(db: Database) -> int:
+        async with db.engine.connect() as conn:
+            return (await conn.execute(text("SELECT 1"))).scalar_one()
+
+    for attempt in range(30):  # the race is lost about one start in four
+        engines = [Database(f"sqlite+aiosqlite:///{tmp_path / f'new{attempt}.db'}") for _ in range(3)]
+        try:
+            assert await asyncio.gather(*(first_read(e) for e in engines)) == [1, 1, 1]
+            async with engines[0].engine.connect() as conn:
+                assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+        finally:
+            for e in engines:
+                await e.dispose()
