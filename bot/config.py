@@ -134,10 +134,7 @@ class Settings:
     def get(self, path: str) -> Any:
         """The value at a dotted path, as loaded: for messages about a setting and for tests of
         loading. Code reads the typed sections instead."""
-        node: Any = self.values
-        for part in path.split("."):
-            node = node[part]
-        return node
+        return _at(self.values, path)
 
     @property
     def timezone(self) -> str:

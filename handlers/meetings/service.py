@@ -15,6 +15,7 @@ from handlers.commitments import service as commitments
 from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
+from handlers.kernel.model import Reply
 from handlers.kernel.outbound import key, to_channel, to_person
 from handlers.kernel.rules import follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
 from handlers.kernel.text import lead_line
@@ -68,7 +69,7 @@ async def start_meeting(cad: JobContext, series: MeetingSeries) -> Meeting | Non
     return m
 
 
-async def _start_post(cad: JobContext, series: MeetingSeries, m: Meeting, p: Partnership, tz: str):
+async def _start_post(cad: JobContext, series: MeetingSeries, m: Meeting, p: Partnership, tz: str) -> Reply:
     store = cad.store
     actions = await store.open_action_items_of_series(series.id)
     leads = await store.open_leads_of_series(series.id)
@@ -78,16 +79,16 @@ async def _start_post(cad: JobContext, series: MeetingSeries, m: Meeting, p: Par
                       [lead_line(lead, people, next_activities.get(lead.id), tz) for lead in leads])
 
 
-async def post_to_partnership(cad: JobContext | Context, p: Partnership, organiser: Person, kind: str, record: str,
-                              reply) -> None:
+async def post_to_partnership(ctx: JobContext | Context, p: Partnership, organiser: Person, kind: str, record: str,
+                              reply: Reply) -> None:
     """Post in every bound channel (Slack and Teams); to the organiser when none is bound."""
-    bindings = await cad.store.channels(p.id)
+    bindings = await ctx.store.channels(p.id)
     for binding in bindings:
-        await to_channel(cad.store, binding, kind=kind, record_workspace_id=p.workspace_id, record=record,
-                         period="-", reply=reply, now=cad.now)
+        await to_channel(ctx.store, binding, kind=kind, record_workspace_id=p.workspace_id, record=record,
+                         period="-", reply=reply, now=ctx.now)
     if not bindings:
-        await to_person(cad.store, workspace_id=p.workspace_id, person=organiser, kind=kind, record=record,
-                        period="-", reply=reply, now=cad.now)
+        await to_person(ctx.store, workspace_id=p.workspace_id, person=organiser, kind=kind, record=record,
+                        period="-", reply=reply, now=ctx.now)
 
 
 # --- end and nudges ------------------------------------------------------------------------
