@@ -63,6 +63,7 @@ async def build(dispatcher: Dispatcher, runner: Runner, clock: Clock, n: int) ->
     clock.now = CREATED
     for i in range(1, n + 1):
         await say(f"m{i}a", f"partnership new Alliance {i} with <@m{i}b|m{i}b>", f"c{i}")
+        await say(f"m{i}b", f"partnership P-{i} accept")
         await say(f"m{i}a", f'meeting new P-{i} "Brainstorm {i}" every tue 15:00 for 30m', f"c{i}")
     started = 0
     while done := (await runner.tick(LAST_WEEK))["meeting starts"]:  # a tick takes 500 of a kind at most

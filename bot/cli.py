@@ -1,4 +1,4 @@
-"""The `partnerbot` command: serve, console, tick, db upgrade."""
+"""The `partnerbot` command: serve, console, tick, db upgrade, org import/export."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 
@@ -51,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply schema migrations")
+    org = sub.add_parser("org", help="admins' manager links in bulk")
+    org_sub = org.add_subparsers(dest="org_command", required=True)
+    org_import = org_sub.add_parser("import", help="set managers from a CSV: platform, workspace, user id, "
+                                                   "manager's user id (all or nothing)")
+    org_import.add_argument("file", type=Path, metavar="FILE.csv")
+    org_sub.add_parser("export", help="the manager links in force, as CSV on stdout")
     return parser
 
 
@@ -85,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "db":
         asyncio.run(_upgrade(Partnerbot(settings)))
         print("database is at the latest schema")
+    elif command == "org":
+        from bot.org import org_export, org_import
+
+        bot = Partnerbot(settings)
+        return asyncio.run(org_import(bot, args.file) if args.org_command == "import" else org_export(bot))
     return 0
 
 

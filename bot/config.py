@@ -18,12 +18,15 @@ from typing import Any
 
 import yaml
 
-from handlers.kernel.settings import CadenceSettings, CreditSettings
+from adapters.teams.trust import MICROSOFT_HOSTS, is_loopback, pattern_error
+from handlers.kernel.settings import CadenceSettings, CreditSettings, RetentionSettings
 
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
+    # "platform:workspace:user id" of admins beyond the platform's own (Teams has none without Graph)
+    "admins": [],
     "cadence": {
         "tick_seconds": 60,
         "peer_sync": {"weekday": "mon", "time": "09:00", "nudge_after_hours": 24, "max_nudges": 2},
@@ -34,7 +37,11 @@ DEFAULTS: dict[str, Any] = {
         "pulse": {"day": "mon", "close_after_days": 3},
     },
     "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
+    # the tick forgets platform delivery ids after this (Slack retries come within minutes)
+    "retention": {"processed_delivery_days": 7},
     "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0, "slack_channel_seconds": 1.0},
+    # the Teams endpoint: open without MICROSOFT_APP_ID only on loopback; where replies may go; who may talk
+    "teams": {"unauthenticated": False, "service_url_hosts": list(MICROSOFT_HOSTS), "tenants": []},
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -61,7 +68,14 @@ def _merge(base: dict, override: Mapping, where: str) -> None:
 
 
 def _coerce(default: Any, value: Any, path: str) -> Any:
-    """Give an override the type of its default (env vars arrive as strings)."""
+    """Give an override the type of its default (env vars arrive as strings; a list, comma-separated)."""
+    if isinstance(default, list):
+        if value is None:  # `tenants:` left empty in YAML
+            return []
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or any(isinstance(item, (dict, list)) for item in items):
+            raise ConfigError(f"setting '{path}' must be a list (comma-separated in the environment), got {value!r}")
+        return [text for item in items if (text := str(item).strip())]
     try:
         if isinstance(default, bool):
             if isinstance(value, str):
@@ -99,6 +113,19 @@ class OutboxSettings:
     slack_channel_seconds: float
 
 
+@dataclass(frozen=True)
+class TeamsSettings:
+    """The Teams endpoint's trust (adapters/teams/trust.py)."""
+
+    unauthenticated: bool  # serve /api/messages without MICROSOFT_APP_ID (loopback HOST only)
+    service_url_hosts: tuple[str, ...]
+    tenants: tuple[str, ...]  # empty: any tenant
+
+    def __post_init__(self) -> None:  # lists from the settings tree, kept immutable like the rest
+        object.__setattr__(self, "service_url_hosts", tuple(self.service_url_hosts))
+        object.__setattr__(self, "tenants", tuple(self.tenants))
+
+
 def _section(cls: type, values: Mapping) -> Any:
     """A typed section (a frozen dataclass) from its part of the settings tree."""
     hints = typing.get_type_hints(cls)
@@ -110,13 +137,13 @@ def _section(cls: type, values: Mapping) -> Any:
 class Settings:
     values: dict = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     database_url: str = "sqlite+aiosqlite:///partnerbot.db"
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"  # behind a TLS reverse proxy in production: HOST=0.0.0.0
     port: int = 3978
     public_url: str = "http://localhost:3978"
     slack_signing_secret: str | None = None
     slack_bot_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
-    microsoft_app_id: str = ""  # empty: the Teams endpoint runs unauthenticated (local testing)
+    microsoft_app_id: str = ""  # empty: no Teams endpoint, unless teams.unauthenticated (local testing)
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
@@ -125,11 +152,15 @@ class Settings:
         # the typed sections, built once from the checked values (frozen: set past __setattr__)
         object.__setattr__(self, "cadence", _section(CadenceSettings, self.values["cadence"]))
         object.__setattr__(self, "credit", _section(CreditSettings, self.values["credit"]))
+        object.__setattr__(self, "retention", _section(RetentionSettings, self.values["retention"]))
         object.__setattr__(self, "outbox", _section(OutboxSettings, self.values["outbox"]))
+        object.__setattr__(self, "teams", _section(TeamsSettings, self.values["teams"]))
 
     cadence: CadenceSettings = field(init=False, repr=False, compare=False)
     credit: CreditSettings = field(init=False, repr=False, compare=False)
+    retention: RetentionSettings = field(init=False, repr=False, compare=False)
     outbox: OutboxSettings = field(init=False, repr=False, compare=False)
+    teams: TeamsSettings = field(init=False, repr=False, compare=False)
 
     def get(self, path: str) -> Any:
         """The value at a dotted path, as loaded: for messages about a setting and for tests of
@@ -141,9 +172,23 @@ class Settings:
         return self.values["timezone"]
 
     @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(self.values["admins"])
+
+    @property
     def platform_credentials(self) -> bool:
         """Slack or Teams credentials are set: `partnerbot` alone then serves instead of chatting."""
         return self.slack_enabled or bool(self.microsoft_app_id)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """POST /api/messages is served: authenticated with an app id, or open on loopback by choice."""
+        return bool(self.microsoft_app_id) or self.teams.unauthenticated
+
+    @property
+    def teams_unauthenticated(self) -> bool:
+        """The Teams endpoint takes activities without a Bot Framework token."""
+        return self.teams.unauthenticated and not self.microsoft_app_id
 
     @property
     def slack_enabled(self) -> bool:
@@ -177,10 +222,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"PARTNERBOT_CONFIG names {path}, which does not exist")
     _merge(values, _env_overrides(env), "")
     _validate(values)
+    host = env.get("HOST") or "127.0.0.1"
+    if values["teams"]["unauthenticated"] and not is_loopback(host):
+        # why: without a token anyone who reaches the port can act as anyone in Teams
+        raise ConfigError(f"setting 'teams.unauthenticated' is refused unless HOST is a loopback address "
+                          f"(127.0.0.1, ::1, localhost), got HOST={host}")
     return Settings(
         values=values,
         database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
-        host=env.get("HOST") or "0.0.0.0",
+        host=host,
         port=int(env.get("PORT") or 3978),
         public_url=(env.get("PUBLIC_URL") or "http://localhost:3978").rstrip("/"),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -222,13 +272,18 @@ def _validate(values: dict) -> None:
                  "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
                  "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes",
                  "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours",
-                 "cadence.pulse.close_after_days",
+                 "cadence.pulse.close_after_days", "retention.processed_delivery_days",
                  "outbox.lease_seconds"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")
     for path in ("cadence.peer_sync.max_nudges", "outbox.slack_channel_seconds"):
         if _at(values, path) < 0:
             raise ConfigError(f"setting '{path}' must be 0 or more")
+    teams = values["teams"]
+    teams["service_url_hosts"] = [host.lower() for host in teams["service_url_hosts"]]
+    for host in teams["service_url_hosts"]:
+        if error := pattern_error(host):
+            raise ConfigError(f"setting 'teams.service_url_hosts' {error}, got {host!r}")
     shares = values["credit"]
     if any(share < 0 for share in shares.values()) or abs(sum(shares.values()) - 1) > 1e-6:
         raise ConfigError("settings 'credit.originator', 'credit.deliverer' and 'credit.contributors' must be 0 or "

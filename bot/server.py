@@ -20,6 +20,7 @@ SENDER_STOP_GRACE_SECONDS = 10  # well under the 30 s Kubernetes waits between S
 
 def build_web_app(bot: Partnerbot) -> web.Application:
     app = web.Application()
+    settings = bot.settings
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -27,14 +28,17 @@ def build_web_app(bot: Partnerbot) -> web.Application:
                 await conn.execute(text("SELECT 1"))
         except Exception:
             return web.json_response({"ok": False, "database": "unreachable"}, status=503)
-        return web.json_response({"ok": True, "slack": bot.slack is not None,
-                                  "teams": "authenticated" if bot.teams.authenticated else "unauthenticated"})
+        # whether each platform is on, and nothing about how requests are checked, except the one
+        # setting an operator must not miss
+        teams = "unauthenticated" if settings.teams_unauthenticated else settings.teams_enabled
+        return web.json_response({"ok": True, "slack": bot.slack is not None, "teams": teams})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock).handle)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
-    app.router.add_post("/api/messages", bot.teams.handle)
+    if settings.teams_enabled:  # a Slack-only deployment has no Teams surface at all
+        app.router.add_post("/api/messages", bot.teams.handle)
 
     async def background(_app: web.Application):
         sender = asyncio.create_task(bot.sender.run_forever(), name="outbox-sender")
@@ -67,9 +71,13 @@ async def serve(bot: Partnerbot) -> None:
     await bot.upgrade()
     if bot.slack is None:
         log.warning("Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to enable /slack/events")
-    if not bot.teams.authenticated:
-        log.warning("!!! MICROSOFT_APP_ID is not set: /api/messages accepts UNAUTHENTICATED Teams activities. "
-                    "Fine for local testing with the Bot Framework Emulator; never expose it like this. !!!")
+    if settings.teams_unauthenticated:
+        warning = (f"!!! teams.unauthenticated: /api/messages accepts UNAUTHENTICATED Teams activities on "
+                   f"{settings.host}. For local trials with the Bot Framework Emulator only. !!!")
+        log.warning(warning)
+        print(warning, flush=True)
+    elif not settings.teams_enabled:
+        log.info("Teams is off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to enable /api/messages")
     runner = web.AppRunner(build_web_app(bot), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

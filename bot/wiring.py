@@ -61,8 +61,8 @@ class Partnerbot:
 
     @cached_property
     def teams(self) -> TeamsAdapter:
-        """The Teams bot: always there (without credentials it answers the Bot Framework
-        Emulator and tests, unauthenticated)."""
+        """The Teams bot: always there for the outbox; `serve` routes /api/messages to it only
+        with an app id or teams.unauthenticated (the Bot Framework Emulator, tests)."""
         from adapters.teams.app import TeamsAdapter
 
         settings = self.settings
@@ -70,6 +70,8 @@ class Partnerbot:
             app_id=settings.microsoft_app_id, password=settings.microsoft_app_password,
             tenant_id=settings.microsoft_app_tenant_id, app_type=settings.microsoft_app_type,
             dispatch=self.dispatcher.dispatch, remember_contact=self.dispatcher.remember_contact,
+            service_url_hosts=settings.teams.service_url_hosts, tenants=settings.teams.tenants,
+            unauthenticated=settings.teams.unauthenticated,
         )
 
     async def upgrade(self) -> None:

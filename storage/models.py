@@ -147,6 +147,10 @@ class Partnership(Numbered, SQLModel, table=True):
     created_by_id: int = Field(foreign_key="person.id")
     created_at: datetime = _utc(nullable=False)
     charter_version: int = 1  # goes up with every change of the charter: both managers agree again
+    # pending until the peer manager accepts it (no peer syncs, pulses or charter agreement
+    # before), then active; declined when they decline
+    status: str = Field(default="active", sa_column_kwargs={"server_default": "active"})
+    accepted_at: Optional[datetime] = _utc(nullable=True)
     pulse_next_at: Optional[datetime] = _utc(nullable=True, index=True)  # the next monthly health pulse
 
 
@@ -178,6 +182,19 @@ class PartnershipMember(SQLModel, table=True):
     side: str  # a | b
     role: str  # manager | rep
     added_at: datetime = _utc(nullable=False)
+
+
+class PartnershipInvite(SQLModel, table=True):
+    """Someone asked to join a side (a rep, or side B's manager for the whole partnership):
+    they are not a member, and nobody is their manager through it, until they accept."""
+
+    __tablename__ = "partnership_invite"
+    partnership_id: int = Field(foreign_key="partnership.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+    side: str  # a | b
+    role: str  # manager | rep
+    invited_by_id: int = Field(foreign_key="person.id")
+    invited_at: datetime = _utc(nullable=False)
 
 
 class PartnershipGoal(SQLModel, table=True):
@@ -449,4 +466,58 @@ class ProcessedDelivery(SQLModel, table=True):
 
     __tablename__ = "processed_delivery"
     key: str = Field(primary_key=True)
-    at: datetime = _utc(nullable=False)
+    at: datetime = _utc(nullable=False, index=True)  # the tick forgets them after retention.processed_delivery_days
+
+
+class LinkRequest(SQLModel, table=True):
+    """`link <code>` typed on another platform: the code's issuer is asked to confirm it, and
+    nothing is joined before they do. It lapses when its code would have."""
+
+    __tablename__ = "link_request"
+    # ids are never reused (SQLite would give a deleted last id again): a button of an answered
+    # request must not answer a newer one
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Optional[int] = Field(default=None, primary_key=True)
+    issuer_id: int = Field(foreign_key="person.id", index=True)  # typed `link`; the only one who confirms
+    requester_id: int = Field(foreign_key="person.id", index=True)  # typed the code
+    workspace_id: int = Field(foreign_key="workspace.id")  # the requester's, where the code was typed
+    platform: str  # the requester's
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False, index=True)
+
+
+class LinkAttempt(SQLModel, table=True):
+    """A wrong link code someone typed: after five in an hour, `link <code>` waits."""
+
+    __tablename__ = "link_attempt"
+    __table_args__ = (Index("ix_link_attempt_person_at", "person_id", "at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    at: datetime = _utc(nullable=False, index=True)
+
+
+class PersonLink(SQLModel, table=True):
+    """Two people joined by `link`, kept so that `unlink` can split them again: the absorbed
+    person as they were, and which rows became the keeper's."""
+
+    __tablename__ = "person_link"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: `moved` names links by id
+    id: Optional[int] = Field(default=None, primary_key=True)
+    keeper_id: int = Field(foreign_key="person.id", index=True)  # the code's issuer, who stayed
+    linked_at: datetime = _utc(nullable=False)
+    # the absorbed person (the requester), deleted while linked: no foreign keys to them
+    absorbed_id: int
+    workspace_id: int = Field(foreign_key="workspace.id")
+    display_name: str
+    timezone: Optional[str] = None
+    platform_timezone: Optional[str] = None
+    manager_id: Optional[int] = None
+    created_at: datetime = _utc(nullable=False)
+    # the keeper's timezones before the link (a blank one was filled from the absorbed person's)
+    keeper_timezone: Optional[str] = None
+    keeper_platform_timezone: Optional[str] = None
+    # "table.column" -> {"key": key column names, "rows": [key values]}: rows moved to the keeper
+    moved: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # "table.column" -> [row as it was]: the absorbed person's rows deleted because the keeper had
+    # one for the same record (both members of one partnership, say)
+    deleted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -22,6 +22,7 @@ from storage.queries.exports import ExportQueries
 from storage.queries.handoffs import HandoffQueries
 from storage.queries.leads import LeadQueries
 from storage.queries.meetings import MeetingQueries
+from storage.queries.org import OrgQueries
 from storage.queries.partnerships import PartnershipQueries
 from storage.queries.peer_sync import PeerSyncQueries
 from storage.queries.people import PeopleQueries
@@ -34,7 +35,7 @@ Row = TypeVar("Row")
 
 class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries, PeerSyncQueries, MeetingQueries,
             LeadQueries, AskQueries, PulseQueries, WinQueries, ReportQueries, ExportQueries, ClaimQueries,
-            OutboxQueries):
+            OutboxQueries, OrgQueries):
     def __init__(self, session: AsyncSession):
         self._session = session
         self.enqueued = 0  # messages written to the outbox in this transaction

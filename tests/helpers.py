@@ -20,6 +20,10 @@ from storage.models import (
     Meeting,
     MeetingSeries,
     OutboxMessage,
+    Partnership,
+    PartnershipGoal,
+    PartnershipInvite,
+    PartnershipMember,
     Person,
     Pulse,
     PulseAnswer,
@@ -32,6 +36,11 @@ from storage.models import (
 # the suite). The pace has tests of its own (tests/bot/test_throttling.py, tests/bot/test_outbox.py).
 NO_SLACK_PACE = {"PARTNERBOT_OUTBOX__SLACK_CHANNEL_SECONDS": "0"}
 
+# Teams as the tests run it, set the way a user trying Partnerbot with the Bot Framework Emulator
+# would: the endpoint open without an app id (on loopback only), replies to the fake connector
+# on loopback. Authenticated and refused requests have their own tests (tests/adapters/test_teams_trust.py).
+TEAMS_ON_LOOPBACK = {"PARTNERBOT_TEAMS__UNAUTHENTICATED": "1", "PARTNERBOT_TEAMS__SERVICE_URL_HOSTS": "127.0.0.1,localhost"}
+
 
 async def count(db: Database, model) -> int:
     async with db.session() as s:
@@ -42,7 +51,8 @@ async def snapshot(db: Database) -> dict[str, int]:
     """Row counts of everything a command may change, to prove a refusal changed nothing."""
     return {m.__name__: await count(db, m)
             for m in (Commitment, Handoff, ActivityLog, OutboxMessage, MeetingSeries, Meeting, Lead, Ask,
-                      Pulse, PulseAnswer, Win, WinCredit, ExportToken)}
+                      Pulse, PulseAnswer, Win, WinCredit, ExportToken, Partnership, PartnershipMember,
+                      PartnershipInvite, PartnershipGoal)}
 
 
 async def rows(db: Database, model, *where) -> list:

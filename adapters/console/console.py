@@ -13,7 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from adapters.console.render import render
+from adapters.console.render import SafeWriter, render
 from handlers.kernel.delivery import Address
 from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Command, Form, Question, Reply
@@ -174,7 +174,7 @@ async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out
         out.write(render(reply) + "\n")
         out.flush()
         while reply.form and reply.ok and not reply.repeated:  # answer it here, then submit
-            answers = await ask_form(reply.form, read_line, out, interactive)
+            answers = await ask_form(reply.form, read_line, SafeWriter(out), interactive)
             if answers is None:
                 break
             reply = await dispatch(Command(

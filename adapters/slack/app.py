@@ -1,23 +1,30 @@
 """The Slack side of `serve`: a slack-bolt AsyncApp behind POST /slack/events.
 
-Bolt verifies the signature (401 for unsigned, mis-signed or stale requests) and routes;
-our listeners only translate, call the dispatcher, and render.
+We verify each request ourselves before anything reads or logs its body (slack_sdk's
+SignatureVerifier, bolt's rules: 401 for unsigned, mis-signed or stale requests, 400 for a
+malformed one), then hand bolt the body as we read it; bolt routes, and our listeners only
+translate, call the dispatcher, and render.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.refusals import RefusalLog, nested_deeper_than
 from adapters.slack import translate
 from adapters.slack.deliver import SlackDeliverer
 from adapters.slack.profiles import SlackTimezones
@@ -28,6 +35,53 @@ from handlers.kernel.model import Command, Form, Reply
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Command], Awaitable[Reply]]
+
+
+# Slack's largest requests (a modal's submission, an event carrying a 40,000-character message)
+# are tens of kilobytes. 1 MiB, aiohttp's own default limit, leaves them ample room and bounds
+# what anyone, signed or not, can make us read and hash.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_CLOCK_SKEW_SECONDS = 5 * 60  # what slack_sdk's SignatureVerifier (and so bolt) allows
+
+
+class Refused(Exception):
+    """A request refused before bolt sees it: its HTTP status, and the reason logged for it."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body, refused (413) past MAX_BODY_BYTES whatever Content-Length said."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Refused(413, "body too large")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise Refused(413, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_body(body: str, content_type: str | None) -> dict:
+    """A verified body as bolt reads it: JSON (the Events API), or a form whose `payload` field,
+    if it has one, is the JSON (interactions). Refused (400) unless it is a JSON object that
+    nests at most MAX_NESTING (adapters/refusals.py) deep or a well-formed form. Why not bolt's own reading: it raised
+    RecursionError on deep nesting, and read any form whose text merely contains "payload" (a
+    slash command `/partner commit send payload docs by fri`) as empty, an unhandled request."""
+    try:
+        if (content_type or "").split(";")[0].strip().lower() == "application/json" or body.startswith("{"):
+            parsed = json.loads(body)
+        else:
+            fields = dict(parse_qsl(body, keep_blank_values=True, strict_parsing=True))
+            parsed = json.loads(fields["payload"]) if "payload" in fields else fields
+    except (ValueError, RecursionError):  # JSONDecodeError and a bad form field are ValueErrors
+        raise Refused(400, "malformed body") from None
+    if not isinstance(parsed, dict) or not parsed or nested_deeper_than(parsed):
+        raise Refused(400, "malformed body")
+    return parsed
 
 
 def _refused(view: dict, reason: str, answers: dict) -> dict:
@@ -47,9 +101,14 @@ class SlackAdapter:
         self.deliverer = SlackDeliverer(self.client, channel_seconds=channel_seconds)
         self.dispatch = dispatch
         self.verifier = SignatureVerifier(signing_secret)
+        self.refusals = RefusalLog(log, "Slack")
         # process_before_response: our listeners ack as soon as their answer is committed, so
         # bolt need not poll for the ack (a 10 ms sleep loop that puts a floor under every reply).
-        self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True)
+        # request_verification_enabled=False: handle() verifies every request before it reaches
+        # bolt (async_dispatch has no other caller); bolt's own check logged the body of each
+        # request it refused, at INFO, and raised on a timestamp that is not a number.
+        self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True,
+                            request_verification_enabled=False)
         self.app.command("/partner")(self._on_slash_command)
         self.app.action(re.compile(r"^pb:"))(self._on_button)
         self.app.view_submission(re.compile(rf"^{re.escape(FORM_CALLBACK)}"))(self._on_form_submitted)
@@ -60,12 +119,17 @@ class SlackAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         """aiohttp handler for POST /slack/events."""
         try:
-            bolt_request = await to_bolt_request(request)
-        except Exception:  # why: bolt parses before it verifies, and raised (a 500) on a JSON body that
-            # is not an object (`null`, `[1]`): unsigned that is a 401 like any other, signed a 400
-            body = await request.text()
-            status = 400 if self.verifier.is_valid_request(body, dict(request.headers)) else 401
-            return web.Response(status=status, text="not a Slack request")
+            body = await self._verified_body(request)
+            payload = parse_body(body, request.headers.get("Content-Type"))
+            try:  # bolt reads the body as we did: JSON, whatever it came as
+                headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+                bolt_request = AsyncBoltRequest(body=json.dumps(payload), query=request.query_string,
+                                                headers={**headers, "Content-Type": "application/json"})
+            except Exception:  # bolt's reading of ids and context raised on a payload of odd types
+                raise Refused(400, "malformed body") from None
+        except Refused as refused:
+            self.refusals.note(refused.reason, request.remote, status=refused.status)
+            return web.Response(status=refused.status, text=f"not a valid Slack request: {refused.reason}")
         bolt_response = await self.app.async_dispatch(bolt_request)
         if bolt_response.status >= 500:  # why: bolt's own matchers raise on a signed but malformed
             # payload (`"actions": ""`) and answer 500, which Slack retries; our listeners never raise
@@ -73,16 +137,40 @@ class SlackAdapter:
             return web.Response(status=400, text="malformed Slack request")
         return await to_aiohttp_response(bolt_response)
 
+    async def _verified_body(self, request: web.Request) -> str:
+        """The body of a request Slack signed, read only as far as needed to tell: no signature
+        is a 401 before the body is read, and so is a signature that does not match or a
+        timestamp more than five minutes off (a replay); a timestamp that is not a number is a
+        400. A body that is not UTF-8 was not signed by Slack (slack_sdk cannot even check it): 401."""
+        signature = request.headers.get("X-Slack-Signature")
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if not signature:
+            raise Refused(401, "missing headers")
+        if not (timestamp and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise Refused(400, "bad timestamp")
+        if abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+            raise Refused(401, "stale timestamp")
+        raw = await _read_body(request)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(401, "bad signature") from None
+        if not self.verifier.is_valid(body, timestamp, signature):
+            raise Refused(401, "bad signature")
+        return body
+
     async def _on_slash_command(self, ack, command: dict, client: AsyncWebClient) -> None:
-        tz = await self.timezones.of(command.get("team_id", ""), command.get("user_id", ""))
-        cmd = translate.from_slash_command(command, tz)
+        team, user = command.get("team_id", ""), command.get("user_id", "")
+        tz, admin = await self.timezones.with_admin(team, user)
+        cmd = replace(translate.from_slash_command(command, tz), platform_admin=admin)
         reply, _ = await self._open_reply_form(client, command.get("trigger_id"), await self.dispatch(cmd), cmd)
         await ack(response_type="ephemeral", **message(reply))
 
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
         cmd = translate.from_button(body, None)
-        cmd = replace(cmd, platform_timezone=await self.timezones.of(cmd.workspace, cmd.user))
+        tz, admin = await self.timezones.with_admin(cmd.workspace, cmd.user)
+        cmd = replace(cmd, platform_timezone=tz, platform_admin=admin)
         reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
         if reply.repeated:  # why: a redelivered click posted "already handled" next to the first's answer
             return

@@ -1,29 +1,44 @@
-"""A Slack user's timezone from users.info, fetched once per user per process."""
+"""A Slack user's profile from users.info (timezone; owner or admin of the workspace), fetched
+once per user per process and again after PROFILE_TTL, so a demoted admin loses the right soon."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+PROFILE_TTL_SECONDS = 600.0
 
 
 class SlackTimezones:
     def __init__(self, client: AsyncWebClient, timeout: float = 1.5):
         self.client = client
         self.timeout = timeout  # the lookup sits on the ack path of someone's first command
-        self._known: dict[tuple[str, str], str | None] = {}
+        self._known: dict[tuple[str, str], tuple[float, dict]] = {}
 
-    async def of(self, team: str, user: str) -> str | None:
+    async def _user(self, team: str, user: str) -> dict | None:
         key = (team, user)
-        if key in self._known:
-            return self._known[key]
+        known = self._known.get(key)
+        if known and time.monotonic() - known[0] < PROFILE_TTL_SECONDS:
+            return known[1]
         try:
             response = await asyncio.wait_for(self.client.users_info(user=user), self.timeout)
         except Exception as error:  # a slow or failing Slack must not fail the command
             log.warning("users.info for %s failed: %s", user, error)
             return None  # not remembered: try again next time
-        tz = (response.get("user") or {}).get("tz")
-        self._known[key] = tz
-        return tz
+        found = response.get("user") or {}
+        self._known[key] = (time.monotonic(), found)
+        return found
+
+    async def of(self, team: str, user: str) -> str | None:
+        """Their timezone (IANA), when Slack knows it."""
+        return ((await self._user(team, user)) or {}).get("tz")
+
+    async def with_admin(self, team: str, user: str) -> tuple[str | None, bool]:
+        """Their timezone, and whether they own or administer the workspace as Slack says
+        (False when Slack cannot be asked): one users.info, for the person typing a command."""
+        found = (await self._user(team, user)) or {}
+        return found.get("tz"), bool(found.get("is_owner") or found.get("is_admin") or found.get("is_primary_owner"))

@@ -1,4 +1,9 @@
-"""Reply → Block Kit. The plain `text` always goes along, for notifications and old clients."""
+"""Reply → Block Kit. The plain `text` always goes along, for notifications and old clients.
+
+Every string of a Reply is plain text, ours and the users' mixed (a handoff's need, a person's
+name): it is escaped wherever Slack would parse it (mrkdwn blocks and every `text` field), so
+nothing typed by anyone becomes `<!channel>`, `<!here>`, a link `<url|label>` or a mention. The
+only markup is ours, around escaped text (a card's title in bold)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Card, Form, Question, Reply
 
 SECTION_LIMIT = 3000  # a section's text
@@ -18,18 +24,31 @@ LABEL_LIMIT = 2000  # an input block's label and hint
 FORM_CALLBACK = "pb:form"  # callback_id of every form modal; the submit listener matches its prefix
 ANSWER_ACTION = "answer"  # action_id of the input element (text, user or date picker) of each question
 REFUSAL_BLOCK = "pb:refusal"  # block_id prefix of the reason shown when a submit is refused
-_MENTION_OR_SPECIAL = re.compile(r"(<@[A-Za-z0-9._:\-]+(?:\|[^>]*)?>)|([&<>])")
+_MENTION_OR_SPECIAL = re.compile(MENTION.pattern + r"|([&<>])")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown in a mention keeps none of
+
+
+def mention_text(user_id: str, name: str | None) -> str:
+    """Our neutral mention `<@id|name>` as the person's name, `@name`: plain text, never a live
+    mention (the id and the name were typed or chosen by someone, not by us)."""
+    shown = " ".join(_NOT_IN_A_NAME.sub(" ", name or "").split()) or user_id
+    return f"@{shown}"
 
 
 def escape(text: str) -> str:
-    """Escape Slack's control characters, but keep user mentions working."""
-    return _MENTION_OR_SPECIAL.sub(lambda m: m.group(1) or _ESCAPES[m.group(2)], text)
+    """`text` as Slack shows it literally: `&`, `<` and `>` escaped; a neutral mention as `@name`."""
+    def one(m: re.Match) -> str:
+        if m.group(3):
+            return _ESCAPES[m.group(3)]
+        return "".join(_ESCAPES.get(c, c) for c in mention_text(m.group(1), m.group(2)))
+
+    return _MENTION_OR_SPECIAL.sub(one, text)
 
 
 def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Escaped `text` in pieces of at most `limit` characters: cut at a line break or space in
-    the second half of a piece when there is one, never inside an escape or a mention."""
+    the second half of a piece when there is one, never inside an escape."""
     pieces = []
     while len(text) > limit:
         cut = max(text.rfind("\n", limit // 2, limit), text.rfind(" ", limit // 2, limit))
@@ -41,9 +60,6 @@ def _chunks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
         entity = text.rfind("&", cut - 4, cut)  # "&amp;" is five characters
         if entity > 0:
             cut = entity
-        mention = text.rfind("<", max(0, cut - 120), cut)
-        if mention > 0 and ">" not in text[mention:cut]:
-            cut = mention
         pieces.append(text[:cut])
         text = text[cut:]
     pieces.append(text)
@@ -107,8 +123,9 @@ def blocks(reply: Reply) -> list[dict]:
 
 
 def message(reply: Reply) -> dict:
-    """Keyword arguments for chat.postMessage / chat.update / ack."""
-    return {"text": reply.text, "blocks": blocks(reply)}
+    """Keyword arguments for chat.postMessage / chat.update / chat.postEphemeral / ack. The
+    `text` (notifications, clients without blocks) is mrkdwn too: escaped like the blocks."""
+    return {"text": escape(reply.text), "blocks": blocks(reply)}
 
 
 def home_blocks(reply: Reply, notice: Reply | None = None) -> list[dict]:

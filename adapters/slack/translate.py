@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,12 +25,26 @@ def _is_direct(channel_id: str | None, channel_name: str | None) -> bool:
     return (channel_id or "").startswith("D") or channel_name == "directmessage"
 
 
+# What Slack escapes in the text people type; `<@U1|name>`, `<!channel>` and `<url|label>` are its
+# own markup, sent as is.
+_ESCAPED = re.compile(r"&lt;@|&lt;|&gt;|&amp;")
+_TYPED = {"&lt;@": "<\u2060@", "&lt;": "<", "&gt;": ">", "&amp;": "&"}
+
+
+def typed_text(text: str) -> str:
+    """A slash command's text as the person typed it: Slack sends a typed `&`, `<` and `>` as
+    `&amp;`, `&lt;` and `&gt;`. A `<` typed before `@` is kept apart from it by a word joiner
+    (U+2060, invisible), so that `<@U1|name>` typed as text is never read as a mention (of
+    anyone, under a name of the typist's choice). The renderers escape what they must again."""
+    return _ESCAPED.sub(lambda m: _TYPED[m.group(0)], text)
+
+
 def from_slash_command(payload: Mapping[str, Any], timezone: str | None) -> Command:
     team = payload.get("team_id") or ""
     trigger = payload.get("trigger_id")
     return Command(
         platform="slack", workspace=team, user=payload.get("user_id") or "",
-        user_name=payload.get("user_name"), text=(payload.get("text") or "").strip(),
+        user_name=payload.get("user_name"), text=typed_text(payload.get("text") or "").strip(),
         channel=payload.get("channel_id"), platform_timezone=timezone,
         is_direct=_is_direct(payload.get("channel_id"), payload.get("channel_name")),
         delivery_id=f"slack:{team}:{trigger}" if trigger else None, raw=payload,

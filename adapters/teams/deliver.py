@@ -5,6 +5,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationParameters, ConversationReference
 
 from adapters.teams.render import message_activity
+from adapters.teams.trust import ServiceUrls
 from handlers.kernel.delivery import Address, NotReachableYet, RetryAfter, Undeliverable
 from handlers.kernel.model import Reply
 
@@ -16,13 +17,18 @@ THROTTLED = {412, 429, 502, 504}
 class TeamsDeliverer:
     platform = "teams"
 
-    def __init__(self, adapter, app_id: str):
+    def __init__(self, adapter, app_id: str, service_urls: ServiceUrls):
         self.adapter = adapter
         self.app_id = app_id
+        self.service_urls = service_urls
 
     async def deliver(self, address: Address, reply: Reply) -> None:
         if not address.contact:
             raise NotReachableYet(address.user or address.channel)
+        # checked again at every send: a reference stored before the allow-list changed (or by
+        # an older version that did not check) must not make us post where it says
+        if refusal := self.service_urls.refusal(address.contact.get("serviceUrl")):
+            raise Undeliverable(f"not sent to the stored Teams contact: {refusal}")
         reference = ConversationReference().deserialize(address.contact)
         activity = Activity().deserialize(message_activity(reply))
 

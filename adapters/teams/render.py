@@ -1,9 +1,16 @@
-"""Reply → Adaptive Card (schema 1.5). The reply's text is the card's fallback and summary."""
+"""Reply → Adaptive Card (schema 1.5). The reply's text is the card's fallback and summary.
+
+Teams reads a TextBlock's text and a FactSet's titles and values as markdown (links `[label](url)`,
+`**bold**`, `_italic_`, lists and quotes at the start of a line). Every string of a Reply is
+plain text, ours and the users' mixed, so each is escaped there (`markdown`): nothing typed by
+anyone becomes a link, emphasis, a list or an `<at>` mention. Our own formatting is the
+card's (a title's weight), never markup inside the text. The fallback and summary are plain text."""
 from __future__ import annotations
 
 import re
 from datetime import date
 
+from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Card, Form, Question, Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -14,6 +21,35 @@ _STYLES = {"primary": "positive", "danger": "destructive"}
 FORM_KEYS = ("command", "pb_form", "pb_inputs", "pb_people", "pb_names")
 PEOPLE_DATASET = "graph.microsoft.com/users"  # the people picker searches the whole organisation
 _MENTION = re.compile(r"^<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>$")  # our neutral mention, whole
+
+
+# Characters that are markdown anywhere in a line: emphasis, code, links, images, HTML and
+# `<at>` tags, and the backslash itself when it could escape one of them (or break a line).
+_INLINE = re.compile(r"\\(?=[!-/:-@\[-`{-~\r\n])|[*_`~\[\]<]|(?<=\])\(")
+# …and at the start of a line (after any indentation): a heading, quote, list item, rule or
+# setext underline.
+_LINE_START = re.compile(r"(?:^|(?<=[\r\n]))([ \t]*)(?:([#>+=-])|(\d+)([.)]))")
+_NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown in a mention keeps none of
+
+
+def plain_mentions(text: str) -> str:
+    """Our neutral mentions `<@id|name>` as `@name`: a name to read, not a tag."""
+    def one(m: re.Match) -> str:
+        return "@" + (" ".join(_NOT_IN_A_NAME.sub(" ", m.group(2) or "").split()) or m.group(1))
+
+    return MENTION.sub(one, text)
+
+
+def markdown(text: str) -> str:
+    """`text` as a TextBlock or a fact shows it literally: every character that Teams' markdown
+    would read as markup is backslash-escaped (CommonMark), a neutral mention is `@name`."""
+    text = _INLINE.sub(lambda m: "\\" + m.group(0), plain_mentions(text))
+    return _LINE_START.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"),
+                           text)
+
+
+def _text_block(text: str, **style) -> dict:
+    return {"type": "TextBlock", "text": markdown(text), **style}
 
 
 def _iso_date(value: str) -> str | None:
@@ -55,11 +91,12 @@ def _input(question: Question, names: dict[str, str]) -> dict:
 
 
 def _card_body(card: Card) -> tuple[list[dict], list[dict]]:
-    body: list[dict] = [{"type": "TextBlock", "text": card.title, "weight": "Bolder", "wrap": True}]
+    body: list[dict] = [_text_block(card.title, weight="Bolder", wrap=True)]
     if card.text:
-        body.append({"type": "TextBlock", "text": card.text, "wrap": True})
+        body.append(_text_block(card.text, wrap=True))
     if card.facts:
-        body.append({"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in card.facts]})
+        body.append({"type": "FactSet",
+                     "facts": [{"title": markdown(f.label), "value": markdown(f.value)} for f in card.facts]})
     actions = []
     for button in card.buttons:
         action = {"type": "Action.Submit", "title": button.label, "data": {"command": button.command}}
@@ -72,17 +109,16 @@ def _card_body(card: Card) -> tuple[list[dict], list[dict]]:
 def _form_body(form: Form) -> tuple[list[dict], list[dict]]:
     """The form's intro, one input per question, and a submit that carries its command;
     Teams adds each input's value to the submit's data under the input's id."""
-    body: list[dict] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "size": "Medium", "wrap": True}]
+    body: list[dict] = [_text_block(form.title, weight="Bolder", size="Medium", wrap=True)]
     if form.intro:
-        body.append({"type": "TextBlock", "text": form.intro, "wrap": True})
+        body.append(_text_block(form.intro, wrap=True))
     names: dict[str, str] = {}
     for question in form.questions:
         if question.id in FORM_KEYS:
             raise ValueError(f"a form question cannot have the id {question.id!r} on Teams")
         body.append(_input(question, names))
         if question.hint:
-            body.append({"type": "TextBlock", "text": question.hint, "isSubtle": True, "size": "Small",
-                         "spacing": "None", "wrap": True})
+            body.append(_text_block(question.hint, isSubtle=True, size="Small", spacing="None", wrap=True))
     data = {"command": form.submit_command, "pb_form": True, "pb_inputs": [q.id for q in form.questions]}
     people = [q.id for q in form.questions if q.kind == "person"]
     if people:
@@ -102,7 +138,7 @@ def adaptive_card(reply: Reply) -> dict:
             body.extend(card_body)
             actions.extend(card_actions)
     elif not reply.form:  # a form says what it is itself; the text stays the fallback and summary
-        body.append({"type": "TextBlock", "text": reply.text, "wrap": True})
+        body.append(_text_block(reply.text, wrap=True))
     if reply.form:
         form_body, form_actions = _form_body(reply.form)
         body.extend(form_body)

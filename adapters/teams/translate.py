@@ -16,6 +16,8 @@ from handlers.kernel.model import Command
 PLATFORM = "teams"
 _PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)
 _TAG = re.compile(r"<(?!@)[^>]*>")  # HTML formatting Teams adds; keeps our <@id|name> mentions
+_NOT_IN_A_NAME = re.compile(r"[<>|]")  # what the name in a mention token <@id|name> keeps none of
+_TYPED_MENTION = re.compile(r"<(?=@)")  # `<@` in typed text, where it would read as a mention
 
 
 # Why: an activity with a field of the wrong JSON type (`"channelData": "0"`, `"from": []`)
@@ -71,7 +73,9 @@ def conversation_reference(activity: Mapping[str, Any]) -> dict:
 
 def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     """The text with the bot's mention removed and people's mentions as <@id|name>."""
-    text = _str(activity.get("text"))
+    # What the person typed and our mention tokens, apart: only the typed parts are HTML (Teams
+    # sends `<` as `&lt;`) to strip and unescape, so an unescaped `<@…>` is never read as a mention.
+    parts: list[tuple[str, bool]] = [(_str(activity.get("text")), True)]  # (text, typed)
     bot_id = _obj(activity.get("recipient")).get("id")
     names: dict[str, str] = {}
     for entity in map(_obj, _entities(activity)):
@@ -80,14 +84,32 @@ def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
         mentioned = _obj(entity.get("mentioned"))
         shown = _str(entity.get("text")) or f"<at>{_str(mentioned.get('name'))}</at>"
         if mentioned.get("id") == bot_id:
-            text = text.replace(shown, " ", 1)
+            token = " "
         else:
-            person, name = user_of(mentioned), _str(mentioned.get("name")).replace("|", " ").replace(">", " ")
+            person, name = user_of(mentioned), " ".join(_NOT_IN_A_NAME.sub(" ", _str(mentioned.get("name"))).split())
             names[person] = name
-            text = text.replace(shown, f"<@{person}|{name}>", 1)
-    text = html.unescape(_TAG.sub(" ", text))
+            token = f"<@{person}|{name}>"
+        parts = _replace_first(parts, shown, token)
+    text = "".join(_typed(part) if typed else part for part, typed in parts)
     text = " ".join(text.split())
     return _PREFIX.sub("", text, count=1), names
+
+
+def _replace_first(parts: list[tuple[str, bool]], shown: str, token: str) -> list[tuple[str, bool]]:
+    """`parts` with the first typed occurrence of `shown` (a mention's `<at>…</at>`) as `token`."""
+    for i, (part, typed) in enumerate(parts):
+        if typed and shown and shown in part:
+            before, _, after = part.partition(shown)
+            return [*parts[:i], (before, True), (token, False), (after, True), *parts[i + 1:]]
+    return parts
+
+
+def _typed(html_text: str) -> str:
+    """Typed text as the person sees it: tags Teams adds removed, entities unescaped, and a `<`
+    typed before `@` kept apart from it by a word joiner (U+2060, invisible), so that `<@id|name>`
+    typed as text is never read as a mention (of anyone, under a name of the typist's choice).
+    What else the text holds (`<!channel>`) is plain text: each renderer escapes it."""
+    return _TYPED_MENTION.sub("<\u2060", html.unescape(_TAG.sub(" ", html_text)))
 
 
 def channel_of(activity: Mapping[str, Any]) -> str | None:

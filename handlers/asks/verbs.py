@@ -21,8 +21,7 @@ from handlers.partnerships import policy
 from handlers.partnerships.service import find_partnership
 from storage.models import Ask
 
-_RE_TAIL = re.compile(r"\s+re\s+(\S+)\s*$", re.IGNORECASE)
-_ONLY_DATE = re.compile(r"^by\s+(.+)$", re.IGNORECASE)
+_BY_FIRST = re.compile(r"by\s", re.IGNORECASE)
 RESPONSES = ("accept", "decline", "answer")
 
 
@@ -35,19 +34,21 @@ async def ask(ctx: Context, args: str) -> Reply:
 
 
 def _take_re(text: str) -> tuple[str, str | None]:
-    """'<text> re P-1' → ('<text>', 'P-1'); a `re` not followed by a reference stays in the text."""
-    m = _RE_TAIL.search(" " + text)
-    if m and ref_kind(m.group(1)):
-        return (" " + text)[: m.start()].strip(), m.group(1)
+    """'<text> re P-1' → ('<text>', 'P-1'); a `re` not followed by a reference stays in the text.
+    By its last two words, not a regex search (`\\s+re\\s+…$` was quadratic in a run of spaces)."""
+    words = text.rsplit(None, 2)
+    if len(words) >= 2 and words[-2].lower() == "re" and ref_kind(words[-1]):
+        return (words[0].strip() if len(words) == 3 else ""), words[-1]
     return text.strip(), None
 
 
 def split_request(text: str, today: date) -> tuple[str, str | None, str | None]:
     """'<request> [by <date>] [re <ref>]' (the two tails in either order) → (request, date phrase, ref)."""
     body, ref = _take_re(text)
-    m = _ONLY_DATE.match(body)
-    if m and is_date(m.group(1), today):  # a date and no request
-        return "", m.group(1), ref
+    if _BY_FIRST.match(body):  # a date and no request?
+        phrase = body[2:].lstrip()
+        if "\n" not in phrase and is_date(phrase, today):
+            return "", phrase, ref
     request, phrase = split_by_date(body, today)
     if ref is None and phrase is not None:
         request, ref = _take_re(request)

@@ -8,31 +8,37 @@ from handlers.commitments import service
 from handlers.kernel.context import Context
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
-from handlers.kernel.grammar import MENTION, ref_kind, split_by_date
+from handlers.kernel.grammar import MENTION, DatedText, ref_kind, tail_mention
 from handlers.kernel.model import Form, Question, Reply
 from handlers.kernel.registry import Verb
 from handlers.partnerships import policy
 from storage.models import Commitment
 
-_TO = re.compile(r"\s+to\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
-_RE_WORD = re.compile(r"\s+re\s+", re.IGNORECASE)
+# (?<!\s): tried once per run of blanks, not once per blank (quadratic in a run of spaces)
+_RE_WORD = re.compile(r"(?<!\s)\s+re\s+", re.IGNORECASE)
+
+
 def _split_commit(text: str, today: date) -> tuple[str, str | None, str | None, str | None]:
     """'<what> by <date> [to @person] [re <target>]' → (what, date phrase, assignee mention, re target).
 
     `re` is taken at its last occurrence that leaves a dated commitment before it, so
     'look re pricing by fri re Acme' keeps 're pricing' in what it says.
-    """
-    def strip_to(part: str) -> tuple[str, str | None]:
-        m = _TO.search(part)
-        return (part[: m.start()], m.group(1)) if m else (part, None)
 
-    body, assignee = strip_to(text.strip())
+    Linear in the text: each ` re `, from the last, is tried by reading only the few words
+    before it (its `to @person`, then its `by <date>`: grammar.DatedText), never by parsing
+    all that comes before it again. Why: that made a 6 KB command take 5.5 s.
+    """
+    body = text.strip()
+    to = tail_mention(body, "to")
+    body, assignee = (body[: to.start], to.mention) if to else (body, None)
+    dated = DatedText(body, today)
     for m in reversed(list(_RE_WORD.finditer(body))):
-        head, head_assignee = strip_to(body[: m.start()])
-        if split_by_date(head, today)[1] is not None and not (assignee and head_assignee):
-            what, phrase = split_by_date(head, today)
-            return what, phrase, assignee or head_assignee, body[m.end():].strip()
-    what, phrase = split_by_date(body, today)
+        head_to = tail_mention(body, "to", end=m.start())
+        head_end = head_to.start if head_to else m.start()
+        if dated.last_by(head_end) is not None and not (assignee and head_to):
+            what, phrase = dated.split(head_end)
+            return what, phrase, assignee or (head_to and head_to.mention), body[m.end():].strip()
+    what, phrase = dated.split()
     return what, phrase, assignee, None
 
 
@@ -57,12 +63,14 @@ async def commit(ctx: Context, args: str) -> Reply:
             handoff = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(re_target, "H", "handoff"))
             if handoff is None:
                 raise UserError(f"There is no handoff {re_target.upper()} here.")
+            await policy.may_credit_handoff(ctx, handoff)
             links = {"handoff_id": handoff.id, "account": handoff.account}
         elif kind == "L":
             lead = await ctx.store.lead_for(ctx.workspace.id, ctx.ref_number(re_target, "L", "lead"),
                                             ctx.caller.id, ctx.command.channel)
             if lead is None:
                 raise UserError(f"There is no lead {re_target.upper()} here.")
+            await policy.may_credit_lead(ctx, lead)
             links = {"lead_id": lead.id, "account": lead.account}
         elif kind in {"P", "C", "M", "S", "Q"}:
             raise UserError(f"There is no {re_target.upper()} here to link to.")

@@ -31,6 +31,12 @@ MONTHS = {
 MAX_YEARS_AHEAD = 20
 DATE_FORMS = "YYYY-MM-DD, today, tomorrow, a weekday (fri), next week, eow, in N days|weeks, or dec 3"
 
+# No date phrase has more letters and digits than this ("september 30th" has 13, "in 999 weeks"
+# 10): a longer one is not read at all. Why: grammar.split_by_date looks for the date only among
+# the last characters of a command, which keeps every parser linear in the command's length.
+# It also reads only the text after the last `by`: keep the word `by` out of every date form.
+MAX_DATE_CHARS = 24
+
 _IN_N = re.compile(r"^in\s+(\d{1,3})\s+(day|days|week|weeks)$")
 _MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?$")
 
@@ -53,6 +59,8 @@ def is_date(text: str, today: date) -> bool:
 
 
 def _parse(phrase: str, today: date) -> date | None:
+    if len(phrase) - phrase.count(" ") > MAX_DATE_CHARS:
+        return None
     if phrase == "today":
         return today
     if phrase == "tomorrow":

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
-from handlers.kernel.grammar import split_verb
+from handlers.kernel.grammar import MAX_COMMAND_CHARS, split_verb
 from handlers.kernel.model import Command, Reply
 from handlers.kernel.registry import Registry
 from handlers.kernel.settings import SettingsLike
@@ -79,6 +79,10 @@ class Dispatcher:
         self._workspaces: dict[tuple[str, str], Workspace] = {}  # rows never change once committed
 
     async def dispatch(self, command: Command) -> Reply:
+        if (length := len(command.text.strip())) > MAX_COMMAND_CHARS:
+            # before any parser, and without touching the database: a refusal that costs nothing
+            return Reply(f"That command is {length:,} characters long; a command can be at most "
+                         f"{MAX_COMMAND_CHARS:,} characters (Slack's limit). Nothing was changed.", ok=False)
         command = storable(command)
         name, args = split_verb(command.text)
         if not name:

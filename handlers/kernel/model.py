@@ -27,6 +27,7 @@ class Command:
     channel_contact: Mapping[str, Any] | None = None  # how to post into `channel` later, where that needs one
     is_direct: bool = False  # typed in a 1:1 chat with the bot (not in a channel or group)
     form_values: Mapping[str, str] | None = None  # the answers of a submitted Form; None when typed
+    platform_admin: bool = False  # the platform says the caller administers the workspace (Slack owner/admin)
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 

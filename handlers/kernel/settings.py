@@ -70,8 +70,17 @@ class CreditSettings:
     contributors: float
 
 
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the tick keeps what only serves for a while."""
+
+    processed_delivery_days: float  # platform delivery ids kept to ignore retries (Slack's come within minutes)
+
+
 class SettingsLike(Protocol):
     timezone: str  # the default clock of people whose own is not known
+    admins: frozenset[str]  # "platform:workspace:user id" of people who may set managers
     public_url: str  # where people reach `serve` (download links)
     cadence: CadenceSettings
     credit: CreditSettings
+    retention: RetentionSettings

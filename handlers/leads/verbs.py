@@ -7,7 +7,7 @@ from handlers.commitments import service as commitments
 from handlers.kernel.context import Context
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
-from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
+from handlers.kernel.grammar import MENTION, parse_ref, split_by_date, tail_mention
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.text import lead_line
@@ -17,9 +17,28 @@ from handlers.partnerships import policy
 from handlers.wins.service import record_win
 from storage.models import Lead, Meeting, Partnership
 
-_OWNER = re.compile(r"\s+owner\s+(" + MENTION.pattern + r")\s*$", re.IGNORECASE)
-_MEETING = re.compile(r"\s+(#?[Mm]-?\d{1,9})\s*$")
-_TRAILING_MENTION = re.compile(r"\s+(" + MENTION.pattern + r")\s*$")
+_MEETING = re.compile(r"#?[Mm]-?\d{1,9}")
+
+
+def split_idea(text: str) -> tuple[str, str | None, str | None]:
+    """What follows `idea <account>:` → (the idea, `owner @rep` mention, `M-n`). Linear: the
+    two tails are found by the last words (grammar.tail_mention), not by regex searches from
+    every blank."""
+    text, owner_token, meeting_token = text.strip(), None, None
+    while True:  # `owner @rep` and `M-n` may come in either order at the end
+        words = text.rsplit(None, 1)
+        if not owner_token and (found := tail_mention(" " + text, "owner")):
+            owner_token, text = found.mention, (" " + text)[: found.start].strip()
+        elif not meeting_token and words and _MEETING.fullmatch(words[-1]):
+            meeting_token, text = words[-1], (words[0] if len(words) == 2 else "").strip()
+        else:
+            return text, owner_token, meeting_token
+
+
+def split_next(text: str) -> tuple[str, str | None]:
+    """What follows `lead L-n next` → (activity and date, the owner's mention ending it)."""
+    found = tail_mention(" " + text)
+    return ((" " + text)[: found.start].strip(), found.mention) if found else (text, None)
 
 
 # --- idea ----------------------------------------------------------------------------------
@@ -28,14 +47,7 @@ async def idea(ctx: Context, args: str) -> Reply:
     account = " ".join(account.split())
     if not colon or not account:
         raise UserError("Start with the account, then a colon: `idea Acme: cross-sell the analytics add-on`.")
-    text, owner_token, meeting_token = text.strip(), None, None
-    while True:  # `owner @rep` and `M-n` may come in either order at the end
-        if not owner_token and (m := _OWNER.search(" " + text)):
-            owner_token, text = m.group(1), (" " + text)[: m.start()].strip()
-        elif not meeting_token and (m := _MEETING.search(" " + text)):
-            meeting_token, text = m.group(1), (" " + text)[: m.start()].strip()
-        else:
-            break
+    text, owner_token, meeting_token = split_idea(text)
     if not text:
         raise UserError(f"Say the idea after `{account}:`.")
     owner = ctx.caller
@@ -115,10 +127,10 @@ async def lead(ctx: Context, args: str) -> Reply:
 
 async def _next(ctx: Context, found: Lead, text: str) -> Reply:
     owner = ctx.caller
-    if m := _TRAILING_MENTION.search(" " + text):
-        mention = MENTION.match(m.group(1))
+    text, owner_token = split_next(text)
+    if owner_token:
+        mention = MENTION.match(owner_token)
         owner = await ctx.mentioned_person(mention.group(1), mention.group(2))
-        text = (" " + text)[: m.start()].strip()
     what, date_phrase = split_by_date(text, ctx.today)
     if date_phrase is None:
         raise UserError(f"A next activity needs a date: `lead {found.ref} next <activity> by <date>`.")

@@ -64,7 +64,9 @@ def _slot(text: str) -> tuple[str, str, int | None]:
     return weekday, f"{hour:02d}:{minute:02d}", minutes
 
 
-async def _new(ctx: Context, args: str) -> Reply:
+def parse_new(args: str) -> tuple[str, str, tuple[str, str, int | None]]:
+    """'new P-1 "<purpose>" every tue 15:00 for 45m' → ('P-1', purpose, ('tue', '15:00', 45)).
+    Each of its regexes is anchored and tried once: linear in the text."""
     m = _NEW.match(args)
     if not m or parse_ref(m.group("p"), "P") is None:
         raise UserError(f"Name the partnership first: `{USAGE_NEW}`.")
@@ -72,9 +74,14 @@ async def _new(ctx: Context, args: str) -> Reply:
     purpose = " ".join((purpose_match.group("a") or purpose_match.group("b") or "").split()) if purpose_match else ""
     if not purpose:
         raise UserError(f'A meeting needs a purpose, in quotes, so everyone knows why they meet: `{USAGE_NEW}`.')
-    weekday, hhmm, minutes = _slot(purpose_match.group("rest"))
-    p = await find_partnership(ctx, m.group("p"))
+    return m.group("p"), purpose, _slot(purpose_match.group("rest"))
+
+
+async def _new(ctx: Context, args: str) -> Reply:
+    token, purpose, (weekday, hhmm, minutes) = parse_new(args)
+    p = await find_partnership(ctx, token)
     await policy.require_member(ctx, p)
+    policy.require_accepted(p, "hold its meetings")
     channel = ctx.channel
     if not channel:
         raise UserError(f"Run `meeting new` in a channel bound to {p.ref}: its meetings are posted there.")

@@ -7,7 +7,7 @@ from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Button, Card, Reply
-from handlers.partnerships.service import not_agreed
+from handlers.partnerships.service import not_agreed, status_line
 from storage.models import CharterAgreement, CharterRule, Partnership
 from storage.store import Store
 
@@ -62,7 +62,10 @@ async def show(ctx: Context, p: Partnership) -> Reply:
               if pid in agreements else f"{people[pid].display_name} not agreed yet" for pid in managers]
     goal_text = "\n".join(f"{i}. {g}" for i, g in enumerate(goals, 1)) or \
         f"None yet: `partnership {p.ref} goal <text>`."
-    buttons = (agree_button(p),) if ctx.caller.id in managers and ctx.caller.id not in agreements else ()
+    if pending := await status_line(ctx.store, p):
+        status.append(f"{p.ref} is {pending}: nobody can agree to it yet.")
+    buttons = (agree_button(p),) if ctx.caller.id in managers and ctx.caller.id not in agreements and \
+        not pending else ()
     return Reply.of_cards(
         Card(title=f"Charter of {p.ref} {p.name} (version {p.charter_version})", text=f"Mutual goals:\n{goal_text}"),
         Card(title="Code of conduct", text="\n".join(f"{i}. {r}" for i, r in enumerate(code, 1))),

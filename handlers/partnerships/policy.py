@@ -1,18 +1,56 @@
-"""Who may do what, on whose records: every rule in one place.
+"""Who may do what, on whose records: every rule in one place (README, "Who may do what").
 
-Authority comes from a partnership (its two managers, its members) and from the manager a
-rep was given when they joined a side (`partnership P-n add`). A verb asks here before it
-changes anything; a `require_…`/`may_…` that refuses raises UserError with the answer the
-caller sees, so the refusal reads the same wherever the rule applies.
+Authority comes from somewhere: an admin (Slack workspace owners and admins, the ids in
+setting `admins`, whoever runs the console), a partnership both managers accepted (its two
+managers, its members, each of whom accepted joining), and a person's manager, who was set by
+an admin or accepted by the rep when joining a side. Nobody gains authority by their own
+command. A verb asks here before it changes anything; a `require_…`/`may_…` that refuses
+raises UserError with the answer the caller sees, so the refusal reads the same wherever the
+rule applies.
 """
 from __future__ import annotations
 
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
-from storage.models import Ask, Commitment, Handoff, Lead, Meeting, Partnership, PartnershipMember, Person
+from storage.models import (
+    Ask,
+    Commitment,
+    Handoff,
+    Lead,
+    Meeting,
+    Partnership,
+    PartnershipInvite,
+    PartnershipMember,
+    Person,
+)
+
+
+# --- admins ------------------------------------------------------------------------------------
+def is_admin(ctx: Context) -> bool:
+    """A Slack workspace owner or admin (the platform says so), a platform id listed in
+    setting `admins` ("slack:T1:U123", "teams:<tenant>:<aad id>"), or whoever runs the console."""
+    cmd = ctx.command
+    return (cmd.platform == "console" or cmd.platform_admin
+            or f"{cmd.platform}:{cmd.workspace}:{cmd.user}" in ctx.settings.admins)
+
+
+def require_admin(ctx: Context, doing: str) -> None:
+    if not is_admin(ctx):
+        raise UserError(f"Only an admin can {doing} (Slack workspace owners and admins, or the ids in the "
+                        f"`admins` setting).")
 
 
 # --- partnerships ------------------------------------------------------------------------------
+def require_accepted(p: Partnership, doing: str) -> None:
+    """A partnership the peer manager has not accepted holds no syncs, pulses or agreements."""
+    if p.status == "pending":
+        raise UserError(f"{p.ref} {p.name} is pending: its peer manager has not accepted it yet, so you cannot "
+                        f"{doing}. They accept with `partnership {p.ref} accept`.")
+    if p.status == "declined":
+        raise UserError(f"{p.ref} {p.name} was declined by its peer manager; start a new one with "
+                        f"`partnership new <name> with @manager`.")
+
+
 async def membership(ctx: Context, p: Partnership) -> PartnershipMember | None:
     """The caller's place in `p` (side and role), or None."""
     return await ctx.store.member(p.id, ctx.caller.id)
@@ -38,6 +76,35 @@ async def require_manager(ctx: Context, p: Partnership, doing: str) -> Partnersh
     return me
 
 
+async def may_add_to_side(ctx: Context, p: Partnership, side: str | None) -> PartnershipMember:
+    """Only a side's own manager adds people to that side, once the partnership is accepted."""
+    me = await require_manager(ctx, p, "add people to it")
+    require_accepted(p, "add people to it")
+    if side is not None and side != me.side:
+        raise UserError(f"You manage side {me.side.upper()} of {p.ref}; only side {side.upper()}'s manager adds "
+                        f"people to side {side.upper()}.")
+    return me
+
+
+async def may_remove(ctx: Context, p: Partnership, member: PartnershipMember, person: Person) -> None:
+    """A rep leaves, or their side's manager takes them off; the two managers stay."""
+    if member.role == "manager":
+        raise UserError(f"{person.display_name} manages side {member.side.upper()} of {p.ref}: a partnership keeps "
+                        f"its two managers.")
+    if person.id == ctx.caller.id:
+        return
+    me = await membership(ctx, p)
+    if me is None or me.role != "manager" or me.side != member.side:
+        raise UserError(f"Only {person.display_name} or the manager of side {member.side.upper()} of {p.ref} can "
+                        f"take them off it.")
+
+
+def may_withdraw_invite(ctx: Context, invite: PartnershipInvite, person: Person) -> None:
+    """An invitation not yet answered: whoever sent it takes it back, or the person declines it."""
+    if ctx.caller.id not in (invite.invited_by_id, invite.person_id):
+        raise UserError(f"Only {person.display_name} or whoever invited them can withdraw the invitation.")
+
+
 async def may_export(ctx: Context, p: Partnership) -> bool:
     """A member of either side (reps too), or the manager of one of its members."""
     if await membership(ctx, p) is not None:
@@ -52,15 +119,15 @@ async def is_manager_of(ctx: Context, *person_ids: int) -> bool:
     return await ctx.store.is_manager_of(ctx.caller.id, *person_ids)
 
 
-async def may_see(ctx: Context, person: Person) -> None:
-    """Someone's scorecard: the person themselves, their manager, or a manager of a
+async def may_see(ctx: Context, person: Person, what: str = "scorecard") -> None:
+    """Someone's scorecard or list: the person themselves, their manager, or a manager of a
     partnership they are in."""
     if person.id == ctx.caller.id or person.manager_id == ctx.caller.id:
         return
     theirs = {p.id for p in await ctx.store.member_partnerships(person.id)}
     if theirs & {p.id for p in await ctx.store.managed_partnerships(ctx.caller.id)}:
         return
-    raise UserError(f"Only {person.display_name} and their managers can see their scorecard.")
+    raise UserError(f"Only {person.display_name} and their managers can see their {what}.")
 
 
 # --- commitments -------------------------------------------------------------------------------
@@ -92,6 +159,21 @@ async def may_move_handoff(ctx: Context, h: Handoff, doing: str = "move it") -> 
         raise UserError(f"Only the two reps of {h.ref} or their managers can {doing}.")
 
 
+async def may_credit_handoff(ctx: Context, h: Handoff) -> None:
+    """`commit … re H-n` earns credit when H-n is won: only its two reps and their managers."""
+    reps = (h.from_id, h.to_id)
+    if ctx.caller.id not in reps and not await is_manager_of(ctx, *reps):
+        raise UserError(f"Only the two reps of {h.ref} or their managers can link commitments to it "
+                        f"(they earn credit when it is won).")
+
+
+def may_win_handoff(h: Handoff) -> None:
+    """A win credits the receiving rep as its deliverer: only for work they agreed to."""
+    if h.accepted_at is None:
+        raise UserError(f"{h.ref} was never accepted by the rep it was handed to, so it cannot be won: they "
+                        f"accept it first with `handoff {h.ref} accept`.")
+
+
 # --- leads -------------------------------------------------------------------------------------
 async def may_change_lead(ctx: Context, lead: Lead) -> None:
     """Its owner, its originator, the owner's manager, or a manager of its partnership."""
@@ -105,6 +187,18 @@ async def may_change_lead(ctx: Context, lead: Lead) -> None:
     owner = await ctx.store.get_person(lead.owner_id)
     raise UserError(f"{lead.ref} belongs to {owner.display_name}; only they, whoever raised it, or a manager "
                     f"can change it.")
+
+
+async def may_credit_lead(ctx: Context, lead: Lead) -> None:
+    """`commit … re L-n` earns credit when L-n is won: its owner, whoever raised it, the
+    owner's manager, or a member of its partnership."""
+    caller = ctx.caller.id
+    if caller in (lead.owner_id, lead.created_by_id) or await is_manager_of(ctx, lead.owner_id):
+        return
+    if lead.partnership_id and await ctx.store.member(lead.partnership_id, caller) is not None:
+        return
+    raise UserError(f"Only {lead.ref}'s owner, whoever raised it, or members of its partnership can link "
+                    f"commitments to it (they earn credit when it is won).")
 
 
 # --- meetings ----------------------------------------------------------------------------------

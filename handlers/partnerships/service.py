@@ -21,6 +21,17 @@ async def find_partnership(ctx: Context, token: str) -> Partnership:
     return p
 
 
+async def status_line(store: Store, p: Partnership) -> str:
+    """What a partnership that is not running says wherever it is shown; "" when it runs."""
+    if p.status == "declined":
+        return "declined by the peer manager: it does not run"
+    if p.status != "pending":
+        return ""
+    waiting = [i for i in await store.invites(p.id) if i.role == "manager"]
+    who = (await store.get_person(waiting[0].person_id)).display_name if waiting else "the peer manager"
+    return f"pending: waiting for {who} to accept (no peer syncs or pulses before)"
+
+
 def between_sides(p: Partnership, members: list[PartnershipMember]) -> PartnershipScope:
     """The partnership's collaboration as report and list query it: what goes on between its sides."""
     return PartnershipScope(p.id, *(tuple(m.person_id for m in members if m.side == s) for s in ("a", "b")))

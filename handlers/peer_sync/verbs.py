@@ -52,6 +52,7 @@ async def _now(ctx: Context, rest: str) -> Reply:
             choices = ", ".join(m.ref for m in managed)
             raise UserError(f"You manage several partnerships ({choices}); say which: `sync now P-1`.")
         p = managed[0]
+    policy.require_accepted(p, "hold its peer sync")
     cad = _scheduled(ctx)
     s = await open_week_sync(cad, p, week_of(ctx.now, ctx.tz), ctx.caller)
     if s.digest_at:

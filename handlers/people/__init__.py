@@ -1,7 +1,7 @@
-"""People: their own timezone, and one person on Slack and Teams (`link`)."""
-from handlers.people import link, verbs
+"""People: their own timezone, one person on Slack and Teams (`link`), and their manager (`admin`)."""
+from handlers.people import admin, link, retention, verbs
 
-VERBS = [*verbs.VERBS, *link.VERBS]
-JOBS = []
+VERBS = [*verbs.VERBS, *link.VERBS, *admin.VERBS]
+JOBS = [*retention.JOBS]  # link requests lapse, old link codes and delivery ids are forgotten
 
 __all__ = ["JOBS", "VERBS"]

@@ -61,6 +61,7 @@ async def _partnership(ctx: Context, token: str, verb: str) -> Partnership:
 async def _now(ctx: Context, p: Partnership) -> Reply:
     store = ctx.store
     p = await store.lock_partnership(p.id)  # a second `pulse` (or the tick) waits, then sees this one
+    policy.require_accepted(p, "ask for its health pulse")
     cad = _scheduled(ctx)
     already = await store.open_pulse(p.id)
     if already and already.closes_at <= ctx.now:  # due to close at this minute's tick: now, then

@@ -12,7 +12,7 @@ from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.text import ask_line, commitment_line, handoff_line, lead_line
 from handlers.partnerships import policy
-from handlers.partnerships.service import between_sides, find_partnership
+from handlers.partnerships.service import between_sides, find_partnership, status_line
 from storage.models import Person
 
 LIMIT = 30  # more than this is not a list anyone reads in a chat
@@ -42,6 +42,7 @@ async def list_items(ctx: Context, args: str) -> Reply:
         items = await _of_account(ctx, scope[len("account"):].strip())
     elif mention := take_mention(scope):
         person = await ctx.mentioned_person(mention[0], mention[1])
+        await policy.may_see(ctx, person, "list")  # it spans every platform they linked
         items = await _of_person(ctx, person, f"Open items of {person.display_name}")
     elif parse_ref(word, "P") is not None:
         if rest := scope.partition(" ")[2].strip():
@@ -86,7 +87,8 @@ async def _of_partnership(ctx: Context, token: str) -> Items:
         raise UserError(f"Only the members of {p.ref} can list its open items; ask one of its managers "
                         f"to add you.")
     between = between_sides(p, members)
-    return Items(f"Open items of {p.ref} {p.name}", ctx.caller,
+    status = await status_line(store, p)
+    return Items(f"Open items of {p.ref} {p.name}" + (f" ({status})" if status else ""), ctx.caller,
                  await store.open_commitments_of(between, LIMIT),
                  await store.open_handoffs_between(between, OPEN_STAGES, LIMIT),
                  await store.open_leads_of(between, LIMIT),

@@ -18,7 +18,7 @@ from handlers.kernel.model import Button, Card, Fact, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.text import amount_text, commitment_line, hours_text, plural
 from handlers.partnerships import policy
-from handlers.partnerships.service import between_sides, find_partnership
+from handlers.partnerships.service import between_sides, find_partnership, status_line
 from handlers.pulse.service import DIMENSIONS, SIDES, imbalances, period_label, side_summary
 from handlers.reports import metrics
 from handlers.reports.coaching import coaching_cards
@@ -194,6 +194,8 @@ async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMembe
     won = plural(wins.total, "win") + (f" · {amount_text(amount)}" if amount else "")
     facts = [*before, *handoffs, *after, *asks, Fact("Wins", _with_trend(won, wins.weekly)),
              *await _health_facts(ctx, p)]
+    if status := await status_line(ctx.store, p):
+        facts.insert(0, Fact("Status", status))
     scorecard = Card(title=f"{p.ref} {p.name} — last 8 weeks", facts=tuple(facts))
     if me.role != "manager":
         return Reply.of_cards(scorecard)

@@ -12,6 +12,7 @@ from handlers.kernel.errors import UserError
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.outbound import to_channel, to_person
 from handlers.kernel.text import amount_text
+from handlers.partnerships import policy
 from handlers.wins import credit
 from storage.models import Handoff, Lead, Partnership, PartnershipChannel, Person, Win, WinCredit
 
@@ -80,6 +81,7 @@ async def _refuse_unless_winnable(ctx: Context, record: Record, ref: str) -> Non
             raise UserError(f"{ref} was declined; hand it over again to restart it.")
         if record.stage == "lost":
             raise UserError(f"{ref} was lost; a lost handoff can't be won.")
+        policy.may_win_handoff(record)
     elif record.status == "lost":
         raise UserError(f"{ref} was lost ({record.close_reason}); a lost lead can't be won.")
 

@@ -11,6 +11,7 @@ from storage.models import (
     Partnership,
     PartnershipChannel,
     PartnershipGoal,
+    PartnershipInvite,
     PartnershipMember,
 )
 from storage.queries.base import Queries
@@ -34,16 +35,18 @@ class PartnershipQueries(Queries):
             Partnership.workspace_id == workspace_id, Partnership.name_key == name_key))
 
     async def partnership_for(self, workspace_id: int, number: int, person_id: int) -> Partnership | None:
-        """P-n as the caller means it: this workspace's, else one of theirs created on their
-        other platform (a partnership lives in the workspace where it was created)."""
+        """P-n as the caller means it: this workspace's, else one of theirs (or one they are
+        invited to) created on their other platform (a partnership lives in the workspace where
+        it was created)."""
         here = await self._first(select(Partnership).where(
             Partnership.workspace_id == workspace_id, Partnership.number == number))
         if here:
             return here
+        invited = select(PartnershipInvite.partnership_id).where(PartnershipInvite.person_id == person_id)
         return await self._first(
             select(Partnership)
-            .join(PartnershipMember, PartnershipMember.partnership_id == Partnership.id)
-            .where(Partnership.number == number, PartnershipMember.person_id == person_id)
+            .where(Partnership.number == number,
+                   Partnership.id.in_(member_of(person_id).union(invited)))
             .order_by(Partnership.id)
         )
 
@@ -87,6 +90,17 @@ class PartnershipQueries(Queries):
         return await self._all(
             select(Partnership).join(PartnershipMember, PartnershipMember.partnership_id == Partnership.id)
             .where(PartnershipMember.person_id == person_id).order_by(Partnership.id))
+
+    # --- invitations (not members until they accept) -----------------------------------------
+    async def invite(self, partnership_id: int, person_id: int) -> PartnershipInvite | None:
+        return await self._session.get(PartnershipInvite, (partnership_id, person_id))
+
+    async def invites(self, partnership_id: int) -> list[PartnershipInvite]:
+        return await self._all(select(PartnershipInvite).where(PartnershipInvite.partnership_id == partnership_id)
+                               .order_by(PartnershipInvite.side, PartnershipInvite.invited_at))
+
+    async def remove(self, row: PartnershipInvite | PartnershipMember | PartnershipGoal) -> None:
+        await self._session.delete(row)
 
     # --- goals, charter, channels ---------------------------------------------------------------
     async def goals(self, partnership_id: int) -> list[PartnershipGoal]:

@@ -1,38 +1,45 @@
 """Store methods for workspaces, people and their platform identities."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    func,
+    select,
+    tuple_,
+    update,
+)
+from sqlmodel import SQLModel
 
 from storage.models import (
     ActivityLog,
     Ask,
     ChannelContact,
-    CharterAgreement,
-    CharterRule,
     Commitment,
-    ExportToken,
     Handoff,
     Identity,
     Lead,
+    LinkAttempt,
     LinkCode,
-    Meeting,
-    MeetingSeries,
+    LinkRequest,
     OutboxMessage,
-    Partnership,
-    PartnershipGoal,
-    PartnershipMember,
     Person,
+    PersonLink,
     ProcessedDelivery,
-    PulseAnswer,
-    SyncAnswer,
-    SyncSeries,
-    Win,
-    WinCredit,
     Workspace,
 )
-from storage.queries.base import Queries
+from storage.queries.base import Cursor, Page, Queries
+from storage.types import UTCDateTime
 
 
 class PeopleQueries(Queries):
@@ -152,44 +159,257 @@ class PeopleQueries(Queries):
         await self._session.exec(delete(LinkCode).where(LinkCode.person_id == person_id))  # one live code each
         self._session.add(LinkCode(code=code, person_id=person_id, expires_at=expires_at))
 
-    async def take_link_code(self, code: str) -> LinkCode | None:
-        """The code, used up (a code works once)."""
-        found = await self._session.get(LinkCode, code)
-        if found:
-            await self._session.delete(found)
-        return found
+    async def link_code(self, code: str) -> LinkCode | None:
+        return await self._session.get(LinkCode, code)
 
-    async def merge_person(self, absorbed: Person, into: Person) -> None:
-        """Everything of `absorbed` becomes `into`'s: identities, records, log, messages."""
+    async def take_link_code(self, code: str) -> bool:
+        """Use the code up (a code works once); False when another process used it a moment ago."""
+        result = await self._session.exec(delete(LinkCode).where(LinkCode.code == code))
+        return result.rowcount == 1
+
+    async def wrong_link_codes_since(self, person_id: int, since: datetime) -> list[datetime]:
+        """When the person typed a wrong link code after `since`, oldest first."""
+        return await self._all(select(LinkAttempt.at).where(LinkAttempt.person_id == person_id, LinkAttempt.at > since)
+                               .order_by(LinkAttempt.at))
+
+    async def note_wrong_link_code(self, person_id: int, at: datetime) -> None:
+        self._session.add(LinkAttempt(person_id=person_id, at=at))
+
+    async def add_link_request(self, request: LinkRequest) -> LinkRequest:
+        self._session.add(request)
+        await self._session.flush()
+        return request
+
+    async def link_request(self, request_id: int) -> LinkRequest | None:
+        return await self._session.get(LinkRequest, request_id)
+
+    async def link_requests_to(self, issuer_id: int, now: datetime) -> list[LinkRequest]:
+        """The requests still waiting for `issuer_id`'s answer, oldest first."""
+        return await self._all(select(LinkRequest).where(LinkRequest.issuer_id == issuer_id,
+                                                         LinkRequest.expires_at > now).order_by(LinkRequest.id))
+
+    async def take_link_request(self, request: LinkRequest) -> bool:
+        """Answer the request: it is deleted; False when another process answered it a moment ago."""
+        result = await self._session.exec(delete(LinkRequest).where(LinkRequest.id == request.id))
+        self._session.expunge(request)
+        return result.rowcount == 1
+
+    async def last_person_link(self, keeper_id: int) -> PersonLink | None:
+        """The latest link that joined someone into `keeper_id` (unlink undoes the latest first)."""
+        return await self._first(select(PersonLink).where(PersonLink.keeper_id == keeper_id)
+                                 .order_by(PersonLink.id.desc()))
+
+    async def merge_person(self, absorbed: Person, into: Person, now: datetime) -> PersonLink:
+        """Everything of `absorbed` becomes `into`'s: identities, records, log, messages. What
+        moved is recorded (the returned PersonLink), so that unlink_person can split them again."""
         await self._session.flush()  # pending changes to `absorbed` go out before it does
         absorbed_id, into_id = absorbed.id, into.id
+        link = PersonLink(
+            keeper_id=into_id, linked_at=now, absorbed_id=absorbed_id, workspace_id=absorbed.workspace_id,
+            display_name=absorbed.display_name, timezone=absorbed.timezone,
+            platform_timezone=absorbed.platform_timezone, manager_id=absorbed.manager_id,
+            created_at=absorbed.created_at, keeper_timezone=into.timezone,
+            keeper_platform_timezone=into.platform_timezone, moved={}, deleted={},
+        )
         into.timezone = into.timezone or absorbed.timezone
         into.platform_timezone = into.platform_timezone or absorbed.platform_timezone
-        moves = [
-            (Identity.person_id, Identity), (Commitment.owner_id, Commitment),
-            (Commitment.created_by_id, Commitment), (Handoff.from_id, Handoff), (Handoff.to_id, Handoff),
-            (ActivityLog.person_id, ActivityLog), (OutboxMessage.recipient_person_id, OutboxMessage),
-            (Person.manager_id, Person), (LinkCode.person_id, LinkCode),
-            (Partnership.created_by_id, Partnership), (PartnershipGoal.created_by_id, PartnershipGoal),
-            (MeetingSeries.organiser_id, MeetingSeries), (Meeting.organiser_id, Meeting),
-            (Meeting.closed_by_id, Meeting), (Lead.owner_id, Lead), (Lead.created_by_id, Lead),
-            (Ask.asker_id, Ask), (Ask.person_id, Ask), (CharterRule.created_by_id, CharterRule),
-            (Win.won_by_id, Win), (ExportToken.created_by_id, ExportToken),
-        ]
-        # rows keyed by (record, person): where both were in it, `into`'s row stands
-        keyed_by_person = (
-            (PartnershipMember.person_id, PartnershipMember, PartnershipMember.partnership_id),
-            (SyncSeries.person_id, SyncSeries, SyncSeries.partnership_id),
-            (SyncAnswer.person_id, SyncAnswer, SyncAnswer.peer_sync_id),
-            (CharterAgreement.person_id, CharterAgreement, CharterAgreement.partnership_id),
-            (PulseAnswer.person_id, PulseAnswer, PulseAnswer.pulse_id),
-            (WinCredit.person_id, WinCredit, WinCredit.win_id),
-        )
-        for column, model, record in keyed_by_person:
-            both = select(record).where(column == into_id).scalar_subquery()
-            await self._session.exec(delete(model).where(column == absorbed_id, record.in_(both)))
-            moves.append((column, model))
-        for column, model in moves:
-            await self._session.exec(update(model).where(column == absorbed_id).values({column.key: into_id}))
+        if into.manager_id == absorbed_id:  # nobody manages themselves
+            into.manager_id = absorbed.manager_id if absorbed.manager_id != into_id else None
+        await self._session.flush()
+        for table, column in _person_columns():
+            name = f"{table.name}.{column.name}"
+            # rows keyed by (record, person), as a member of a partnership: where both had one,
+            # `into`'s row stands and `absorbed`'s goes (kept in the link, as it was)
+            for others in _keyed_with(table, column):
+                both = _same_record(table, column, others, absorbed_id, into_id)
+                gone = (await self._session.exec(select(table).where(both))).mappings().all()
+                if gone:
+                    link.deleted.setdefault(name, []).extend(_to_json(table, row) for row in gone)
+                    await self._session.exec(delete(table).where(both))
+            if table.name not in _MOVED_BY_PLATFORM:
+                keys = _key_of(table, column)
+                moved = (await self._session.exec(select(*keys).where(column == absorbed_id))).all() if keys else []
+                if moved:
+                    link.moved[name] = {"key": [k.name for k in keys], "rows": [list(row) for row in moved]}
+            await self._session.exec(update(table).where(column == absorbed_id).values({column.name: into_id}))
         await self._session.exec(delete(Person).where(Person.id == absorbed_id))
         self._session.expunge(absorbed)
+        self._session.add(link)
+        await self._session.flush()
+        return link
+
+    async def unlink_person(self, link: PersonLink, keeper: Person) -> tuple[Person, list[str]]:
+        """Split what `link` joined: the absorbed person again (a new id), with the identities
+        and rows that moved to `keeper` and still are theirs, and the rows deleted because both had
+        one. Since the link: the log rows and messages of the split-off platforms, and the
+        commitments, handoffs, leads and asks created from them, go with it; the rest stays.
+        Returns the person split off and their platforms."""
+        await self._session.flush()
+        manager = link.manager_id if link.manager_id and await self.get_person(link.manager_id) else None
+        person = Person(workspace_id=link.workspace_id, display_name=link.display_name, timezone=link.timezone,
+                        platform_timezone=link.platform_timezone, manager_id=manager, created_at=link.created_at)
+        self._session.add(person)
+        await self._session.flush()
+        tables = SQLModel.metadata.tables
+        for name, moved in link.moved.items():
+            table_name, column_name = name.split(".")
+            table = tables.get(table_name)
+            if table is None or column_name not in table.c or not all(k in table.c for k in moved["key"]):
+                continue  # a table or column gone since (a later migration)
+            column, keys = table.c[column_name], [table.c[k] for k in moved["key"]]
+            for at in range(0, len(moved["rows"]), _CHUNK):
+                chunk = moved["rows"][at:at + _CHUNK]
+                these = keys[0].in_([row[0] for row in chunk]) if len(keys) == 1 else \
+                    tuple_(*keys).in_([tuple(row) for row in chunk])
+                await self._session.exec(update(table).where(column == keeper.id, these)
+                                         .values({column.name: person.id}))
+        for name, rows in link.deleted.items():
+            table_name, column_name = name.split(".")
+            table = tables.get(table_name)
+            if table is None or column_name not in table.c:
+                continue
+            for row in rows:
+                values = _from_json(table, row) | {column_name: person.id}
+                if _surrogate_id(table):
+                    values.pop("id", None)  # a new one: SQLite may have given the old one away since
+                await self._session.exec(self._insert(table).values(**values).on_conflict_do_nothing())
+        platforms = await self.platforms_of(person.id)
+        # since the link: what was done from the split-off platforms goes with them
+        await self._session.exec(update(ActivityLog).where(ActivityLog.person_id == keeper.id,
+                                                           ActivityLog.platform.in_(platforms))
+                                 .values(person_id=person.id))
+        await self._session.exec(update(OutboxMessage).where(OutboxMessage.recipient_person_id == keeper.id,
+                                                             OutboxMessage.platform.in_(platforms))
+                                 .values(recipient_person_id=person.id))
+        created = (await self._session.exec(
+            select(ActivityLog.workspace_id, ActivityLog.record).where(
+                ActivityLog.person_id == person.id, ActivityLog.at >= link.linked_at,
+                ActivityLog.action.in_([f"{model.__tablename__}.created" for model in _CREATED_GO_ALONG]))
+        )).all()
+        for model in _CREATED_GO_ALONG:
+            numbers = [(workspace_id, int(record[len(model.KIND) + 1:])) for workspace_id, record in created
+                       if record.startswith(f"{model.KIND}-") and record[len(model.KIND) + 1:].isdigit()]
+            if not numbers:
+                continue
+            table = model.__table__
+            these = tuple_(table.c.workspace_id, table.c.number).in_(numbers)
+            for column in (c for t, c in _person_columns() if t is table):
+                await self._session.exec(update(table).where(column == keeper.id, these)
+                                         .values({column.name: person.id}))
+        # a blank timezone the keeper took over from the split-off person is theirs again
+        if link.keeper_timezone is None and keeper.timezone == link.timezone:
+            keeper.timezone = None
+        if link.keeper_platform_timezone is None and keeper.platform_timezone == link.platform_timezone:
+            keeper.platform_timezone = None
+        await self._session.delete(link)
+        await self._session.flush()
+        return person, platforms
+
+    # --- retention: what the tick forgets -----------------------------------------------------
+    async def old_deliveries(self, before: datetime, after: Cursor = None) -> Page:
+        order = (ProcessedDelivery.at, ProcessedDelivery.key)
+        return await self._page(select(*order).where(ProcessedDelivery.at < before), order, after)
+
+    async def forget_deliveries(self, keys: list[str], before: datetime) -> int:
+        result = await self._session.exec(delete(ProcessedDelivery).where(ProcessedDelivery.key.in_(keys),
+                                                                          ProcessedDelivery.at < before))
+        return result.rowcount
+
+    async def expired_link_codes(self, now: datetime, after: Cursor = None) -> Page:
+        order = (LinkCode.code,)
+        return await self._page(select(*order).where(LinkCode.expires_at <= now), order, after)
+
+    async def forget_link_codes(self, codes: list[str], now: datetime) -> int:
+        result = await self._session.exec(delete(LinkCode).where(LinkCode.code.in_(codes), LinkCode.expires_at <= now))
+        return result.rowcount
+
+    async def old_link_attempts(self, before: datetime, after: Cursor = None) -> Page:
+        order = (LinkAttempt.id,)
+        return await self._page(select(*order).where(LinkAttempt.at <= before), order, after)
+
+    async def forget_link_attempts(self, ids: list[int], before: datetime) -> int:
+        result = await self._session.exec(delete(LinkAttempt).where(LinkAttempt.id.in_(ids), LinkAttempt.at <= before))
+        return result.rowcount
+
+    async def expired_link_requests(self, now: datetime, after: Cursor = None) -> Page:
+        order = (LinkRequest.id,)
+        return await self._page(select(*order).where(LinkRequest.expires_at <= now), order, after)
+
+    async def take_expired_link_request(self, request_id: int, now: datetime) -> LinkRequest | None:
+        """The lapsed request, deleted; None when it was answered or taken a moment ago."""
+        found = await self._session.get(LinkRequest, request_id)
+        if found is None or found.expires_at > now:
+            return None
+        result = await self._session.exec(delete(LinkRequest).where(LinkRequest.id == request_id))
+        if result.rowcount != 1:
+            return None
+        self._session.expunge(found)
+        return found
+
+
+# --- what a merge moves, from the schema: every column holding a person's id ----------------------
+_CHUNK = 500  # keys per IN (…): far below any database's limit on bound parameters
+# moved back by platform, not by row: they say which platform they came from (and are the biggest)
+_MOVED_BY_PLATFORM = {ActivityLog.__tablename__, OutboxMessage.__tablename__, LinkAttempt.__tablename__}
+# records created from the split-off platform since the link go with it (the `list` of each platform)
+_CREATED_GO_ALONG = (Commitment, Handoff, Lead, Ask)
+
+
+@lru_cache(maxsize=1)
+def _person_columns() -> tuple[tuple[Table, Column], ...]:
+    """Every (table, column) with a foreign key to person.id. From the metadata, so a table
+    added later is merged (and split) without a list here to keep in step."""
+    return tuple(
+        (table, column)
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.target_fullname == "person.id" for fk in column.foreign_keys)
+    )
+
+
+def _keyed_with(table: Table, column: Column) -> list[list[Column]]:
+    """The other columns of each primary key or unique constraint `column` is part of: a
+    person may have one row per value of them."""
+    keys = [list(table.primary_key.columns)] + [
+        list(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
+    return [[c for c in key if c is not column] for key in keys if any(c is column for c in key)]
+
+
+def _same_record(table: Table, column: Column, others: list[Column], absorbed_id: int, into_id: int):
+    """`absorbed_id`'s rows of `table` for which `into_id` has a row with the same `others`."""
+    if not others:
+        return and_(column == absorbed_id, exists(select(column).where(column == into_id)))
+    theirs = select(*others).where(column == into_id)
+    mine = others[0] if len(others) == 1 else tuple_(*others)
+    return and_(column == absorbed_id, mine.in_(theirs))
+
+
+def _key_of(table: Table, column: Column) -> list[Column]:
+    """What identifies a row of `table` once `column` changed: its primary key, less `column`."""
+    return [c for c in table.primary_key.columns if c is not column]
+
+
+def _surrogate_id(table: Table) -> bool:
+    return [c.name for c in table.primary_key.columns] == ["id"]
+
+
+def _to_json(table: Table, row) -> dict:
+    return {c.name: _json_value(row[c.name]) for c in table.columns}
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _from_json(table: Table, row: dict) -> dict:
+    values = {}
+    for name, value in row.items():
+        if name not in table.c:
+            continue
+        kind = table.c[name].type
+        if value is not None and isinstance(kind, (UTCDateTime, DateTime)):
+            value = datetime.fromisoformat(value)
+        elif value is not None and isinstance(kind, Date):
+            value = date.fromisoformat(value)
+        values[name] = value
+    return values

@@ -17,7 +17,8 @@ class PulseQueries(Queries):
         index (SQLite's MULTI-INDEX OR, PostgreSQL's BitmapOr; an ORDER BY would turn it into
         a scan of the whole index)."""
         query = (select(Partnership.id)
-                 .where(or_(Partnership.pulse_next_at.is_(None), Partnership.pulse_next_at <= now))
+                 .where(or_(Partnership.pulse_next_at.is_(None), Partnership.pulse_next_at <= now),
+                        Partnership.status == "active")  # a pending partnership has no pulse yet
                  .limit(PAGE))
         return list((await self._session.exec(query)).scalars().all())
 

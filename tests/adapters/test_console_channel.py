@@ -117,8 +117,11 @@ async def test_a_console_in_a_channel_binds_it_and_prints_the_bots_posts_there(t
     try:
         await read_until(dana, r"you are @dana in workspace 'console', in channel #acme")
         await _type(dana, "partnership new Acme Alliance with @lee")
-        _, seen = await read_until(dana, r"P-1 Acme Alliance created")
+        _, seen = await read_until(dana, r"P-1 Acme Alliance proposed")
         assert "This channel is bound: digests are posted here." in seen
+        lee = await start("console", "--as", "lee", cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(lee.communicate(b"partnership P-1 accept\n"), 30)
+        assert lee.returncode == 0 and "You manage side B of P-1" in out.decode(), out.decode()
 
         await _type(dana, "sync now")  # the form is asked here, and submitted in the channel
         await read_until(dana, r"^Results since the last sync")

@@ -189,7 +189,8 @@ async def test_a_picked_person_and_date_reach_the_handler_as_a_mention_and_yyyy_
     assert await answered(surveyed.bot.db) == [{"results": "", "working": "joint pipeline reviews", "owner": "",
                                                 "owner_pick": "<@U2>", "due": "2026-12-01"}]
     (dm,) = await surveyed.fake.wait_for("chat.postMessage")
-    assert "due='2026-12-01'" in dm.args["text"] and "owner_pick='<@U2>'" in dm.args["text"]
+    # the echoed answer is plain text: the mention shows as a name, never as a live <@U2>
+    assert "due='2026-12-01'" in dm.args["text"] and "owner_pick='@U2'" in dm.args["text"]
     assert dm.args["text"].endswith("(partner contact: Bob Lee)")  # the name came along in mention_names
     assert [c.args["user"] for c in surveyed.fake.calls_to("users.info")] == ["U1", "U2"]
 

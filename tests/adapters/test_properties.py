@@ -34,6 +34,7 @@ from storage.models import OutboxMessage, SQLModel
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, signed_headers
 from tests.fakes.teams_connector import BOT, TENANT
+from tests.helpers import TEAMS_ON_LOOPBACK
 
 GENERIC_FAILURE = "Something went wrong"
 
@@ -127,8 +128,11 @@ async def build_world(bot) -> None:
     references the random commands can hit, so the handlers are reached and not only refused."""
     for user, text, kw in [
         ("ana", "partnership new Acme Alliance with <@dana|dana>", {"channel": "C1"}),
+        ("dana", "partnership P-1 accept", {}),
         ("ana", "partnership P-1 add <@rita|rita>", {}),
+        ("rita", "partnership P-1 accept", {}),
         ("dana", "partnership P-1 add <@sam|sam>", {}),
+        ("sam", "partnership P-1 accept", {}),
         ("ana", "commit send the pricing deck to Acme by fri", {}),
         ("ana", "handoff <@sam|sam> Acme Corp: needs a security review by fri", {}),
         ("rita", "idea Acme: cross-sell the analytics add-on", {"channel": "C1"}),
@@ -374,6 +378,7 @@ async def endpoints(schema_url, connector, tmp_path, monkeypatch):
         "DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_API_URL": slack_api.url,
         "PARTNERBOT_CADENCE__TICK_SECONDS": "86400",  # no scheduled work between an example's before and after
+        **TEAMS_ON_LOOPBACK,
     }))
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot), access_log=None)

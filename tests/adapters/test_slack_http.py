@@ -80,6 +80,7 @@ async def test_done_drop_and_list_over_slack(slack):
 
 async def test_list_a_partnership_over_slack_for_its_members_only(slack):
     assert (await slack.slash("partnership new Acme Alliance with <@U2|dana>"))["text"].startswith("P-1")
+    assert "You manage side B of P-1" in (await slack.slash("partnership P-1 accept", user="U2"))["text"]
     await slack.slash("handoff <@U2|dana> Acme Corp: needs a security review")
     listed = (await slack.slash("list P-1", user="U2"))["text"]
     assert listed.splitlines()[0] == "Open items of P-1 Acme Alliance:"

@@ -10,7 +10,7 @@ from bot.server import build_web_app
 from bot.wiring import Partnerbot
 from storage.models import Commitment, Handoff
 from tests.fakes.teams_connector import BOT, FakeConnector, mention, message, person
-from tests.helpers import rows, snapshot
+from tests.helpers import TEAMS_ON_LOOPBACK, rows, snapshot
 
 ANA = person("aad-ana", "Ana")
 MARIA = person("aad-maria", "Maria")
@@ -37,7 +37,7 @@ class TeamsServer:
 
 
 async def _serve(db_url, env: dict):
-    bot = Partnerbot(load_settings({"DATABASE_URL": db_url, **env}))
+    bot = Partnerbot(load_settings({"DATABASE_URL": db_url, **TEAMS_ON_LOOPBACK, **env}))
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot))
     await runner.setup()
@@ -166,8 +166,12 @@ async def test_link_across_a_slack_and_a_teams_identity_over_http(schema_url, co
             await slash("commit send the Slack deck by fri")
             code = re.search(r"link code is (\w+)", await slash("link")).group(1)
             await server.say(f"link {code}")
+            assert "Linked" in await slash("link confirm")  # the code's issuer confirms, on Slack
+            linked = (await connector.wait_until(
+                lambda: [x for x in connector.to("a:personal-aad-ana") if "Linked" in x.fallback], 1, 10.0,
+                "the requester told"))[0]
             await server.say("list")
-            linked, listed = await connector.wait_for("a:personal-aad-ana", 2)
+            listed = (await connector.wait_for("a:personal-aad-ana", 3))[-1]
         assert "one person" in linked.fallback
         assert "C-1 (on Slack) · send the Slack deck" in listed.fallback
     finally:

@@ -27,7 +27,9 @@ def buttons(message) -> list[tuple[str, str]]:
 async def with_manager(bot, rep: str = "bob", manager: str = "mia") -> None:
     """`manager` starts P-1 with pat and adds `rep` to their side: `rep`'s manager is `manager`."""
     assert (await bot.say(manager, "partnership new Acme Alliance with <@pat|pat>")).ok
+    assert (await bot.say("pat", "partnership P-1 accept")).ok
     assert (await bot.say(manager, f"partnership P-1 add <@{rep}|{rep}>")).ok
+    assert (await bot.say(rep, "partnership P-1 accept")).ok
 
 
 # --- asking ---------------------------------------------------------------------------------
@@ -71,6 +73,7 @@ async def test_asks_are_numbered_per_workspace(bot):
 
 async def test_re_links_a_handoff_a_lead_or_a_partnership_and_re_inside_the_request_stays(bot, db):
     await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>")
+    await bot.say("dana", "partnership P-1 accept")
     await bot.say("ana", "handoff <@bob> Acme Corp: needs a security review")
     await bot.say("ana", "idea Acme: cross-sell the analytics add-on")
     replies = [await bot.say("ana", text) for text in (
@@ -266,6 +269,8 @@ async def test_list_shows_open_asks_both_ways_and_not_the_closed_ones(bot, db):
         "Q-2 · the Acme CFO's name · asked by bob · accepted",
     ]
     assert (await bot.say("ana", "list mine")).text == mine.text
+    # `list @person` is for them and their managers (as `report`): an admin makes ana bob's manager
+    assert (await bot.say("ana", "admin manager <@bob|bob> <@ana|ana>")).ok
     bobs = await bot.say("ana", "list <@bob>")
     assert bobs.text.splitlines() == [
         "Open items of bob:",

@@ -202,7 +202,7 @@ def teams_sender(db, clock):
     from adapters.teams.app import TeamsAdapter
 
     adapter = TeamsAdapter(app_id="", password="", tenant_id="", app_type="MultiTenant",
-                           dispatch=None, remember_contact=None)
+                           dispatch=None, remember_contact=None, service_url_hosts=["127.0.0.1"])
     return OutboxSender(db, [adapter.deliverer], clock, max_attempts=5)
 
 

@@ -107,7 +107,7 @@ async def test_teams_backs_off_on_412_502_504_and_waits_as_told_on_429(tmp_path,
         assert (await chat.say("aad-ana", f"handoff <@aad-maria|Maria> {account}: needs a review")).ok
     connector.fail_next = [(412, {}), (502, {}), (504, {}), (429, {"Retry-After": "1"})]
 
-    sent, output = await tick(tmp_path, clean_env(DATABASE_URL=db_url))
+    sent, output = await tick(tmp_path, clean_env(DATABASE_URL=db_url, PARTNERBOT_TEAMS__SERVICE_URL_HOSTS="127.0.0.1"))
 
     assert sent == 3, output
     delivered = connector.to("a:personal-aad-maria")

@@ -121,6 +121,7 @@ async def test_list_shows_open_items_soonest_due_first(chat, clock):
     mine = (await chat.say("ana", "list")).text
     assert mine.index("C-2") < mine.index("C-1")
     assert "C-3" not in mine and "H-1" in mine and "C-4" not in mine
+    assert (await chat.say("ana", "admin manager <@bob> <@ana>")).ok  # `list @person`: them and their managers
     assert "C-4" in (await chat.say("ana", "list <@bob>")).text
     account = (await chat.say("ana", "list account acme")).text
     assert "C-4" in account and "H-1" in account and "C-1" not in account

@@ -101,8 +101,11 @@ async def test_an_accepted_handoff_is_not_nudged(bot, db):
 
 async def test_a_stuck_handoff_is_reported_to_both_reps_managers_once_per_stage(bot, db):
     await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>")
+    await bot.say("dana", "partnership P-1 accept")
     await bot.say("ana", "partnership P-1 add <@rita|rita>")
+    await bot.say("rita", "partnership P-1 accept")
     await bot.say("dana", "partnership P-1 add <@sam|sam>")
+    await bot.say("sam", "partnership P-1 accept")
     await bot.say("rita", "handoff <@sam|sam> Globex: needs SIEM pricing")
     await bot.say("sam", "handoff H-1 accept")
     await bot.say("rita", "handoff H-1 positioned")

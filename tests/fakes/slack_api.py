@@ -40,6 +40,7 @@ class FakeSlackApi(LoopbackServer):
         self.team_id = team_id
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
         self.names = dict(names or {})  # user id -> display name served by users.info (profile)
+        self.admins: set[str] = set()  # user ids users.info says are workspace admins (is_admin)
         self.calls: list[Call] = []  # answered requests, recorded once answered (after any delay)
         self.arrivals: list[str] = []  # the method of every request, recorded the moment it arrives
         self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
@@ -150,7 +151,8 @@ class FakeSlackApi(LoopbackServer):
                     "user": "partnerbot", "team": "Test team", "url": "https://test.slack.com/"}
         if method == "users.info":
             user = args.get("user")
-            found = {"id": user, "name": user, "tz": self.timezones.get(user, "UTC")}
+            found = {"id": user, "name": user, "tz": self.timezones.get(user, "UTC"),
+                     "is_admin": user in self.admins, "is_owner": False}
             if user in self.names:  # as Slack has it: the handle in `name`, what people see in the profile
                 found.update(real_name=self.names[user],
                              profile={"display_name": self.names[user], "real_name": self.names[user]})

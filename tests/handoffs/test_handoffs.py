@@ -45,6 +45,7 @@ async def test_declining_records_the_reason(chat, db):
 
 async def test_stages_move_forward_and_the_other_rep_is_told(chat, db):
     await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    assert (await chat.say("bob", "handoff H-1 accept")).ok  # only an accepted handoff can be won
     assert "now positioned" in (await chat.say("ana", "handoff H-1 positioned value explained")).text
     assert "now introduced" in (await chat.say("bob", "handoff H1 introduced")).text
     back = await chat.say("ana", "handoff H-1 positioned")

@@ -18,7 +18,9 @@ async def start_series(bot, when="every tue 15:00 for 45m"):
     await bot.say("ana", "timezone Europe/Berlin")
     await bot.say("dana", "timezone America/New_York")
     assert (await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")).ok
+    assert (await bot.say("dana", "partnership P-1 accept")).ok
     assert (await bot.say("ana", "partnership P-1 add <@maria|maria>")).ok
+    assert (await bot.say("maria", "partnership P-1 accept")).ok
     reply = await bot.say("ana", f'meeting new P-1 "{PURPOSE}" {when}', channel="C1")
     assert reply.ok, reply.text
     return reply
@@ -262,8 +264,10 @@ async def test_a_linked_organiser_on_teams_acts_on_the_slack_meetings_records_by
     assert (await teams.say("aad-zoe", "commit a Teams-only thing by fri")).ok  # C-1 of the Teams workspace
     assert (await teams.say("aad-zoe", "idea Globex: a Teams-only idea")).ok  # L-1 there
     assert (await slack.say("U1", "partnership new Acme Alliance with <@U2|dana>", channel="C1")).ok
+    assert (await slack.say("U2", "partnership P-1 accept")).ok
     code = re.search(r"link code is (\w+)", (await slack.say("U1", "link")).text).group(1)
     assert (await teams.say("aad-ana", f"link {code}")).ok
+    assert (await slack.say("U1", "link confirm")).ok  # the code's issuer confirms
     assert (await teams.say("aad-ana", "partnership P-1 channel", channel="19:acme@thread.tacv2")).ok
     assert (await slack.say("U1", f'meeting new P-1 "{PURPOSE}" every tue 15:00', channel="C1")).ok
     clock.now = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

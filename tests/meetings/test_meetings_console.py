@@ -37,8 +37,9 @@ async def tick(db_url, clock, when: datetime) -> None:
 async def test_a_meeting_from_start_post_to_summary_on_the_console(db_url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no app.yaml here: built-in defaults
     clock = FixedClock()  # Mon 23 Nov 2026, 10:00 UTC
-    shown = await session(db_url, clock, "ana", "timezone Europe/Berlin", "partnership new Acme Alliance with @dana",
-                          f'meeting new P-1 "{PURPOSE}" every tue 15:00 for 45m')
+    shown = await session(db_url, clock, "ana", "timezone Europe/Berlin", "partnership new Acme Alliance with @dana")
+    assert "You manage side B of P-1" in await session(db_url, clock, "dana", "partnership P-1 accept")
+    shown += await session(db_url, clock, "ana", f'meeting new P-1 "{PURPOSE}" every tue 15:00 for 45m')
     assert "This channel is bound" in shown and "First meeting Tue 24 Nov 15:00 (Europe/Berlin)" in shown
 
     await tick(db_url, clock, datetime(2026, 11, 24, 14, 0, tzinfo=UTC))  # 15:00 in Berlin

@@ -13,7 +13,9 @@ UTC = timezone.utc
 
 async def start(bot):
     assert (await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")).ok
+    assert (await bot.say("dana", "partnership P-1 accept")).ok
     assert (await bot.say("ana", "partnership P-1 add <@maria|maria>")).ok
+    assert (await bot.say("maria", "partnership P-1 accept")).ok
     assert (await bot.say("ana", "partnership P-1 goal 3 joint wins this quarter")).ok
 
 

@@ -34,9 +34,11 @@ async def build(db, settings) -> None:
 
     for n in range(1, 7):
         await say(f"ana{n}", f"partnership new Alliance {n} with <@dana{n}|dana{n}>", channel=f"C{n}")
+        await say(f"dana{n}", f"partnership P-{n} accept")
     await say("dana2", "timezone Europe/London")  # same 09:00 UTC in winter: due in the same page
     await say("ana3", "timezone Europe/Berlin")  # 08:00 UTC: due too, on another clock
     await say("ana4", "partnership P-4 add <@rita|rita>")
+    await say("rita", "partnership P-4 accept")
     clock.now = datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
     await say("ana5", "sync now P-5")  # S-n of week 49 open before the tick; ana5 has its form
     await say("ana6", "sync now P-6")

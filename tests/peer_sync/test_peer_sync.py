@@ -15,6 +15,7 @@ async def start_partnership(bot, ana_tz="Europe/Berlin", dana_tz="America/New_Yo
     await bot.say("ana", f"timezone {ana_tz}")
     await bot.say("dana", f"timezone {dana_tz}")
     assert (await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")).ok
+    assert (await bot.say("dana", "partnership P-1 accept")).ok
 
 
 async def test_each_manager_is_prompted_at_nine_on_their_own_clock(bot, db):
@@ -206,12 +207,14 @@ async def test_sync_refusals_change_nothing(bot, db):
 async def test_a_manager_of_two_partnerships_must_say_which(bot, db):
     await start_partnership(bot)
     await bot.say("ana", "partnership new Beta Bridge with <@bob>")
+    await bot.say("bob", "partnership P-2 accept")
     await assert_refused_without_change(bot.chat, db, "ana", "sync now", "P-1, P-2")
     assert (await bot.say("ana", "sync now P-2")).form is not None
 
 
 async def test_a_timezone_learnt_from_the_platform_later_moves_the_prompt(bot, db):
     await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>")  # dana's clock unknown: UTC
+    await bot.say("dana", "partnership P-1 accept")
     await bot.at(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
     await bot.say("dana", "list", platform_timezone="America/New_York")  # her profile says New York
     await bot.at(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))  # 04:00 in New York: not yet

@@ -25,7 +25,7 @@ from tests.conftest import FixedClock
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, button_body, signed_headers, slash_body, view_submission_body
 from tests.fakes.teams_connector import BOT, FakeConnector, Posted, mention, message, person
-from tests.helpers import NO_SLACK_PACE, rows, snapshot
+from tests.helpers import NO_SLACK_PACE, TEAMS_ON_LOOPBACK, rows, snapshot
 
 UTC = timezone.utc
 QUESTION_IDS = ["results", "people", "working", "change", "commit", "problems"]
@@ -116,7 +116,7 @@ async def platforms(schema_url, tmp_path, monkeypatch):
     clock = FixedClock()  # Mon 23 Nov 2026, 10:00 UTC: week 2026-W48 for both managers
     bot = Partnerbot(load_settings({
         "DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_API_URL": slack.url, **NO_SLACK_PACE,
+        "SLACK_API_URL": slack.url, **NO_SLACK_PACE, **TEAMS_ON_LOOPBACK,
     }), clock)
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot))  # the outbox sender runs in-process, as in `serve`
@@ -181,7 +181,8 @@ def slack_unescape(text: str) -> str:
 # --- shared steps ----------------------------------------------------------------------------
 async def start_p1(p: Platforms) -> None:
     ack = await p.slash("partnership new Acme Alliance with <@U2|Dana>", channel="C1")
-    assert "P-1 Acme Alliance created" in ack["text"] and "This channel is bound" in ack["text"]
+    assert "P-1 Acme Alliance proposed" in ack["text"] and "This channel is bound" in ack["text"]
+    assert "You manage side B of P-1" in (await p.slash("partnership P-1 accept", user="U2", channel="DU2"))["text"]
 
 
 async def ana_answers(p: Platforms) -> dict:
@@ -286,6 +287,7 @@ async def test_a_linked_manager_binds_a_teams_channel_and_the_digest_is_posted_t
     await start_p1(p)
     code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
     await p.teams_say(f"link {code}")
+    await p.slash("link confirm", channel="DU1")  # the code's issuer confirms, on Slack
     assert "one person" in (await p.teams_wait("a:personal-aad-ana", "Linked")).fallback
 
     bind = await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)])
@@ -316,8 +318,13 @@ async def test_teams_sync_now_in_a_personal_chat_is_a_card_with_inputs_whose_sub
     p = platforms
     chat = "a:personal-aad-ana"
     await p.teams_say("partnership new Globex Alliance with <at>Maria</at>", entities=[mention(MARIA)])
-    created = await p.teams_wait(chat, "P-1 Globex Alliance created")
+    created = await p.teams_wait(chat, "P-1 Globex Alliance proposed")
     assert "partnership P-1 channel" in created.fallback  # a 1:1 chat binds nothing
+    # Maria never talked to the bot: the invitation waits for her first message, her accept
+    assert p.connector.to("a:personal-aad-maria") == []
+    await p.teams_say("partnership P-1 accept", sender=MARIA)
+    await p.teams_wait("a:personal-aad-maria", "proposes P-1 Globex Alliance")
+    await p.teams_wait("a:personal-aad-maria", "You manage side B of P-1")
 
     await p.teams_say("sync now")
     form = await p.teams_wait(chat, "Opening the S-1 form")
@@ -344,9 +351,7 @@ async def test_teams_sync_now_in_a_personal_chat_is_a_card_with_inputs_whose_sub
                             "commit": "call the Globex CFO\r\n\r\n2) share the pricing sheet", "problems": ""}
     assert sorted(c.what for c in await rows(p.bot.db, Commitment)) == ["call the Globex CFO", "share the pricing sheet"]
 
-    # Maria never talked to the bot: her prompt waits for her first message, then she answers from it
-    assert p.connector.to("a:personal-aad-maria") == []
-    await p.teams_say("help", sender=MARIA)
+    # Maria talked to the bot when she accepted: her prompt comes to her chat and she answers from it
     prompt = await p.teams_wait("a:personal-aad-maria", "Time for your weekly peer sync S-1")
     assert prompt.submits == [("Answer", "sync answer S-1")]
     await p.teams_say(None, sender=MARIA, value={"command": "sync answer S-1"}, reply_to="activity-prompt")
@@ -498,6 +503,7 @@ async def test_a_teams_channel_is_bound_once_from_any_thread_and_digests_start_a
     await start_p1(p)
     code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
     await p.teams_say(f"link {code}")
+    await p.slash("link confirm", channel="DU1")  # the code's issuer confirms, on Slack
     await p.teams_wait("a:personal-aad-ana", "Linked")
 
     first_thread = f"{TEAMS_CHANNEL};messageid=1700000000001"
@@ -527,6 +533,7 @@ async def test_a_linked_manager_answers_the_slack_partnerships_sync_from_a_teams
     await start_p1(p)
     code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
     await p.teams_say(f"link {code}")
+    await p.slash("link confirm", channel="DU1")  # the code's issuer confirms, on Slack
     await p.teams_wait("a:personal-aad-ana", "Linked")
 
     await p.teams_say("sync now")
@@ -564,14 +571,16 @@ def test_long_text_is_cut_between_words_and_never_inside_an_escape_or_a_mention(
     assert [len(b["text"]["text"]) <= SECTION_LIMIT for b in words] == [True, True]
     assert " ".join(b["text"]["text"] for b in words) == ("word " * 1000).strip()
 
-    for filler in range(SECTION_LIMIT - 8, SECTION_LIMIT + 1):  # put the cut everywhere near a '&' or a mention
-        for tail in ("&&&&&&&&", "<@U123|dana><@U123|dana>"):
+    # put the cut everywhere near an escape; a mention is plain text (`@name`), never markup
+    escaped = {"&&&&&&&&": "&amp;" * 8, "<@U123|dana><!here>": "@dana&lt;!here&gt;"}
+    for filler in range(SECTION_LIMIT - 8, SECTION_LIMIT + 1):
+        for tail, shown in escaped.items():
             sections = blocks(Reply("x" * filler + tail * 3))
             texts = [b["text"]["text"] for b in sections]
             assert all(len(t) <= SECTION_LIMIT for t in texts)
             joined = "".join(texts)
-            assert joined == "x" * filler + (("&amp;" * 8) if tail.startswith("&") else tail) * 3
-            assert not any(t.endswith(("&", "&a", "&am", "&amp", "<@U123", "<@U123|da")) for t in texts[:-1])
+            assert joined == "x" * filler + shown * 3
+            assert not any(t.endswith(("&", "&a", "&am", "&amp", "&l", "&lt", "&g", "&gt")) for t in texts[:-1])
 
     many = blocks(Reply("t", cards=(Card("Pledges", facts=tuple(Fact(f"C-{i}", "x") for i in range(1, 24))),)))
     assert [len(b.get("fields", ())) for b in many] == [0, 10, 10, 3]
@@ -580,8 +589,11 @@ def test_long_text_is_cut_between_words_and_never_inside_an_escape_or_a_mention(
 async def test_a_teams_manager_is_told_when_the_peer_cannot_be_reached_yet(platforms):
     p = platforms
     await p.teams_say("partnership new Globex Alliance with <at>Maria</at>", entities=[mention(MARIA)])
-    created = await p.teams_wait("a:personal-aad-ana", "P-1 Globex Alliance created")
-    assert "has not talked to Partnerbot yet" in created.fallback
+    created = await p.teams_wait("a:personal-aad-ana", "P-1 Globex Alliance proposed")
+    assert "has not talked to Partnerbot yet: they get the invitation once they do" in created.fallback
+    # no peer sync before Maria accepts (which she can only do by talking to the bot)
     await p.teams_say("sync now")
-    opened = await p.teams_wait("a:personal-aad-ana", "Opening the S-1 form")
-    assert "Maria has not talked to Partnerbot yet: their prompt waits" in opened.fallback
+    await p.teams_wait("a:personal-aad-ana", "P-1 Globex Alliance is pending")
+    assert p.connector.to("a:personal-aad-maria") == []  # her invitation waits for her first message
+    await p.teams_say("help", sender=MARIA)
+    await p.teams_wait("a:personal-aad-maria", "proposes P-1 Globex Alliance")

@@ -52,8 +52,10 @@ async def test_slack_ask_is_nudged_at_24_hours_escalated_to_the_manager_at_72_an
         room, db, fake_slack):
     # Ana (Berlin) runs P-1 with Maria (Tokyo); Dana (New York) joins Ana's side: Ana is Dana's manager.
     # (Both managers' first peer sync is next Monday, after this story.)
-    assert "P-1 Acme Alliance created" in await room.slash("U1", "partnership new Acme Alliance with <@U3|maria>")
-    assert "dana added to P-1" in await room.slash("U1", "partnership P-1 add <@U2|dana>")
+    assert "P-1 Acme Alliance proposed" in await room.slash("U1", "partnership new Acme Alliance with <@U3|maria>")
+    assert "You manage side B of P-1" in await room.slash("U3", "partnership P-1 accept", channel="DU3")
+    assert "dana is invited to P-1" in await room.slash("U1", "partnership P-1 add <@U2|dana>")
+    assert "ana is now your manager" in await room.slash("U2", "partnership P-1 accept", channel="DU2")
     assert "Partnerbot verbs" in await room.slash("U2", "help", channel="DU2")  # her Slack profile: New York
     room.delivered()
 
@@ -127,7 +129,11 @@ async def test_slack_ask_is_nudged_at_24_hours_escalated_to_the_manager_at_72_an
     await quiet(room, at("2026-11-29 20:00"))
     assert "Q-1" not in await room.slash("U3", "list", channel="DU3")
     assert ledger(room.everything + room.delivered()) == ledger_of([
-        ("DU3", "ana started P-1 Acme Alliance with you"),
+        ("DU3", "ana proposes P-1 Acme Alliance with you"),
+        ("DU1", "maria accepted P-1 Acme Alliance: they manage side B"),
+        ("DU2", "ana invites you to side A of P-1 Acme Alliance"),
+        ("DU1", "dana accepted: they are on side A of P-1 Acme Alliance"),
+        ("DU1", "You are now dana's manager in Partnerbot"),
         ("DU2", "maria asks you for help (Q-1): special credit terms"),
         ("DU2", "Reminder: maria is still waiting for your response to Q-1"),
         ("DU1", "dana has not responded to Q-1 from maria"),
@@ -156,12 +162,16 @@ async def test_slack_accept_on_the_request_stops_the_nudge_and_tells_the_asker(r
 # --- Teams ---------------------------------------------------------------------------------------
 async def test_teams_ask_is_nudged_escalated_accepted_and_answered_from_adaptive_card_buttons(room, db, connector):
     # Jonas (Tokyo) runs P-1 with Pat from his 1:1 chat and adds Maria: Jonas is her manager
+    # (Pat and Maria have talked to the bot: their invitations come to their chats at once)
+    assert (await room.teams(PAT, "help")).fallback.startswith("Partnerbot verbs")
+    assert (await room.teams(MARIA, "help", local_timezone=BERLIN)).fallback.startswith("Partnerbot verbs")
     created = await room.teams(JONAS, "partnership new Globex Alliance with <at>Pat</at>", entities=[mention(PAT)],
                                local_timezone=TOKYO)
-    assert "P-1 Globex Alliance created" in created.fallback
+    assert "P-1 Globex Alliance proposed" in created.fallback
+    assert "You manage side B of P-1" in (await room.teams(PAT, "partnership P-1 accept")).fallback
     added = await room.teams(JONAS, "partnership P-1 add <at>Maria</at>", entities=[mention(MARIA)])
-    assert "Maria added to P-1" in added.fallback
-    assert (await room.teams(MARIA, "help", local_timezone=BERLIN)).fallback.startswith("Partnerbot verbs")
+    assert "Maria is invited to P-1" in added.fallback
+    assert "Jonas is now your manager" in (await room.teams(MARIA, "partnership P-1 accept")).fallback
     asked = await room.teams(LEE, f"ask <at>Maria</at> {REQUEST} by fri", entities=[mention(MARIA)])
     assert asked.fallback == f"Q-1 sent to Maria: {REQUEST} — by Fri 27 Nov. I'll tell you when they respond."
     (request,) = [s for s in room.delivered() if s.to == "a:personal-aad-maria" and s.text.startswith("Lee asks")]
@@ -229,8 +239,11 @@ async def test_teams_ask_is_nudged_escalated_accepted_and_answered_from_adaptive
 
 # --- two tick processes at once on PostgreSQL -----------------------------------------------------
 def _kind(text: str) -> str:
-    for prefix, kind in (("Reminder: asker", "nudge"), ("asker", "request"), ("rep", "escalation"),
-                         ("mia started P-1", "partnership notice")):
+    if " accepted: they are on side A of P-1" in text:
+        return "joined"
+    for prefix, kind in (("Reminder: asker", "nudge"), ("asker", "request"), ("mia invites you", "invitation"),
+                         ("You are now rep", "manager notice"), ("rep", "escalation"),
+                         ("mia proposes P-1", "partnership notice"), ("pat accepted P-1", "partnership notice")):
         if text.startswith(prefix):
             return kind
     return "other: " + text[:60]
@@ -244,12 +257,15 @@ async def test_two_ticks_at_once_on_postgresql_nudge_and_escalate_each_ask_exact
             world = World(db, url, tmp_path, fake_slack, connector, ASKED)
             reps = [f"U{i}" for i in range(1, 11)]
             await world.slack("U20", "partnership new Alliance with <@U21|pat>", name="mia", tz="UTC")
+            await world.slack("U21", "partnership P-1 accept", name="pat")
             for user in reps:  # mia manages all ten
                 await world.slack("U20", f"partnership P-1 add <@{user}|rep{user}>", name="mia")
+                await world.slack(user, "partnership P-1 accept", name=f"rep{user}")
                 await world.slack(f"A{user}", f"ask <@{user}|rep{user}> a price for {user}", name=f"asker{user}")
 
             for now, work, each_rep, mia in (
-                (NUDGE, {"ask follow-ups": 10}, {"request": 1, "nudge": 1}, {}),
+                (NUDGE, {"ask follow-ups": 10}, {"invitation": 1, "request": 1, "nudge": 1},
+                 {"partnership notice": 1, "joined": 10, "manager notice": 10}),  # what joining P-1 owed
                 (ESCALATE, {"ask follow-ups": 10}, {}, {"escalation": 10}),
             ):
                 results = await _two_ticks_released_together(world, url, now)
@@ -264,4 +280,6 @@ async def test_two_ticks_at_once_on_postgresql_nudge_and_escalate_each_ask_exact
                 assert Counter(_kind(s.text) for s in seen if s.to == "U20") == mia
             claims = Counter(c.key.split(":")[0] for c in await rows(db, Claim) if c.key.startswith("ask."))
             assert claims == {"ask.nudge": 10, "ask.escalate": 10}
-            assert len(await rows(db, OutboxMessage)) == 1 + 10 + 10 + 10  # pat's notice, requests, nudges, escalations
+            # pat's invitation and his acceptance; each rep's invitation, joining and new manager; requests,
+            # nudges, escalations
+            assert len(await rows(db, OutboxMessage)) == 2 + 3 * 10 + 10 + 10 + 10

@@ -28,7 +28,7 @@ from tests.conftest import FixedClock, migrated
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, button_body
 from tests.fakes.teams_connector import FakeConnector, mention, message, person
-from tests.helpers import NO_SLACK_PACE, person_named, rows
+from tests.helpers import NO_SLACK_PACE, TEAMS_ON_LOOPBACK, person_named, rows
 from tests.postgres import fresh_postgres_url
 from tests.spawn import clean_env, start
 
@@ -79,7 +79,7 @@ def kind_of(seen: Seen) -> str:
             return kind
     if re.match(r"C-\d+ is overdue", text):
         return "overdue"
-    if re.search(r"started P-\d+", text):
+    if re.search(r"started P-\d+|proposes P-\d+|accepted P-\d+", text):
         return "partnership notice"
     return "other: " + text[:60]
 
@@ -115,7 +115,7 @@ class World:
         self.clock = FixedClock(now)
         self.env = clean_env(DATABASE_URL=db_url, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                              SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url,
-                             **NO_SLACK_PACE)
+                             **NO_SLACK_PACE, **TEAMS_ON_LOOPBACK)
         self.dispatcher = self.dispatcher_with({})
         self._slack_read = self._teams_read = 0
 
@@ -197,14 +197,16 @@ def only(seen: list[Seen], kind: str | None = None) -> Seen:
 async def test_each_manager_is_prompted_at_nine_on_monday_their_time_and_a_repeated_tick_sends_nothing(
         db, db_url, make_world, fake_slack):
     world = make_world(db, db_url, at("2026-11-26 10:00"))  # Thu 26 Nov 2026
-    # Ana (Slack profile: Berlin) starts P-1 with Dana, who has never used the bot; on Friday
-    # Dana does, and her Slack profile says Los Angeles.
+    # Ana (Slack profile: Berlin) starts P-1 with Dana, who accepts it before her timezone is
+    # known; on Friday Dana uses the bot again, and her Slack profile says Los Angeles.
     await world.slack("U1", "partnership new Acme Alliance with <@U2|Dana>", name="Ana", tz=BERLIN)
+    await world.slack("U2", "partnership P-1 accept", name="Dana")
     await world.slack("U2", "list", name="Dana", tz=LOS_ANGELES, when=at("2026-11-27 18:00"))
 
     # Mon 30 Nov: 09:00 in Berlin (CET) is 08:00 UTC; 09:00 in Los Angeles (PST) is 17:00 UTC.
     tick = await world.tick(at("2026-11-30 07:59:59"))
-    assert [(s.to, kind_of(s)) for s in tick.seen] == [("U2", "partnership notice")]  # owed since Thursday
+    assert [(s.to, kind_of(s)) for s in tick.seen] == [("U2", "partnership notice"),  # owed since Thursday
+                                                      ("U1", "partnership notice")]
     assert tick.work == {}
 
     tick = await world.tick(at("2026-11-30 08:00"))
@@ -311,6 +313,7 @@ async def test_weekly_prompts_across_a_new_york_dst_switch_come_once_a_week_at_t
                                             "PARTNERBOT_CADENCE__PEER_SYNC__TIME": hhmm})
         await world.slack(user, f"timezone {NEW_YORK}", name=name, dispatcher=dispatcher)
         await world.slack(user, f"partnership new Alliance {i} with <@U9|Pat>", name=name, dispatcher=dispatcher)
+        await world.slack("U9", f"partnership P-{i} accept", name="Pat", dispatcher=dispatcher)
     world.delivered()
 
     received = await _tick_through(world, _sweep(case["start"], case["end"]), case["processes"])
@@ -425,6 +428,7 @@ async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_
                 a, b = managers[i], managers[i + 1]
                 await world.slack(b, "help", name=f"m{b}", tz="UTC")
                 await world.slack(a, f"partnership new Alliance {a} with <@{b}|m{b}>", name=f"m{a}", tz="UTC")
+                await world.slack(b, f"partnership P-{i // 2 + 1} accept", name=f"m{b}", tz="UTC")
             for user in managers:
                 await world.slack(user, f"commit call the partner of {user} by tue", tz="UTC")  # due Tue 17:00
 
@@ -438,9 +442,9 @@ async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_
                 posted_before = len(fake_slack.calls_to("chat.postMessage"))
                 results = await _two_ticks_released_together(world, url, now)
                 seen = world.delivered()
-                if number == 1:  # the five partnership notices owed since Saturday go out once too
+                if number == 1:  # the partnership notices owed since Saturday go out once too
                     notices = [s for s in seen if kind_of(s) == "partnership notice"]
-                    assert sorted(s.to for s in notices) == sorted(managers[1::2])
+                    assert sorted(s.to for s in notices) == sorted(managers)  # invited, and told of the accept
                     seen = [s for s in seen if s not in notices]
                 for user in managers:
                     got = Counter(kind_of(s) for s in seen if s.to == user)
@@ -454,41 +458,46 @@ async def test_two_ticks_at_the_same_instant_on_postgresql_deliver_each_message_
 
             messages = await rows(db, OutboxMessage)
             assert {m.status for m in messages} == {"sent"}
-            assert len(messages) == len(fake_slack.calls_to("chat.postMessage")) == 5 + 10 + 20 + 20 + 10
+            assert len(messages) == len(fake_slack.calls_to("chat.postMessage")) == 5 + 5 + 10 + 20 + 20 + 10
             keys = Counter(c.key.split(":", 1)[0] for c in await rows(db, Claim))
             assert keys == {"sync.open": 10, "sync.prompt": 20, "sync.nudge": 10, "commitment.overdue": 10,
                             "sync.digest": 5, "pulse.open": 5}
 
 
 # --- 6: a Teams manager who never talked to the bot ----------------------------------------
-async def test_a_prompt_to_a_teams_manager_who_never_talked_to_the_bot_waits_for_their_first_contact(
+async def test_a_teams_peer_who_never_talked_to_the_bot_gets_the_proposal_on_first_contact_then_weekly_prompts(
         db, db_url, make_world, connector):
     world = make_world(db, db_url, at("2026-11-26 10:00"))  # Thu 26 Nov; Teams, everyone in UTC
     created = await world.teams(JONAS, "partnership new Globex Alliance with <at>Maria</at>", entities=[mention(MARIA)])
     assert created.ok, created.text
     world.delivered()
 
+    # P-1 is pending until Maria accepts, which is her first contact: no prompts before, and her
+    # invitation waits for her
     tick = await world.tick(at("2026-11-30 09:00"))
-    assert tick.work == {"sync prompts": 2}  # both owed; only Jonas can be reached
-    jonas = only(tick.seen)
+    assert (tick.work, tick.seen) == ({}, [])
+    maria = await person_named(db, "Maria")
+    waiting = await rows(db, OutboxMessage, OutboxMessage.recipient_person_id == maria.id)
+    assert sorted(m.idempotency_key.split(":")[0] for m in waiting) == ["partnership.proposed"]
+    assert {m.status for m in waiting} == {"pending"} and connector.to("a:personal-aad-maria") == []
+
+    accepted = await world.teams(MARIA, "partnership P-1 accept", when=at("2026-11-30 10:30"))  # her first contact
+    assert accepted.ok, accepted.text
+
+    tick = await world.tick(at("2026-11-30 11:00"))
+    assert sorted((s.to, kind_of(s)) for s in tick.seen) == [
+        ("aad-jonas", "partnership notice"), ("aad-maria", "partnership notice")]  # what waited for her is sent
+
+    # from next Monday both are prompted at 09:00, Maria as Jonas, with the card's Answer button
+    tick = await world.tick(at("2026-12-07 09:00"))  # the first Monday: the health pulse opens too
+    assert tick.work["sync prompts"] == 2
+    jonas = only([s for s in tick.seen if s.to == "aad-jonas"], "prompt")
     assert (jonas.platform, jonas.to) == ("teams", "aad-jonas")
     assert jonas.text.startswith(f"{PROMPT} S-1 with Maria (P-1 Globex Alliance)")
     assert jonas.buttons == [("Answer", "sync answer S-1")]
     (answer,) = jonas.raw.card["actions"]
     assert answer["type"] == "Action.Submit" and answer["data"] == {"command": "sync answer S-1"}
-    maria = await person_named(db, "Maria")
-    waiting = await rows(db, OutboxMessage, OutboxMessage.recipient_person_id == maria.id)
-    assert sorted(m.idempotency_key.split(":")[0] for m in waiting) == ["partnership.created", "sync.prompt"]
-    assert {m.status for m in waiting} == {"pending"} and connector.to("a:personal-aad-maria") == []
-
-    hello = await world.teams(MARIA, "help", when=at("2026-11-30 10:30"))  # her first contact
-    assert hello.ok
-
-    tick = await world.tick(at("2026-11-30 11:00"))
-    assert tick.work == {}  # nothing new was due: what waited for her is sent
-    assert sorted((s.to, kind_of(s)) for s in tick.seen) == [
-        ("aad-maria", "partnership notice"), ("aad-maria", "prompt")]
-    prompt = only(tick.seen, "prompt")
+    prompt = only([s for s in tick.seen if s.to == "aad-maria"], "prompt")
     assert prompt.text.startswith(f"{PROMPT} S-1 with Jonas (P-1 Globex Alliance)")
     assert prompt.buttons == [("Answer", "sync answer S-1")]
     form = (await world.teams(MARIA, None, value={"command": "sync answer S-1"})).form
@@ -500,6 +509,7 @@ async def test_a_timezone_learned_after_the_partnership_east_of_the_old_one_does
         db, db_url, make_world):
     world = make_world(db, db_url, at("2026-11-26 10:00"))  # Thu 26 Nov
     await world.slack("U1", "partnership new Acme Alliance with <@U2|Dana>", name="Ana", tz=BERLIN)
+    await world.slack("U2", "partnership P-1 accept", name="Dana")  # her timezone not known yet
     await world.slack("U2", "list", name="Dana", tz="Asia/Tokyo", when=at("2026-11-27 08:00"))  # Fri, from Tokyo
 
     tick = await world.tick(at("2026-11-30 00:00"))  # Mon 09:00 in Tokyo

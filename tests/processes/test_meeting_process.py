@@ -11,6 +11,7 @@ the first meeting M-1 is Tue 24 Nov 2026 14:00–14:45 UTC. Maria (U3) is a rep.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 from collections import Counter
@@ -216,7 +217,10 @@ async def room(db, db_url, tmp_path, settings, fake_slack, connector):
 async def start_p1_and_series(room: Room) -> None:
     """Ana starts P-1 with Dana in C1 and, there, the weekly series."""
     created = await room.slash("U1", "partnership new Acme Alliance with <@U2|dana>")
-    assert "P-1 Acme Alliance created" in created and "This channel is bound" in created
+    assert "P-1 Acme Alliance proposed" in created and "This channel is bound" in created
+    # Dana accepts in the afternoon, after 09:00 in New York: their first peer sync is next Monday
+    assert "You manage side B of P-1" in await room.slash("U2", "partnership P-1 accept", channel="DU2",
+                                                          when=at("2026-11-23 14:30"))
     series = await room.slash("U1", SERIES)
     assert f'"{PURPOSE}", every tue 15:00 for 45 min (Europe/Berlin)' in series
     assert "First meeting Tue 24 Nov 15:00 (Europe/Berlin)" in series
@@ -226,8 +230,10 @@ async def start_p1_and_series(room: Room) -> None:
 async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_each_message_once(room, db, fake_slack):
     await start_p1_and_series(room)
     assert where(room.delivered()) == [
-        ("DU2", "ana started P-1 Acme Alliance with you: you manage side B, they manage side A. Your weekly peer "
-                "sync prompt comes every mon at 09:00, your time.")]
+        ("DU2", "ana proposes P-1 Acme Alliance with you: they manage side A, you would manage side B and hold a "
+                "weekly peer sync with them. Accept with `partnership P-1 accept`, or decline."),
+        ("DU1", "dana accepted P-1 Acme Alliance: they manage side B. Peer sync every mon at 09:00, each manager's "
+                "own time.")]
 
     # a second before the start nothing; at 15:00 Berlin the start post in C1
     tick = await room.tick(at("2026-11-24 13:59:59"))
@@ -259,8 +265,8 @@ async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_
     # closing without an action item is refused, saying why, and changes nothing
     before = await snapshot(db)
     refused = await room.slash("U1", "meeting close M-1", when=at("2026-11-24 14:50"))
-    assert refused.startswith("M-1 can't be closed yet: it has no action item with an owner and a due date. "
-                              "Add one with `action M-1 @owner <what> by <date>` (or `meeting actions M-1`).")
+    assert refused.startswith("M-1 can't be closed yet: it has no action item with an owner and a due date. "  # Slack-escaped
+                              "Add one with `action M-1 @owner &lt;what&gt; by &lt;date&gt;` (or `meeting actions M-1`).")
     assert await snapshot(db) == before and room.delivered() == []
 
     # a day later: a nudge by DM (15:45 Berlin); a tick in Berlin's night sends nothing
@@ -346,7 +352,8 @@ async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_
     tick = await room.tick(at("2026-11-26 14:45"))
     assert (tick.work, tick.seen) == ({}, [])
     tick = await room.tick(at("2026-12-01 14:00"))  # (the managers' peer-sync prompts of Monday come too)
-    assert tick.work == {"meeting starts": 1, "sync prompts": 2}
+    # …and the delivery ids of last week's clicks, a week old, are forgotten (Slack retries within minutes)
+    assert tick.work == {"meeting starts": 1, "sync prompts": 2, "old delivery ids": 3}
     assert sorted((s.to, s.text[:32]) for s in tick.seen) == [
         ("C1", f"M-2 starts now · {PURPOSE}"[:32]),
         ("DU1", "Time for your weekly peer sync S"), ("DU2", "Time for your weekly peer sync S")]
@@ -357,7 +364,8 @@ async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_
 
     # every message exactly once, where its reader reads it
     assert ledger(room.everything) == ledger_of([
-        ("DU2", "ana started P-1 Acme Alliance with you"),
+        ("DU2", "ana proposes P-1 Acme Alliance with you"),
+        ("DU1", "dana accepted P-1 Acme Alliance: they manage side B"),
         ("C1", f"M-1 starts now · {PURPOSE}"),
         ("DU3", "dana made you the owner of lead L-1"),
         ("DU1", f"M-1 ({PURPOSE}) has ended."),
@@ -370,16 +378,16 @@ async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_
         ("DU1", "Time for your weekly peer sync S-1"),
         ("DU2", "Time for your weekly peer sync S-1"),
     ])
-    assert len(fake_slack.calls_to("chat.postMessage")) == 12
+    assert len(fake_slack.calls_to("chat.postMessage")) == 13
     messages = await rows(db, OutboxMessage)
-    assert {m.status for m in messages} == {"sent"} and len(messages) == 11  # all but the form's answer
+    assert {m.status for m in messages} == {"sent"} and len(messages) == 12  # all but the form's answer
 
 
 # --- 2. a lead's next activity is a commitment: reminded and reported overdue on the owner's clock -----
 async def test_a_leads_next_activity_is_reminded_the_day_before_and_reported_overdue_at_17_00_owner_time(
         room, db, fake_slack):
     created = await room.slash("U1", "partnership new Acme Alliance with <@U2|dana>")
-    assert "P-1 Acme Alliance created" in created
+    assert "P-1 Acme Alliance proposed" in created
     idea = await room.slash("U1", "idea Acme: cross-sell the analytics add-on owner <@U3|maria>")
     assert idea.startswith("Lead L-1 created: Acme — cross-sell the analytics add-on; owned by maria")
     # Maria (Slack profile: Tokyo) gives it a next activity from her DM: due Fri 27 Nov 17:00 Tokyo = 08:00 UTC
@@ -391,6 +399,9 @@ async def test_a_leads_next_activity_is_reminded_the_day_before_and_reported_ove
     assert (activity.lead_id, activity.account, activity.due_at) == (lead.id, "Acme", at("2026-11-27 08:00"))
     shown = await room.slash("U1", "lead L-1", when=at("2026-11-23 11:05"))
     assert "next: C-1 demo with their CTO, due Fri 27 Nov 09:00 (Europe/Berlin)" in shown  # Ana's clock
+    # Dana accepts P-1 in the afternoon, after 09:00 in New York: their first peer sync is next Monday
+    assert "You manage side B of P-1" in await room.slash("U2", "partnership P-1 accept", channel="DU2",
+                                                          when=at("2026-11-23 14:30"))
     room.delivered()
 
     # the reminder 24 h before due, at 17:00 in Tokyo on Thursday
@@ -424,7 +435,8 @@ async def test_a_leads_next_activity_is_reminded_the_day_before_and_reported_ove
     assert "L-1 · Acme: cross-sell the analytics add-on · owner maria · no next activity" in \
         await room.slash("U1", "lead L-1")
     assert ledger(room.everything + room.delivered()) == ledger_of([
-        ("DU2", "ana started P-1 Acme Alliance with you"),
+        ("DU2", "ana proposes P-1 Acme Alliance with you"),
+        ("DU1", "dana accepted P-1 Acme Alliance: they manage side B"),
         ("DU3", "ana made you the owner of lead L-1"),
         ("DU3", "Reminder: C-1 is due Fri 27 Nov 17:00 (Asia/Tokyo)"),
         ("DU3", "C-1 is overdue (was due Fri 27 Nov 17:00 (Asia/Tokyo))"),
@@ -436,10 +448,13 @@ async def test_start_post_and_summary_reach_the_slack_and_the_teams_channel_and_
         room, db, connector):
     created = await room.slash("U1", "partnership new Acme Alliance with <@U2|dana>")
     assert "This channel is bound" in created
+    # Dana accepts in the afternoon, after 09:00 in New York: their first peer sync is next Monday
+    assert "You manage side B of P-1" in await room.slash("U2", "partnership P-1 accept", channel="DU2",
+                                                          when=at("2026-11-23 14:30"))
     # Ana, linked on both platforms, binds the team's Teams channel too
     code = re.search(r"link code is (\w+)", await room.slash("U1", "link", channel="DU1")).group(1)
-    linked = await room.teams(ANA_TEAMS, f"link {code}")
-    assert "Linked" in linked.fallback
+    await room.teams(ANA_TEAMS, f"link {code}")
+    assert "Linked" in await room.slash("U1", "link confirm", channel="DU1")  # the code's issuer confirms
     bound = await room.say_in_channel(ANA_TEAMS, "partnership P-1 channel")
     assert "This channel is now bound to P-1 Acme Alliance" in bound.fallback
     series = await room.slash("U1", SERIES)
@@ -451,7 +466,9 @@ async def test_start_post_and_summary_reach_the_slack_and_the_teams_channel_and_
     assert tick.work == {"meeting starts": 1}
     assert sorted((s.platform, s.to) for s in tick.seen) == [("slack", "C1"), ("teams", TEAMS_CHANNEL)]
     slack_start, teams_start = sorted(tick.seen, key=lambda s: s.platform)
-    assert slack_start.text == teams_start.text and teams_start.text.startswith(f"M-1 starts now · {PURPOSE}\n")
+    # the same words on both: Slack's text has `<` and `>` as entities, which Slack shows as typed
+    assert html.unescape(slack_start.text) == teams_start.text
+    assert teams_start.text.startswith(f"M-1 starts now · {PURPOSE}\n")
     post = teams_start.raw
     assert post.method == "POST" and post.reply_to not in room.typed  # a post, not an answer to the bind
     assert post.card["type"] == "AdaptiveCard" and post.card["body"][0]["text"] == f"M-1 starts now · {PURPOSE}"
@@ -499,11 +516,14 @@ async def test_start_post_and_summary_reach_the_slack_and_the_teams_channel_and_
 # --- 4. a Teams organiser: the end prompt, the action-item card, the close -----------------------------
 async def test_a_teams_organiser_captures_action_items_in_a_card_from_the_end_prompt_and_closes_it(room, db, connector):
     # Jonas (Teams, New York) starts P-1 with Maria in the team's channel on Monday at 10:00 his
-    # time (their first peer sync is next Monday), and the series there
+    # time; Maria, who has talked to the bot before, accepts from her 1:1 chat (their first peer
+    # sync is next Monday); then the series there
+    assert (await room.teams(MARIA_TEAMS, "help")).fallback.startswith("Partnerbot verbs")
     created = await room.say_in_channel(JONAS, "partnership new Globex Alliance with <at>Maria</at>",
                                         entities=(mention(MARIA_TEAMS),), local_timezone=NEW_YORK,
                                         when=at("2026-11-23 15:00"))
-    assert "P-1 Globex Alliance created" in created.fallback and "This channel is bound" in created.fallback
+    assert "P-1 Globex Alliance proposed" in created.fallback and "This channel is bound" in created.fallback
+    assert "You manage side B of P-1" in (await room.teams(MARIA_TEAMS, "partnership P-1 accept")).fallback
     series = await room.say_in_channel(JONAS, 'meeting new P-1 "Pipeline clinic for Globex deals" every tue 15:00 for 45m',
                                        local_timezone=NEW_YORK)
     assert "First meeting Tue 24 Nov 15:00 (America/New_York)" in series.fallback
@@ -515,10 +535,11 @@ async def test_a_teams_organiser_captures_action_items_in_a_card_from_the_end_pr
     assert start.to == TEAMS_CHANNEL and start.text.startswith("M-1 starts now · Pipeline clinic for Globex deals")
 
     # at 15:45 New York time Jonas gets the end prompt in a 1:1 chat the bot opens with him
+    opened_before = len(connector.created)
     tick = await room.tick(at("2026-11-24 20:45"))
     assert tick.work == {"meeting follow-ups": 1}
     (prompt,) = tick.seen
-    assert [c["members"][0]["id"] for c in connector.created] == ["29:aad-jonas"]
+    assert [c["members"][0]["id"] for c in connector.created[opened_before:]] == ["29:aad-jonas"]
     chat = prompt.to
     assert chat == "a:personal-29:aad-jonas" and prompt.raw.method == "POST"
     assert prompt.text.startswith("M-1 (Pipeline clinic for Globex deals) has ended. Capture its action items")
@@ -551,9 +572,9 @@ async def test_a_teams_organiser_captures_action_items_in_a_card_from_the_end_pr
     (item,) = await rows(db, Commitment)
     (m1,) = await rows(db, Meeting)
     assert (item.meeting_id, item.what, item.due_date.isoformat()) == (m1.id, "send the Globex pilot plan", "2026-12-04")
-    # Maria never talked to the bot: what she is owed (the partnership, her action item) waits for her
+    # Maria talked to the bot (she accepted P-1): her action item is not left waiting for her
     waiting = await rows(db, OutboxMessage, OutboxMessage.status == "pending")
-    assert sorted(m.idempotency_key.split(":")[0] for m in waiting) == ["commitment.assigned", "partnership.created"]
+    assert sorted(m.idempotency_key.split(":")[0] for m in waiting) == []
 
     # "Close meeting" on the end prompt: the prompt says so in place, the summary goes to the channel
     closing = await room.teams(JONAS, None, conversation=chat, value={"command": "meeting close M-1"},
@@ -565,7 +586,12 @@ async def test_a_teams_organiser_captures_action_items_in_a_card_from_the_end_pr
     assert "C-1 · Maria: send the Globex pilot plan, due Fri 4 Dec 17:00 (UTC)" in summary.text
     assert summary.raw.method == "POST" and summary.raw.reply_to not in room.typed
     assert ledger([s for s in room.everything + room.delivered() if s.raw.method == "POST"]) == ledger_of([
-        (TEAMS_CHANNEL, "P-1 Globex Alliance created: you manage side A"),  # answers in the channel
+        ("a:personal-aad-maria", "Partnerbot verbs (`help <verb>`"),  # the answer to her help
+        (TEAMS_CHANNEL, "P-1 Globex Alliance proposed: you manage side A"),  # answers in the channel
+        ("a:personal-aad-maria", "Jonas proposes P-1 Globex Alliance with you"),
+        ("a:personal-aad-maria", "You manage side B of P-1 Globex Alliance"),  # the answer to her accept
+        (chat, "Maria accepted P-1 Globex Alliance: they manage side B"),
+        ("a:personal-aad-maria", "Jonas assigned you C-1: send the Globex pilot plan"),
         (TEAMS_CHANNEL, "Community of practice for P-1 Globex Alliance"),
         (TEAMS_CHANNEL, "M-1 starts now · Pipeline clinic for Globex deals"),
         (chat, "M-1 (Pipeline clinic for Globex deals) has ended."),

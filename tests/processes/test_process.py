@@ -50,14 +50,29 @@ async def test_a_reply_survives_sigkill_and_its_message_is_delivered_after_resta
         await stop(process)
 
 
-async def test_healthz_answers_and_an_open_teams_endpoint_is_announced(tmp_path, db_url):
+async def test_healthz_answers_and_without_credentials_there_is_no_platform_endpoint(tmp_path, db_url):
     process, url, started = await serve(tmp_path, clean_env(DATABASE_URL=db_url))
-    assert "MICROSOFT_APP_ID is not set" in started and "UNAUTHENTICATED" in started
+    assert "UNAUTHENTICATED" not in started and "Teams is off" in started
     try:
         async with aiohttp.ClientSession() as http:
             response = await http.get(f"{url}/healthz")
-            assert response.status == 200 and (await response.json())["ok"] is True
+            assert response.status == 200 and await response.json() == {"ok": True, "slack": False, "teams": False}
             assert (await http.post(f"{url}/slack/events", data="x")).status == 404  # Slack is off
+            assert (await http.post(f"{url}/api/messages", json={"type": "message"})).status == 404  # Teams too
+    finally:
+        await stop(process)
+
+
+async def test_an_unauthenticated_teams_endpoint_is_announced_at_start_and_on_healthz(tmp_path, db_url):
+    process, url, started = await serve(tmp_path, clean_env(DATABASE_URL=db_url, PARTNERBOT_TEAMS__UNAUTHENTICATED="1"))
+    try:
+        # printed, not only logged: seen by whoever started it, whatever the log level
+        printed = [line for line in started.splitlines() if line.startswith("!!! teams.unauthenticated")]
+        assert printed and "UNAUTHENTICATED Teams activities on 127.0.0.1" in printed[0]
+        assert " WARNING bot.server: !!! teams.unauthenticated" in started  # and in the log
+        async with aiohttp.ClientSession() as http:
+            health = await (await http.get(f"{url}/healthz")).json()
+        assert health == {"ok": True, "slack": False, "teams": "unauthenticated"}
     finally:
         await stop(process)
 

@@ -33,6 +33,7 @@ from tests.processes.test_meeting_process import SLACK_NAMES, TEAMS_CHANNEL, TOK
 pytestmark = pytest.mark.process
 
 ANA_TEAMS, MARIA_TEAMS = person("aad-ana", "Ana"), person("aad-maria", "Maria")
+DANA_TEAMS = person("aad-dana", "Dana")
 JONAS, LEE = person("aad-jonas", "Jonas"), person("aad-lee", "Lee")
 PROMPT = "Time for the monthly health pulse of P-1"
 RESULTS = "Health pulse · P-1"
@@ -65,14 +66,18 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
         db, db_url, tmp_path, settings, fake_slack, connector):
     async with await make_room(db, db_url, tmp_path, fake_slack, connector, at("2026-12-02 10:00")) as room:
         created = await room.slash("U1", "partnership new Acme Alliance with <@U2|dana>")
-        assert "P-1 Acme Alliance created" in created and "This channel is bound" in created
-        assert "maria added to P-1 Acme Alliance, side A" in await room.slash("U1", "partnership P-1 add <@U3|maria>")
-        # Ana, linked on Teams too, adds Jonas (Teams) to Dana's side; Jonas has talked to the bot
-        code = re.search(r"link code is (\w+)", await room.slash("U1", "link", channel="DU1")).group(1)
-        assert "Linked" in (await room.teams(ANA_TEAMS, f"link {code}")).fallback
-        added = await room.teams(ANA_TEAMS, "partnership P-1 add <at>Jonas</at> side b", entities=[mention(JONAS)])
-        assert "Jonas added to P-1 Acme Alliance, side B (manager dana)" in added.fallback
+        assert "P-1 Acme Alliance proposed" in created and "This channel is bound" in created
+        assert "You manage side B of P-1" in await room.slash("U2", "partnership P-1 accept", channel="DU2")
+        assert "maria is invited to P-1 Acme Alliance, side A" in await room.slash("U1", "partnership P-1 add <@U3|maria>")
+        assert "You joined side A of P-1" in await room.slash("U3", "partnership P-1 accept", channel="DU3")
+        # Dana, linked on Teams too, adds Jonas (Teams) to her side; Jonas has talked to the bot
+        code = re.search(r"link code is (\w+)", await room.slash("U2", "link", channel="DU2")).group(1)
+        await room.teams(DANA_TEAMS, f"link {code}")
+        assert "Linked" in await room.slash("U2", "link confirm", channel="DU2")  # the code's issuer confirms
         assert (await room.teams(JONAS, "help")).fallback
+        added = await room.teams(DANA_TEAMS, "partnership P-1 add <at>Jonas</at>", entities=[mention(JONAS)])
+        assert "Jonas is invited to P-1 Acme Alliance, side B" in added.fallback
+        assert "You joined side B of P-1" in (await room.teams(JONAS, "partnership P-1 accept")).fallback
         assert "help" in (await room.slash("U2", "help", channel="DU2")).lower()  # Dana's profile: New York
         room.delivered()
 
@@ -190,9 +195,11 @@ async def test_teams_partnership_made_after_decembers_opening_has_januarys_and_t
         # Mon 7 Dec, 10:00 in New York: December's opening (09:00 there) is past
         created = await room.say_in_channel(JONAS, "partnership new Globex Alliance with <at>Maria</at>",
                                             entities=(mention(MARIA_TEAMS),), local_timezone=NEW_YORK)
-        assert "P-1 Globex Alliance created" in created.fallback and "This channel is bound" in created.fallback
+        assert "P-1 Globex Alliance proposed" in created.fallback and "This channel is bound" in created.fallback
+        assert "You manage side B of P-1" in (await room.teams(MARIA_TEAMS, "partnership P-1 accept")).fallback
         added = await room.say_in_channel(JONAS, "partnership P-1 add <at>Lee</at>", entities=(mention(LEE),))
-        assert "Lee added to P-1 Globex Alliance, side A" in added.fallback
+        assert "Lee is invited to P-1 Globex Alliance, side A" in added.fallback
+        assert "You joined side A of P-1" in (await room.teams(LEE, "partnership P-1 accept")).fallback
         room.delivered()
 
         tick = await room.tick(at("2026-12-07 15:01"))
@@ -257,7 +264,9 @@ async def test_two_ticks_at_once_on_postgresql_open_each_pulse_once_and_send_its
                 for user in (b, rep):
                     await world.slack(user, "help", name=f"m{user}", tz="UTC")
                 await world.slack(a, f"partnership new Alliance {a} with <@{b}|m{b}>", name=f"m{a}", tz="UTC")
+                await world.slack(b, f"partnership P-{n} accept", name=f"m{b}", tz="UTC")
                 await world.slack(a, f"partnership P-{n} add <@{rep}|m{rep}>", tz="UTC")
+                await world.slack(rep, f"partnership P-{n} accept", name=f"m{rep}", tz="UTC")
             world.delivered()
 
             # Mon 7 Dec 09:00 UTC: the first Monday (and the managers' peer syncs)

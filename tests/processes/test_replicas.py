@@ -92,7 +92,7 @@ class ReplicaSlackApi(FakeSlackApi):
 def kind_of(text: str) -> str:
     if text.startswith(PROMPT):
         return "prompt"
-    if re.search(r"started P-\d+", text):
+    if re.search(r"started P-\d+|proposes P-\d+|accepted P-\d+", text):
         return "partnership notice"
     return "other"
 
@@ -291,6 +291,11 @@ async def make_partnerships(url: str, cwd: Path, fire: datetime, settings: dict[
                     platform="slack", workspace="T1", user=a, user_name=f"m{a}", channel=f"D{a}", is_direct=True,
                     platform_timezone="UTC", text=f"partnership new Alliance {a} with <@{b}|m{b}>"))
                 assert reply.ok, reply.text
+                ref = re.match(r"P-\d+", reply.text).group(0)
+                reply = await dispatcher.dispatch(Command(
+                    platform="slack", workspace="T1", user=b, user_name=f"m{b}", channel=f"D{b}", is_direct=True,
+                    platform_timezone="UTC", text=f"partnership {ref} accept"))
+                assert reply.ok, reply.text
 
         await asyncio.gather(*(one(managers[i], managers[i + 1]) for i in range(0, len(managers), 2)))
     return managers
@@ -327,8 +332,8 @@ async def wait_for_fan_out(fake: ReplicaSlackApi, url: str, expected: set[tuple[
 
 
 def expected_messages(managers: list[str]) -> set[tuple[str, str]]:
-    """Every manager's prompt, and side B's notice that the partnership was started."""
-    return {(m, "prompt") for m in managers} | {(m, "partnership notice") for m in managers[1::2]}
+    """Every manager's prompt; side B's invitation to the partnership, side A's notice that B accepted it."""
+    return {(m, "prompt") for m in managers} | {(m, "partnership notice") for m in managers}
 
 
 # --- 2: each scheduled prompt exactly once ---------------------------------------------------
@@ -463,7 +468,8 @@ async def pending_after_kill(url: str, sent_by_a: set[tuple[str, str]]) -> set[t
             .join(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
                   & (Identity.platform == OutboxMessage.platform))
             .where(OutboxMessage.status == "pending"))).all()
-    kinds = {"sync.prompt": "prompt", "partnership.created": "partnership notice"}
+    kinds = {"sync.prompt": "prompt", "partnership.proposed": "partnership notice",
+             "partnership.accepted": "partnership notice"}
     pending = {(user, kinds.get(key.split(":", 1)[0], "other")) for user, key in rows}
     return pending & sent_by_a
 
@@ -471,7 +477,7 @@ async def pending_after_kill(url: str, sent_by_a: set[tuple[str, str]]) -> set[t
 # --- 4: a rolling restart: SIGTERM in the middle of a fan-out --------------------------------
 async def test_a_replica_stopped_mid_fan_out_hands_the_rest_back_at_once_and_repeats_nothing(tmp_path):
     async with AsyncExitStack() as stack:
-        # 300 prompts, 150 notices; the built-in lease: what is left must go out well before it
+        # 300 prompts, 300 notices; the built-in lease: what is left must go out well before it
         # could have run out
         url, expected, fake, (a, b) = await fan_out_under_way(stack, tmp_path, 150, short_lease=False)
         a.process.send_signal(signal.SIGTERM)  # what a rolling deploy or a scale-down does

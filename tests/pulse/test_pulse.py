@@ -42,9 +42,13 @@ async def start_partnership(bot):
     await bot.say("ana", "timezone Europe/Berlin")
     await bot.say("dana", "timezone America/New_York")
     assert (await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")).ok
+    assert (await bot.say("dana", "partnership P-1 accept")).ok
     assert (await bot.say("ana", "partnership P-1 add <@rita|rita>")).ok
+    assert (await bot.say("rita", "partnership P-1 accept")).ok
     assert (await bot.say("ana", "partnership P-1 add <@ravi|ravi>")).ok
+    assert (await bot.say("ravi", "partnership P-1 accept")).ok
     assert (await bot.say("dana", "partnership P-1 add <@sam|sam>")).ok
+    assert (await bot.say("sam", "partnership P-1 accept")).ok
 
 
 async def prompts(db, name=None):
@@ -265,6 +269,7 @@ async def test_a_pulse_asked_for_days_before_the_first_monday_stands_for_that_mo
 async def test_pulse_without_a_reference_names_the_choices_when_the_caller_has_several(bot, db):
     await start_partnership(bot)
     assert (await bot.say("ana", "partnership new Globex Alliance with <@gil|gil>")).ok
+    assert (await bot.say("gil", "partnership P-2 accept")).ok
     await assert_refused_without_change(bot.chat, db, "ana", "pulse",
                                         "You belong to several partnerships (P-1, P-2); say which: `pulse P-1`.")
     await assert_refused_without_change(bot.chat, db, "zoe", "pulse", "You are not a member of any partnership")
@@ -318,6 +323,7 @@ async def test_a_member_added_after_the_pulse_opened_is_asked_next_time(bot, db)
     await start_partnership(bot)
     await bot.at(OPENS)
     assert (await bot.say("dana", "partnership P-1 add <@sue|sue>")).ok
+    assert (await bot.say("sue", "partnership P-1 accept")).ok
     await refused(bot, db, "sue", "pulse submit P-1", "You joined P-1 after this health pulse opened",
                   form_values=ANSWERS["sam"])
     assert not await prompts(db, "sue")

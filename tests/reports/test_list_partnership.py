@@ -42,6 +42,7 @@ async def test_what_is_closed_leaves_the_list(bot):
 async def test_another_partnerships_items_are_not_listed(bot):
     await history(bot)
     await bot.say("zed", "partnership new Globex Guild with <@yan|yan>", channel="C9")
+    await bot.say("yan", "partnership P-2 accept")
     await bot.say("zed", "handoff <@yan|yan> Stark: needs a quote")  # H-6, between P-2's sides
     await bot.say("zed", "commit price it by fri re H-6")  # C-14
     assert "H-6" not in (await bot.say("ana", "list P-1")).text
@@ -53,6 +54,7 @@ async def test_another_partnerships_items_are_not_listed(bot):
 
 async def test_a_partnership_with_nothing_open_says_so(bot):
     await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")
+    await bot.say("dana", "partnership P-1 accept")
     assert (await bot.say("dana", "list P-1")).text == "Open items of P-1 Acme Alliance: nothing open."
 
 

@@ -63,9 +63,13 @@ async def history(bot) -> None:
 
     # Tue 27 Oct (b0)
     await say(at(10, 27, 9), "ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")
+    await say(at(10, 27, 9), "dana", "partnership P-1 accept")
     await say(at(10, 27, 9), "ana", "partnership P-1 add <@bob|bob>")
+    await say(at(10, 27, 9), "bob", "partnership P-1 accept")
     await say(at(10, 27, 9), "ana", "partnership P-1 add <@leo|leo>")
+    await say(at(10, 27, 9), "leo", "partnership P-1 accept")
     await say(at(10, 27, 9), "dana", "partnership P-1 add <@maria|maria>")
+    await say(at(10, 27, 9), "maria", "partnership P-1 accept")
     await say(at(10, 27, 9), "ana", 'meeting new P-1 "Brainstorm new business at Acme" every tue 15:00 for 60m',
               channel="C1")
     await say(at(10, 27, 10), "ana", "handoff <@maria|maria> Acme Corp: needs a security review")
@@ -296,6 +300,7 @@ async def test_credit_on_stored_wins_counts_the_persons_share_of_each_amount(bot
     the scorecard."""
     bot.clock.now = at(11, 23, 9)
     assert (await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")).ok
+    assert (await bot.say("dana", "partnership P-1 accept")).ok
     for account in ("Acme", "Globex", "Initech"):
         assert (await bot.say("ana", f"idea {account}: joint offer", channel="C1")).ok
     leads = {lead.number: lead for lead in await rows(db, Lead)}

@@ -11,6 +11,7 @@ from bot.server import build_web_app
 from bot.wiring import Partnerbot
 from tests.conftest import FixedClock
 from tests.fakes.teams_connector import message, person
+from tests.helpers import TEAMS_ON_LOOPBACK
 
 UTC = timezone.utc
 ANA = person("aad-ana", "Ana")
@@ -22,7 +23,7 @@ async def teams(schema_url, connector, tmp_path, monkeypatch):
     """`serve` on an ephemeral port with a clock the test moves."""
     monkeypatch.chdir(tmp_path)
     clock = FixedClock()  # Mon 23 Nov 2026 10:00 UTC
-    bot = Partnerbot(load_settings({"DATABASE_URL": schema_url}), clock)
+    bot = Partnerbot(load_settings({"DATABASE_URL": schema_url, **TEAMS_ON_LOOPBACK}), clock)
     await bot.upgrade()
     runner = web.AppRunner(build_web_app(bot))
     await runner.setup()

@@ -31,6 +31,7 @@ async def bind_teams_channel(p: Platforms) -> None:
     """Ana links her Teams identity and binds the Teams channel to P-1."""
     code = re.search(r"link code is (\w+)", (await p.slash("link", channel="DU1"))["text"]).group(1)
     await p.teams_say(f"link {code}")
+    await p.slash("link confirm", channel="DU1")  # the code's issuer confirms, on Slack
     await p.teams_wait("a:personal-aad-ana", "Linked")
     await p.teams_say("<at>Partnerbot</at> partnership P-1 channel", channel=True, entities=[mention(BOT)])
     await p.teams_wait(TEAMS_CHANNEL, "bound to P-1")
@@ -40,9 +41,14 @@ async def test_a_win_is_celebrated_in_the_slack_and_the_teams_channel_with_every
     p = platforms
     await start_p1(p)
     await bind_teams_channel(p)
-    assert "maria added to P-1" in (await p.slash("partnership P-1 add <@U3|maria>"))["text"]
+    assert "maria is invited to P-1" in (await p.slash("partnership P-1 add <@U3|maria>"))["text"]
+    assert "You joined side A of P-1" in (await p.slash("partnership P-1 accept", user="U3", channel="DU3"))["text"]
     assert "H-1 handed to Dana" in (await p.slash("handoff <@U2|Dana> Initech: needs a joint security review"))["text"]
     assert "accepted H-1" in (await p.slash("handoff H-1 accept", user="U2", channel="DU2"))["text"]
+    # only H-1's reps and their managers link commitments to it: a workspace admin makes maria Dana's manager
+    p.slack.admins.add("U9")
+    assert "is now Dana's manager" in (await p.slash("admin manager <@U2|Dana> <@U3|maria>", user="U9",
+                                                     channel="DU9"))["text"]
     assert "C-1 saved" in (await p.slash("commit send the review deck by fri re H-1", user="U3", channel="DU3"))["text"]
     assert "C-1 kept" in (await p.slash("done C-1", user="U3", channel="DU3"))["text"]
 

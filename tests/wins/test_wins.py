@@ -5,8 +5,9 @@ The histories, on the fixed clock (Mon 23 Nov 2026 10:00 UTC):
 - lead L-1: mia manages P-1 Acme Alliance (with pat), bound to channel C1. In C1 ana raises
   the idea "cross-sell the analytics add-on" for Acme, owned by bob. bob gives it three next
   activities: carl keeps his (C-1), dana drops hers (C-2), eve's is still open (C-3).
-- handoff H-1: ana hands Globex to bob, who accepts. carl keeps C-1 `re H-1` three days late,
-  ana keeps C-2 `re H-1`, dana drops C-3 `re H-1`. ana and bob share no partnership.
+- handoff H-1: ana hands Globex to bob, who accepts. carl (bob's manager, set by an admin) keeps
+  C-1 `re H-1` three days late, ana keeps C-2 `re H-1`, dana (ana's manager, set by an admin)
+  drops C-3 `re H-1`. ana and bob share no partnership.
 """
 import re
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ async def saved(chat, who: str, command: str) -> str:
 
 async def lead_history(chat) -> None:
     assert (await chat.say("mia", "partnership new Acme Alliance with <@pat|pat>", channel="C1")).ok
+    assert (await chat.say("pat", "partnership P-1 accept")).ok
     assert (await chat.say("ana", "idea Acme: cross-sell the analytics add-on owner <@bob|bob>", channel="C1")).ok
     kept, dropped, _open = [await saved(chat, "bob", f"lead L-1 next step of {who} by fri <@{who}|{who}>")
                             for who in ("carl", "dana", "eve")]
@@ -46,6 +48,9 @@ async def lead_history(chat) -> None:
 async def handoff_history(chat, clock) -> None:
     assert (await chat.say("ana", "handoff <@bob|bob> Globex: needs SSO by fri")).ok
     assert (await chat.say("bob", "handoff H-1 accept")).ok
+    # only H-1's reps and their managers link commitments to it: carl and dana are made their managers
+    assert (await chat.say("carl", "admin manager <@bob|bob> <@carl|carl>")).ok
+    assert (await chat.say("dana", "admin manager <@ana|ana> <@dana|dana>")).ok
     late = await saved(chat, "carl", "commit send the SSO guide by fri re H-1")
     kept = await saved(chat, "ana", "commit intro call with their IT by fri re H-1")
     dropped = await saved(chat, "dana", "commit the security questionnaire by fri re H-1")
@@ -154,10 +159,14 @@ async def test_a_won_handoff_moves_to_won_and_credits_who_kept_commitments_re_it
 
 async def test_a_handoff_between_two_reps_of_a_partnership_is_celebrated_in_its_channels(chat, db):
     assert (await chat.say("mia", "partnership new Acme Alliance with <@pat|pat>", channel="C1")).ok
+    assert (await chat.say("pat", "partnership P-1 accept")).ok
     assert (await chat.say("mia", "partnership P-1 add <@ana|ana>")).ok
+    assert (await chat.say("ana", "partnership P-1 accept")).ok
     assert (await chat.say("pat", "partnership P-1 add <@bob|bob>")).ok
+    assert (await chat.say("bob", "partnership P-1 accept")).ok
     assert (await chat.say("pat", "partnership P-1 channel", channel="C2")).ok
     assert (await chat.say("ana", "handoff <@bob|bob> Globex: needs SSO")).ok
+    assert (await chat.say("bob", "handoff H-1 accept")).ok  # only an accepted handoff can be won
     reply = await chat.say("mia", "handoff H-1 won signed on Friday")  # ana's manager
     assert reply.ok and "Note: signed on Friday." in reply.text
     assert sorted(m.channel for m in await sent(db, "win.celebration")) == ["C1", "C2"]

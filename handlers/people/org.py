@@ -1,0 +1,113 @@
+"""The organisation chart in bulk: an admin's CSV of manager links (`partnerbot org import`),
+and the links in force (`partnerbot org export`).
+
+A file is applied whole or not at all: every unknown person, every rep given two managers and
+every cycle is reported, and nothing changes until there is none.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from handlers.kernel.errors import UserError
+from handlers.people.service import Acting, set_manager
+from storage.models import Person
+
+HEADER = ("platform", "workspace", "user_id", "manager_user_id")
+
+
+@dataclass(frozen=True)
+class Link:
+    line: int
+    platform: str
+    workspace: str
+    user: str
+    manager: str  # a user id in the same workspace, or "platform:workspace:user id"
+
+    def manager_identity(self) -> tuple[str, str, str]:
+        parts = self.manager.split(":", 2)
+        return (parts[0], parts[1], parts[2]) if len(parts) == 3 else (self.platform, self.workspace, self.manager)
+
+
+def read_links(text: str) -> list[Link]:
+    """The rows of an org CSV (a header row is optional; blank and `#` lines are skipped)."""
+    links, problems = [], []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if number == 1 and cells[0].lower() == HEADER[0]:
+            continue
+        if len(cells) != 4 or not all(cells):
+            problems.append(f"line {number}: expected 4 columns ({', '.join(HEADER)}), got {row!r}")
+            continue
+        links.append(Link(number, *cells))
+    if problems:
+        raise UserError("\n".join(problems))
+    return links
+
+
+async def import_links(ctx: Acting, links: list[Link], *, by: str) -> list[str]:
+    """Apply the links; what changed, one line each. Refuses the whole file (UserError listing
+    every problem) when a person is unknown, a rep is given two managers, or it makes a cycle."""
+    problems: list[str] = []
+    pairs: list[tuple[Link, Person, Person]] = []
+    for link in links:
+        rep = await ctx.store.person_at(link.platform, link.workspace, link.user)
+        manager = await ctx.store.person_at(*link.manager_identity())
+        for who, found in ((f"{link.platform}:{link.workspace}:{link.user}", rep),
+                           (":".join(link.manager_identity()), manager)):
+            if found is None:
+                problems.append(f"line {link.line}: nobody known as {who} (they must have used Partnerbot once)")
+        if rep is not None and manager is not None:
+            pairs.append((link, rep, manager))
+    chosen: dict[int, tuple[Link, Person]] = {}
+    for link, rep, manager in pairs:
+        if rep.id in chosen and chosen[rep.id][1].id != manager.id:
+            problems.append(f"line {link.line}: {rep.display_name} already has a manager on line "
+                            f"{chosen[rep.id][0].line}")
+        chosen[rep.id] = (link, manager)
+    problems += await _cycles(ctx, {rep_id: manager.id for rep_id, (_, manager) in chosen.items()})
+    if problems:
+        raise UserError("Nothing was changed:\n" + "\n".join(problems))
+    changed = []
+    for link, rep, manager in pairs:
+        if rep.manager_id == manager.id:
+            continue
+        previous = await set_manager(ctx, rep, manager, why=f"set by {by}", checked=True)
+        was = f" (was {previous.display_name})" if previous else ""
+        changed.append(f"line {link.line}: {rep.display_name} → {manager.display_name}{was}")
+    return changed
+
+
+async def _cycles(ctx: Acting, new: dict[int, int]) -> list[str]:
+    """Cycles in the chart as it would be: the links in force, with the file's replacing theirs."""
+    found = []
+    for start in new:
+        seen: list[int] = []
+        person_id: int | None = start
+        while person_id is not None and person_id not in seen:
+            seen.append(person_id)
+            if person_id in new:
+                person_id = new[person_id]
+            else:
+                person = await ctx.store.get_person(person_id)
+                person_id = person.manager_id if person else None
+        if person_id == start:
+            first = seen.index(min(seen))  # each cycle once, whichever member it was found from
+            ring = seen[first:] + seen[:first]
+            people = await ctx.store.people(set(ring))
+            found.append("cycle: " + " → ".join(people[i].display_name for i in [*ring, ring[0]]))
+    return sorted(set(found))
+
+
+async def export_links(ctx: Acting) -> str:
+    """The links in force as an org CSV (what `import_links` reads back)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    for platform, workspace, user, m_platform, m_workspace, m_user in await ctx.store.manager_links():
+        same = (m_platform, m_workspace) == (platform, workspace)
+        writer.writerow((platform, workspace, user, m_user if same else f"{m_platform}:{m_workspace}:{m_user}"))
+    return out.getvalue()
