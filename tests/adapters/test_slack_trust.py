@@ -190,3 +190,18 @@ async def test_a_2_mb_body_sent_in_chunks_without_a_length_is_a_413(slack):  # n
     response = await slack.http.post(f"{slack.url}/slack/events", data=chunks(), headers=signed_headers(body))
     assert response.status == 413
     assert await rows(slack.bot.db, Commitment) == []
+
+
+async def test_a_command_past_4000_characters_is_refused_and_a_hostile_one_at_4000_answers_while_healthz_does(
+        slack):  # noqa: F811
+    """The stall of the issue: a 6 KB `commit … re re re …` held the server for 5.5 s."""
+    before = await snapshot(slack.bot.db)
+    answer = await slack.slash("commit " + "x " * 2000)
+    assert "at most 4,000 characters" in answer["text"] and await snapshot(slack.bot.db) == before
+
+    hostile = "commit " + " re re" * 663 + " by fri"
+    assert len(hostile) <= 4000
+    command = asyncio.ensure_future(slack.slash(hostile))
+    health = await slack.http.get(f"{slack.url}/healthz")  # sent while the command is being answered
+    assert health.status == 200
+    assert "C-1 saved" in (await command)["text"]
