@@ -48,10 +48,10 @@ async def test_joining_a_side_is_the_reps_choice_and_gives_a_manager_only_to_who
     await _partnered(chat)
     ana, maria = await person_named(db, "ana"), await person_named(db, "maria")
     assert maria.manager_id == ana.id
-    invited = [m for m in await sent(db, "partnership.invited", "maria")]
-    assert invited and "Accept" in invited[0].payload["cards"][0]["buttons"][0]["label"]
 
     assert (await chat.say("ana", "partnership P-1 add <@rita|rita>")).ok
+    (invited,) = await sent(db, "partnership.invited", "rita")
+    assert [b["label"] for b in invited.payload["cards"][0]["buttons"]] == ["Accept", "Decline"]
     assert [(i.side, i.role) for i in await rows(db, PartnershipInvite)] == [("a", "rep")]
     # until rita answers she is no member: no manager, no pulse, no listing
     assert (await person_named(db, "rita")).manager_id is None
