@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Card, Form, Question, Reply
+from handlers.kernel.text import mention_text
 
 SECTION_LIMIT = 3000  # a section's text
 FIELD_LIMIT = 2000  # one of a section's fields
@@ -26,14 +27,6 @@ ANSWER_ACTION = "answer"  # action_id of the input element (text, user or date p
 REFUSAL_BLOCK = "pb:refusal"  # block_id prefix of the reason shown when a submit is refused
 _MENTION_OR_SPECIAL = re.compile(MENTION.pattern + r"|([&<>])")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown in a mention keeps none of
-
-
-def mention_text(user_id: str, name: str | None) -> str:
-    """Our neutral mention `<@id|name>` as the person's name, `@name`: plain text, never a live
-    mention (the id and the name were typed or chosen by someone, not by us)."""
-    shown = " ".join(_NOT_IN_A_NAME.sub(" ", name or "").split()) or user_id
-    return f"@{shown}"
 
 
 def escape(text: str) -> str:

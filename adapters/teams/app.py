@@ -61,12 +61,12 @@ class TeamsAdapter:
             return self._refuse(request, 400, "nesting", "JSON nested too deeply")
         if nested_deeper_than(body):
             return self._refuse(request, 400, "nesting", "JSON nested too deeply")
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not _well_formed(body):
+        activity = _activity_of(body)
+        if activity is None:
             return web.json_response({"error": "body is not a Bot Framework activity"}, status=400)
         if not (self.authenticated or self.unauthenticated):  # routed without being enabled: believe nothing
             return self._refuse(request, 401, "token", "no MICROSOFT_APP_ID to check tokens against",
                                 answer="unauthorized")
-        activity = Activity().deserialize(body)
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", ""))
@@ -137,23 +137,24 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _well_formed(body: dict) -> bool:
-    """Whether the body is an activity we can read and answer: who sent it, in which conversation,
-    through which service URL, and botbuilder can deserialize it. Why: CloudAdapter.process
-    deserializes outside any handler (`"entities": ""` was a 500), and an activity without a
-    conversation or service URL was carried out and then failed to be answered (a 500 too)."""
+def _activity_of(body: object) -> Activity | None:
+    """The body as botbuilder's Activity when it is one we can read and answer: who sent it, in
+    which conversation, through which service URL; None otherwise. Why: CloudAdapter deserializes
+    outside any handler (`"entities": ""` was a 500), and an activity without a conversation or
+    service URL was carried out and then failed to be answered (a 500 too)."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return None
     sender, conversation, url = body.get("from"), body.get("conversation"), body.get("serviceUrl")
     if not (isinstance(sender, dict) and isinstance(sender.get("id"), str) and sender["id"]
             and isinstance(conversation, dict) and isinstance(conversation.get("id"), str) and conversation["id"]
             and isinstance(body.get("recipient"), dict)
             and isinstance(url, str) and url.startswith(("http://", "https://"))
             and all(isinstance(body.get(key), (str, type(None))) for key in ("id", "replyToId", "channelId"))):
-        return False  # ids that address the reply: `"id": {}` made it undeliverable
+        return None  # ids that address the reply: `"id": {}` made it undeliverable
     try:
-        Activity().deserialize(body)
+        return Activity().deserialize(body)
     except Exception:  # msrest's DeserializationError, or whatever a stranger shape trips
-        return False
-    return True
+        return None
 
 
 class _Turn:

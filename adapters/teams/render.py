@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Card, Form, Question, Reply
+from handlers.kernel.text import plain_mentions
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _STYLES = {"primary": "positive", "danger": "destructive"}
@@ -29,15 +29,6 @@ _INLINE = re.compile(r"\\(?=[!-/:-@\[-`{-~\r\n])|[*_`~\[\]<]|(?<=\])\(")
 # …and at the start of a line (after any indentation): a heading, quote, list item, rule or
 # setext underline.
 _LINE_START = re.compile(r"(?:^|(?<=[\r\n]))([ \t]*)(?:([#>+=-])|(\d+)([.)]))")
-_NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown in a mention keeps none of
-
-
-def plain_mentions(text: str) -> str:
-    """Our neutral mentions `<@id|name>` as `@name`: a name to read, not a tag."""
-    def one(m: re.Match) -> str:
-        return "@" + (" ".join(_NOT_IN_A_NAME.sub(" ", m.group(2) or "").split()) or m.group(1))
-
-    return MENTION.sub(one, text)
 
 
 def markdown(text: str) -> str:

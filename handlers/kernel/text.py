@@ -1,10 +1,26 @@
 """How records and values are written in replies, the same on every platform."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from handlers.kernel.dates import format_instant
+from handlers.kernel.grammar import MENTION
 from storage.models import Ask, Commitment, Handoff, Lead, Person
+
+_NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown for a mention keeps none of
+
+
+def mention_text(user_id: str, name: str | None) -> str:
+    """A neutral mention `<@id|name>` as every renderer shows it: `@name`, plain text, never a
+    live mention or tag (the id and the name were typed or chosen by someone, not by us)."""
+    shown = " ".join(_NOT_IN_A_NAME.sub(" ", name or "").split()) or user_id
+    return f"@{shown}"
+
+
+def plain_mentions(text: str) -> str:
+    """Every neutral mention in `text` as `@name` (mention_text)."""
+    return MENTION.sub(lambda m: mention_text(m.group(1), m.group(2)), text)
 
 
 def day_text(d: date) -> str:

@@ -281,7 +281,7 @@ async def _goal(ctx: Context, p: Partnership, text: str) -> Reply:
 
 async def _goal_remove(ctx: Context, p: Partnership, which: str) -> Reply:
     goals = await ctx.store.goals(p.id)
-    if not which.isdigit() or not 1 <= int(which) <= len(goals):
+    if not (which.isascii() and which.isdigit()) or not 1 <= int(which) <= len(goals):
         listed = f"1 to {len(goals)}" if goals else "none yet"
         raise UserError(f"'{which}' is not a goal number of {p.ref} ({listed}); see them with "
                         f"`partnership {p.ref}`.")

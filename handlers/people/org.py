@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 
 from handlers.kernel.errors import UserError
-from handlers.people.service import Acting, set_manager
+from handlers.people.service import Acting, chain_above, set_manager
 from storage.models import Person
 
 HEADER = ("platform", "workspace", "user_id", "manager_user_id")
@@ -85,18 +85,11 @@ async def _cycles(ctx: Acting, new: dict[int, int]) -> list[str]:
     """Cycles in the chart as it would be: the links in force, with the file's replacing theirs."""
     found = []
     for start in new:
-        seen: list[int] = []
-        person_id: int | None = start
-        while person_id is not None and person_id not in seen:
-            seen.append(person_id)
-            if person_id in new:
-                person_id = new[person_id]
-            else:
-                person = await ctx.store.get_person(person_id)
-                person_id = person.manager_id if person else None
-        if person_id == start:
-            first = seen.index(min(seen))  # each cycle once, whichever member it was found from
-            ring = seen[first:] + seen[:first]
+        chain = await chain_above(ctx.store, start, new)
+        if chain and chain[-1] == start:
+            ring = [start, *chain[:-1]]
+            first = ring.index(min(ring))  # each cycle once, whichever member it was found from
+            ring = ring[first:] + ring[:first]
             people = await ctx.store.people(set(ring))
             found.append("cycle: " + " → ".join(people[i].display_name for i in [*ring, ring[0]]))
     return sorted(set(found))

@@ -2,6 +2,7 @@
 an admin (`admin manager`, `partnerbot org import`) or by a rep accepting to join a side."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -24,18 +25,33 @@ class Acting(Protocol):
                   workspace_id: int) -> None: ...
 
 
+async def chain_above(store: Store, person_id: int, links: Mapping[int, int] | None = None) -> list[int]:
+    """Who `person_id` reports to, then who that one reports to, and so on: ids in order, ending
+    at someone without a manager or just before a repeat. `links` (rep → manager) stand in for
+    the links in force, to look at the chart as a change would make it."""
+    links = links or {}
+    chain: list[int] = []
+    current: int | None = person_id
+    while True:
+        if current in links:
+            current = links[current]
+        else:
+            person = await store.get_person(current)
+            current = person.manager_id if person else None
+        if current is None or current in chain:
+            return chain
+        chain.append(current)
+        if current == person_id:  # back where it started: a cycle, ending with person_id
+            return chain
+
+
 async def check_manager(store: Store, rep: Person, manager: Person) -> None:
     """Refuses a link that would make someone their own manager, directly or up the chain."""
     if rep.id == manager.id:
         raise UserError(f"{rep.display_name} cannot be their own manager.")
-    seen: set[int] = set()
-    above: Person | None = manager
-    while above is not None and above.manager_id is not None and above.id not in seen:
-        seen.add(above.id)
-        if above.manager_id == rep.id:
-            raise UserError(f"{manager.display_name} reports to {rep.display_name} (directly or through others): "
-                            f"{rep.display_name} cannot report to them too.")
-        above = await store.get_person(above.manager_id)
+    if rep.id in await chain_above(store, manager.id):
+        raise UserError(f"{manager.display_name} reports to {rep.display_name} (directly or through others): "
+                        f"{rep.display_name} cannot report to them too.")
 
 
 async def set_manager(ctx: Acting, rep: Person, manager: Person, *, why: str, caller_id: int | None = None,
