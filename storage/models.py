@@ -44,14 +44,20 @@ class Person(SQLModel, table=True):
 
 
 class Identity(SQLModel, table=True):
-    """One platform account of a person (Slack user id, console name…)."""
+    """One platform account of a person (Slack user id, Teams AAD object id, console name…)."""
 
-    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),
+                      UniqueConstraint("workspace_id", "channel_account_id", name="uq_identity_channel_account"))
     id: Optional[int] = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
     person_id: int = Field(foreign_key="person.id", index=True)
     platform: str
+    # Slack user id; Teams: the AAD (Entra) object id, or the Teams user id (29:…) while the
+    # person is known from a mention only (Teams sends a mention without the AAD object id)
     external_id: str
+    # Teams: the Bot Framework user id (29:…), which mentions carry; a person is found by either
+    channel_account_id: Optional[str] = None
+    email: Optional[str] = None  # from the Teams roster or Slack's users:read.email, when given
     # How to reach this person proactively on platforms that need it (a Teams conversation
     # reference), saved from their latest activity; None until they first talk to the bot.
     contact: Optional[dict] = Field(default=None, sa_column=Column(JSON))

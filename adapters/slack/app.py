@@ -27,10 +27,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.refusals import RefusalLog, nested_deeper_than
 from adapters.slack import translate
 from adapters.slack.deliver import SlackDeliverer
-from adapters.slack.profiles import SlackTimezones
+from adapters.slack.profiles import CallerProfile, SlackTimezones
 from adapters.slack.render import FORM_CALLBACK, home_blocks, message, modal, refused_modal
 from handlers.kernel.delivery import Address
-from handlers.kernel.model import Command, Form, Reply
+from handlers.kernel.model import Account, Command, Form, Reply
 
 log = logging.getLogger(__name__)
 
@@ -161,16 +161,15 @@ class SlackAdapter:
 
     async def _on_slash_command(self, ack, command: dict, client: AsyncWebClient) -> None:
         team, user = command.get("team_id", ""), command.get("user_id", "")
-        tz, admin = await self.timezones.with_admin(team, user)
-        cmd = replace(translate.from_slash_command(command, tz), platform_admin=admin)
+        profile = await self.timezones.of_caller(team, user)
+        cmd = _with_profile(translate.from_slash_command(command, None), profile)
         reply, _ = await self._open_reply_form(client, command.get("trigger_id"), await self.dispatch(cmd), cmd)
         await ack(response_type="ephemeral", **message(reply))
 
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
         cmd = translate.from_button(body, None)
-        tz, admin = await self.timezones.with_admin(cmd.workspace, cmd.user)
-        cmd = replace(cmd, platform_timezone=tz, platform_admin=admin)
+        cmd = _with_profile(cmd, await self.timezones.of_caller(cmd.workspace, cmd.user))
         reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
         if reply.repeated:  # why: a redelivered click posted "already handled" next to the first's answer
             return
@@ -300,3 +299,9 @@ class SlackAdapter:
                                        view={"type": "home", "blocks": home_blocks(reply, notice)})
         except Exception:  # the tab keeps its last view; the next opening publishes again
             log.exception("could not publish the Home tab of %s", command.user)
+
+
+def _with_profile(command: Command, profile: CallerProfile) -> Command:
+    """The command with what users.info said of the caller."""
+    accounts = {command.user: Account(email=profile.email)} if profile.email else {}
+    return replace(command, platform_timezone=profile.timezone, platform_admin=profile.admin, accounts=accounts)

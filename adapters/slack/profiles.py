@@ -1,10 +1,12 @@
-"""A Slack user's profile from users.info (timezone; owner or admin of the workspace), fetched
-once per user per process and again after PROFILE_TTL, so a demoted admin loses the right soon."""
+"""A Slack user's profile from users.info (timezone; owner or admin of the workspace; email where
+the app has users:read.email), fetched once per user per process and again after PROFILE_TTL,
+so a demoted admin loses the right soon."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from typing import NamedTuple
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,8 +39,17 @@ class SlackTimezones:
         """Their timezone (IANA), when Slack knows it."""
         return ((await self._user(team, user)) or {}).get("tz")
 
-    async def with_admin(self, team: str, user: str) -> tuple[str | None, bool]:
-        """Their timezone, and whether they own or administer the workspace as Slack says
-        (False when Slack cannot be asked): one users.info, for the person typing a command."""
+    async def of_caller(self, team: str, user: str) -> CallerProfile:
+        """Their timezone, whether they own or administer the workspace as Slack says (False
+        when Slack cannot be asked) and their email: one users.info, for the person typing a command."""
         found = (await self._user(team, user)) or {}
-        return found.get("tz"), bool(found.get("is_owner") or found.get("is_admin") or found.get("is_primary_owner"))
+        profile = found.get("profile") if isinstance(found.get("profile"), dict) else {}
+        email = profile.get("email") if isinstance(profile.get("email"), str) else None
+        return CallerProfile(found.get("tz"), bool(found.get("is_owner") or found.get("is_admin")
+                                                   or found.get("is_primary_owner")), email)
+
+
+class CallerProfile(NamedTuple):
+    timezone: str | None
+    admin: bool
+    email: str | None  # None without the users:read.email scope

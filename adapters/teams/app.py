@@ -22,6 +22,7 @@ from adapters.refusals import RefusalLog, nested_deeper_than
 from adapters.teams import translate
 from adapters.teams.deliver import TeamsDeliverer
 from adapters.teams.render import message_activity
+from adapters.teams.roster import Roster
 from adapters.teams.trust import ServiceUrls
 from handlers.kernel.model import Command, Reply
 
@@ -45,6 +46,7 @@ class TeamsAdapter:
         # the Bot Framework Emulator says channelId "emulator": only for local trials
         self.channels = frozenset({"msteams", "emulator"} if unauthenticated else {"msteams"})
         self.deliverer = TeamsDeliverer(self.adapter, app_id, self.service_urls)
+        self.roster = Roster()
         self.dispatch = dispatch
         self.remember_contact = remember_contact
         self.refusals = RefusalLog(log, "Teams")
@@ -96,7 +98,9 @@ class TeamsAdapter:
         """One authenticated activity; `activity` is its wire JSON (botbuilder's model drops
         the mention entities' fields and the conversation's tenantId)."""
         if turn_context.activity.type == ActivityTypes.message:
-            command = translate.from_activity(activity)
+            wanted = translate.to_look_up(activity)
+            roster = await self.roster.members(turn_context, translate.tenant_of(activity), wanted) if wanted else {}
+            command = translate.from_activity(activity, roster)
             if command is None:
                 if isinstance(activity.get("value"), dict):  # a card submit without its command
                     reply = Reply("That card's data is incomplete, so nothing was changed. Type `help` to start again.",

@@ -8,10 +8,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from adapters.teams.render import FORM_KEYS
-from handlers.kernel.model import Command
+from handlers.kernel.model import Account, Command
 
 PLATFORM = "teams"
 _PREFIX = re.compile(r"^/?partner\b\s*", re.IGNORECASE)
@@ -44,6 +45,27 @@ def user_of(account: Mapping[str, Any]) -> str:
     return _str(account.get("aadObjectId")) or _str(account.get("id"))
 
 
+def account_of(account: Mapping[str, Any]) -> Account:
+    """The rest of what an account (`from`, a roster member) says: the 29:… id beside the AAD
+    object id, and an email (the roster's; its user principal name is the sign-in address)."""
+    account = _obj(account)
+    teams_user_id = _str(account.get("id"))
+    return Account(other_id=teams_user_id if teams_user_id and teams_user_id != user_of(account) else None,
+                   email=_str(account.get("email")) or _str(account.get("userPrincipalName")) or None)
+
+
+def to_look_up(activity: Mapping[str, Any]) -> list[str]:
+    """The ids the roster should be asked about: people mentioned (by their 29:… id: Teams sends
+    no AAD object id in a mention) and people picked in a form (by AAD object id)."""
+    bot_id = _obj(activity.get("recipient")).get("id")
+    ids = [_str(_obj(e.get("mentioned")).get("id")) for e in map(_obj, _entities(activity))
+           if e.get("type") == "mention"]
+    value = activity.get("value")
+    if isinstance(value, Mapping) and value.get("pb_form") and isinstance(value.get("pb_people"), list):
+        ids += [_str(value.get(str(q))).strip() for q in value["pb_people"]]
+    return [i for i in ids if i and i != bot_id and _AAD_ID.match(i)]
+
+
 def timezone_of(activity: Mapping[str, Any]) -> str | None:
     if _str(activity.get("localTimezone")):
         return activity["localTimezone"]
@@ -71,13 +93,16 @@ def conversation_reference(activity: Mapping[str, Any]) -> dict:
     }
 
 
-def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """The text with the bot's mention removed and people's mentions as <@id|name>."""
+def _command_text(activity: Mapping[str, Any], roster: Mapping[str, Mapping]
+                  ) -> tuple[str, dict[str, str], dict[str, Account]]:
+    """The text with the bot's mention removed and people's mentions as <@id|name>: the id is
+    the AAD object id when the roster gave it, else the 29:… id the mention carries."""
     # What the person typed and our mention tokens, apart: only the typed parts are HTML (Teams
     # sends `<` as `&lt;`) to strip and unescape, so an unescaped `<@…>` is never read as a mention.
     parts: list[tuple[str, bool]] = [(_str(activity.get("text")), True)]  # (text, typed)
     bot_id = _obj(activity.get("recipient")).get("id")
     names: dict[str, str] = {}
+    accounts: dict[str, Account] = {}
     for entity in map(_obj, _entities(activity)):
         if entity.get("type") != "mention":
             continue
@@ -86,13 +111,19 @@ def _command_text(activity: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
         if mentioned.get("id") == bot_id:
             token = " "
         else:
-            person, name = user_of(mentioned), " ".join(_NOT_IN_A_NAME.sub(" ", _str(mentioned.get("name"))).split())
+            # Why only the roster's word: a mention entity is composed by the sender's client, so
+            # an aadObjectId in it could tie someone else's 29:… id to the sender's choice of person
+            mentioned_id = _str(mentioned.get("id"))
+            member = _obj(roster.get(mentioned_id))
+            person = user_of(member) or mentioned_id
+            name = " ".join(_NOT_IN_A_NAME.sub(" ", _str(mentioned.get("name"))).split())
             names[person] = name
+            accounts[person] = replace(account_of(member), other_id=mentioned_id if person != mentioned_id else None)
             token = f"<@{person}|{name}>"
         parts = _replace_first(parts, shown, token)
     text = "".join(_typed(part) if typed else part for part, typed in parts)
     text = " ".join(text.split())
-    return _PREFIX.sub("", text, count=1), names
+    return _PREFIX.sub("", text, count=1), names, accounts
 
 
 def _replace_first(parts: list[tuple[str, bool]], shown: str, token: str) -> list[tuple[str, bool]]:
@@ -162,24 +193,31 @@ def _form_names(value: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): v for k, v in names.items() if isinstance(v, str) and v}
 
 
-def from_activity(activity: Mapping[str, Any]) -> Command | None:
+def from_activity(activity: Mapping[str, Any], roster: Mapping[str, Mapping] | None = None) -> Command | None:
     """A message, button click or form submit as a Command (an empty message reads as `help`);
-    None for a card submit that does not carry its command."""
+    None for a card submit that does not carry its command. `roster` has the roster's account of
+    the ids `to_look_up` named, where it knew them."""
+    roster = roster or {}
     value = activity.get("value")
     from_button = isinstance(value, Mapping) and isinstance(value.get("command"), str)
     answers = None
+    accounts: dict[str, Account] = {}
     if from_button:
         answers = form_values(value)
         text, names = value["command"].strip(), (_form_names(value) if answers is not None else {})
+        # a picked person is named by AAD object id: the roster adds their 29:… id and email
+        accounts = {picked: account_of(member) for picked, member in roster.items()
+                    if user_of(member) == picked}
     elif isinstance(value, Mapping):
         return None
     else:
-        text, names = _command_text(activity)
+        text, names, accounts = _command_text(activity, roster)
     sender = _obj(activity.get("from"))
+    accounts[user_of(sender)] = account_of(sender)
     return Command(
         platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
         user_name=_str(sender.get("name")) or None, text=text, channel=channel_of(activity),
-        platform_timezone=timezone_of(activity), mention_names=names, from_button=from_button,
+        platform_timezone=timezone_of(activity), mention_names=names, accounts=accounts, from_button=from_button,
         is_direct=is_direct(activity), form_values=answers, delivery_id=_delivery_id(activity),
         contact=conversation_reference(activity), channel_contact=_channel_contact(activity), raw=activity,
     )
@@ -199,6 +237,7 @@ def contact_only(activity: Mapping[str, Any]) -> Command | None:
         return None
     return Command(platform=PLATFORM, workspace=tenant_of(activity), user=user_of(sender),
                    user_name=_str(sender.get("name")) or None, text="", channel=channel_of(activity),
+                   accounts={user_of(sender): account_of(sender)},
                    is_direct=is_direct(activity), contact=conversation_reference(activity),
                    channel_contact=_channel_contact(activity),
                    raw=activity)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from handlers.kernel.dates import local_today
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, take_mention
-from handlers.kernel.model import Command, Reply
+from handlers.kernel.model import Account, Command, Reply
 from handlers.kernel.outbound import timezone_of, to_person
 from handlers.kernel.registry import Registry
 from handlers.kernel.settings import SettingsLike
@@ -65,7 +65,9 @@ class Context:
 
     async def mentioned_person(self, user_id: str, name: str | None) -> Person:
         name = name or self.command.mention_names.get(user_id)
-        return await self.store.person(self.workspace, user_id, name, self.now)
+        account = self.command.accounts.get(user_id) or Account()
+        return await self.store.person(self.workspace, user_id, name, self.now,
+                                       other_id=account.other_id, email=account.email)
 
     async def take_person(self, text: str, usage_hint: str) -> tuple[Person, str]:
         """The mention at the start of `text` as a person, and the rest of the text."""

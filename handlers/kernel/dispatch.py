@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MAX_COMMAND_CHARS, split_verb
-from handlers.kernel.model import Command, Reply
+from handlers.kernel.model import Account, Command, Reply
 from handlers.kernel.registry import Registry
 from handlers.kernel.settings import SettingsLike
 from storage.db import Database
@@ -45,6 +45,8 @@ def _storable(value: Any) -> Any:
         return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_storable(v) for v in value]
+    if isinstance(value, Account):
+        return replace(value, other_id=_storable(value.other_id), email=_storable(value.email))
     return value
 
 
@@ -138,7 +140,9 @@ class Dispatcher:
         told us of them this time: their profile timezone and how to reach them."""
         workspace = self._workspaces.get((command.platform, command.workspace)) or \
             await store.workspace(command.platform, command.workspace, now)
-        caller = await store.person(workspace, command.user, command.user_name, now)
+        account = command.accounts.get(command.user) or Account()
+        caller = await store.person(workspace, command.user, command.user_name, now,
+                                    other_id=account.other_id, email=account.email)
         if command.platform_timezone and caller.platform_timezone != command.platform_timezone:
             caller.platform_timezone = command.platform_timezone
             if not caller.timezone:  # their clock moved: so do their peer-sync prompts

@@ -12,6 +12,14 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Account:
+    """What a platform says of a user besides their id and name."""
+
+    other_id: str | None = None  # Teams: the 29:… user id (what mentions carry) beside the AAD object id
+    email: str | None = None  # Teams roster; Slack users.info with the users:read.email scope
+
+
+@dataclass(frozen=True)
 class Command:
     platform: str  # slack | teams | console
     workspace: str  # Slack team_id, Teams tenantId, console workspace name
@@ -21,6 +29,7 @@ class Command:
     channel: str | None = None
     platform_timezone: str | None = None  # from the user's platform profile, when known
     mention_names: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+    accounts: Mapping[str, Account] = field(default_factory=dict)  # user id -> more of the caller or a mentioned person
     delivery_id: str | None = None  # platform id of this delivery, for deduplicating retries
     from_button: bool = False  # a click on a button of an earlier reply
     contact: Mapping[str, Any] | None = None  # how to reach the caller later (Teams conversation reference)

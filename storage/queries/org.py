@@ -2,7 +2,7 @@
 (`partnerbot org import` / `org export`)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from storage.models import Identity, Person, Workspace
@@ -11,12 +11,13 @@ from storage.queries.base import Queries
 
 class OrgQueries(Queries):
     async def person_at(self, platform: str, workspace: str, user_id: str) -> Person | None:
-        """The person behind one platform identity, when the bot has seen them; never creates."""
+        """The person behind one platform identity (a Teams user by AAD object id or 29:… id),
+        when the bot has seen them; never creates."""
         return await self._first(
             select(Person).join(Identity, Identity.person_id == Person.id)
             .join(Workspace, Workspace.id == Identity.workspace_id)
             .where(Workspace.platform == platform, Workspace.external_id == workspace,
-                   Identity.external_id == user_id))
+                   or_(Identity.external_id == user_id, Identity.channel_account_id == user_id)))
 
     async def manager_links(self) -> list[tuple[str, str, str, str, str, str]]:
         """Every manager link as (platform, workspace, user id, manager's platform, workspace,

@@ -10,17 +10,17 @@ from sqlalchemy import (
     Date,
     DateTime,
     Table,
-    UniqueConstraint,
     and_,
     delete,
-    exists,
     func,
+    or_,
     select,
     tuple_,
     update,
 )
 from sqlmodel import SQLModel
 
+from storage.fold import fold_statements, keeper_fields, keyed_with, person_columns, same_record
 from storage.models import (
     ActivityLog,
     Ask,
@@ -60,35 +60,96 @@ class PeopleQueries(Queries):
         return (await self._session.exec(query)).scalars().one()
 
     async def person_by_identity(self, workspace_id: int, external_id: str) -> Person | None:
+        """The person with this platform id: their main one, or (Teams) the 29:… one mentions carry."""
         query = (
             select(Person)
             .join(Identity, Identity.person_id == Person.id)
-            .where(Identity.workspace_id == workspace_id, Identity.external_id == external_id)
+            .where(Identity.workspace_id == workspace_id,
+                   or_(Identity.external_id == external_id, Identity.channel_account_id == external_id))
         )
         return await self._first(query)
 
     async def person(
-        self, workspace: Workspace, external_id: str, name: str | None, now: datetime
+        self, workspace: Workspace, external_id: str, name: str | None, now: datetime, *,
+        other_id: str | None = None, email: str | None = None,
     ) -> Person:
-        """The person behind a platform user id, created on first sight."""
-        found = await self.person_by_identity(workspace.id, external_id)
-        if found:
-            if name and found.display_name != name and found.display_name == external_id:
-                found.display_name = name  # learnt a real name for someone known by id only
-            return found
+        """The person behind a platform user id, created on first sight. `other_id` is the same
+        account's other id where the platform has two (Teams: the 29:… user id besides the AAD
+        object id): whichever id they were met by, they are one person; two persons met by one
+        id each (a mention before the fix, a people picker) become one here, with a log row."""
+        ids = {external_id, other_id} - {None, ""}
+        identities = await self._all(
+            select(Identity).where(Identity.workspace_id == workspace.id,
+                                   or_(Identity.external_id.in_(ids), Identity.channel_account_id.in_(ids)))
+            .order_by(Identity.id))
+        if not identities:
+            return await self._new_person(workspace, external_id, name, now, other_id=other_id, email=email)
+        # the one the others fold into: keyed by the main id (Teams: the AAD object id) when one is
+        keeper = max(identities, key=lambda i: (
+            bool(other_id) and i.external_id == external_id,  # the caller, as the platform names them
+            i.channel_account_id not in (None, i.external_id),  # an identity that knows both ids
+            i.external_id == external_id, -i.id))
+        for twin in {i.person_id: i for i in identities if i.person_id != keeper.person_id}.values():
+            await self._fold_twin(workspace, twin, keeper, now)
+        if other_id and keeper.external_id == other_id:  # met by their 29:… id; now we know their AAD id
+            keeper.external_id = external_id
+        if other_id and keeper.channel_account_id != other_id:
+            keeper.channel_account_id = other_id
+        if email and keeper.email != email:
+            keeper.email = email
+        await self._session.flush()  # the ids as they are now, for what finds this identity next
+        found = await self._session.get(Person, keeper.person_id)
+        if name and found.display_name != name and found.display_name in ids | {keeper.external_id}:
+            found.display_name = name  # learnt a real name for someone known by id only
+        return found
+
+    async def _new_person(self, workspace: Workspace, external_id: str, name: str | None, now: datetime, *,
+                          other_id: str | None, email: str | None) -> Person:
         person = Person(workspace_id=workspace.id, display_name=name or external_id, created_at=now)
         self._session.add(person)
         await self._session.flush()
         inserted = await self._insert_ignore(
             Identity,
-            {"workspace_id": workspace.id, "person_id": person.id,
-             "platform": workspace.platform, "external_id": external_id},
+            {"workspace_id": workspace.id, "person_id": person.id, "platform": workspace.platform,
+             "external_id": external_id, "channel_account_id": other_id or None, "email": email or None},
             ["workspace_id", "external_id"],
         )
         if not inserted:  # another process created them a moment ago
             await self._session.delete(person)
             return await self.person_by_identity(workspace.id, external_id)
         return person
+
+    async def _fold_twin(self, workspace: Workspace, twin: Identity, keeper: Identity, now: datetime) -> None:
+        """`twin`'s person is `keeper`'s person met by their other id: fold it in, for good (not a
+        `link`, which `unlink` can split: this was never two people), and log what was folded."""
+        await self._session.flush()
+        absorbed = await self._session.get(Person, twin.person_id)
+        into = await self._session.get(Person, keeper.person_id)
+        ids = {twin.external_id, keeper.external_id, twin.channel_account_id, keeper.channel_account_id} - {None}
+        for field, value in keeper_fields(into.model_dump(), absorbed.model_dump(), ids).items():
+            setattr(into, field, value)
+        teams_user_id = twin.channel_account_id or twin.external_id  # (a twin keyed by 29:… has it there)
+        email, contact = twin.email, twin.contact
+        gone = {"person_id": absorbed.id, "display_name": absorbed.display_name, "external_id": twin.external_id}
+        await self._session.delete(twin)
+        await self._session.flush()  # the twin's ids are free before the keeper takes them
+        keeper.channel_account_id = keeper.channel_account_id or teams_user_id
+        keeper.email, keeper.contact = keeper.email or email, keeper.contact or contact
+        self._session.expunge(absorbed)
+        for statement in fold_statements(_person_columns(), Person.__table__, absorbed.id, into.id):
+            await self._session.exec(statement)
+        await self._session.refresh(into)
+        # what waited for either of them goes out now if the keeper can be reached
+        if keeper.contact is not None:
+            released = await self._session.exec(
+                update(OutboxMessage).where(OutboxMessage.recipient_person_id == into.id,
+                                            OutboxMessage.platform == keeper.platform,
+                                            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > now)
+                .values(next_attempt_at=now))
+            self.enqueued += released.rowcount
+        self._session.add(ActivityLog(workspace_id=workspace.id, at=now, person_id=into.id, platform=workspace.platform,
+                                      action="person.merged", record=f"person:{into.id}", before=gone,
+                                      after={"person_id": into.id, "external_id": keeper.external_id}))
 
     async def get_person(self, person_id: int) -> Person | None:
         return await self._session.get(Person, person_id)
@@ -220,8 +281,8 @@ class PeopleQueries(Queries):
             name = f"{table.name}.{column.name}"
             # rows keyed by (record, person), as a member of a partnership: where both had one,
             # `into`'s row stands and `absorbed`'s goes (kept in the link, as it was)
-            for others in _keyed_with(table, column):
-                both = _same_record(table, column, others, absorbed_id, into_id)
+            for others in keyed_with(table, column):
+                both = same_record(column, others, absorbed_id, into_id)
                 gone = (await self._session.exec(select(table).where(both))).mappings().all()
                 if gone:
                     link.deleted.setdefault(name, []).extend(_to_json(table, row) for row in gone)
@@ -357,31 +418,8 @@ _CREATED_GO_ALONG = (Commitment, Handoff, Lead, Ask)
 
 @lru_cache(maxsize=1)
 def _person_columns() -> tuple[tuple[Table, Column], ...]:
-    """Every (table, column) with a foreign key to person.id. From the metadata, so a table
-    added later is merged (and split) without a list here to keep in step."""
-    return tuple(
-        (table, column)
-        for table in SQLModel.metadata.sorted_tables
-        for column in table.columns
-        if any(fk.target_fullname == "person.id" for fk in column.foreign_keys)
-    )
-
-
-def _keyed_with(table: Table, column: Column) -> list[list[Column]]:
-    """The other columns of each primary key or unique constraint `column` is part of: a
-    person may have one row per value of them."""
-    keys = [list(table.primary_key.columns)] + [
-        list(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
-    return [[c for c in key if c is not column] for key in keys if any(c is column for c in key)]
-
-
-def _same_record(table: Table, column: Column, others: list[Column], absorbed_id: int, into_id: int):
-    """`absorbed_id`'s rows of `table` for which `into_id` has a row with the same `others`."""
-    if not others:
-        return and_(column == absorbed_id, exists(select(column).where(column == into_id)))
-    theirs = select(*others).where(column == into_id)
-    mine = others[0] if len(others) == 1 else tuple_(*others)
-    return and_(column == absorbed_id, mine.in_(theirs))
+    """Every (table, column) with a foreign key to person.id, from the models."""
+    return person_columns(SQLModel.metadata)
 
 
 def _key_of(table: Table, column: Column) -> list[Column]:

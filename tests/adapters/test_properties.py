@@ -318,7 +318,7 @@ def teams_activities(draw, service_url: str, kind: str = "message") -> dict:
                     "conversationType": "channel" if in_channel else "personal"}
     entities = draw(st.lists(st.one_of(
         st.builds(lambda name, aad: {"type": "mention", "text": f"<at>{name}</at>",
-                                     "mentioned": {"id": f"29:{aad}", "name": name, "aadObjectId": aad}},
+                                     "mentioned": {"id": f"29:{aad}", "name": name}},
                   st.text(max_size=8), IDS),
         st.just({"type": "mention", "text": "<at>Partnerbot</at>", "mentioned": BOT}),
         st.builds(lambda tz: {"type": "clientInfo", "timezone": tz}, st.one_of(st.sampled_from(ODDITIES), JSON))),

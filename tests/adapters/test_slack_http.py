@@ -59,6 +59,18 @@ async def slack(schema_url, fake_slack, tmp_path, monkeypatch):
     await runner.cleanup()
 
 
+async def test_the_callers_email_is_kept_where_slack_gives_it(slack):
+    """With the users:read.email scope users.info has profile.email: it is stored with the
+    person's Slack identity (org import and CRM mapping match people by it); without, none."""
+    from storage.models import Identity
+
+    slack.fake.emails["U1"] = "ana@example.com"
+    await slack.slash("list")
+    await slack.slash("list", user="U2")
+    assert {i.external_id: i.email for i in await rows(slack.bot.db, Identity)} == {
+        "U1": "ana@example.com", "U2": None}
+
+
 async def test_slash_commit_answers_ephemerally_with_the_reference_in_the_users_slack_timezone(slack):
     answer = await slack.slash("commit send pricing deck to Acme by fri")
     assert answer["response_type"] == "ephemeral"

@@ -41,6 +41,7 @@ class FakeSlackApi(LoopbackServer):
         self.timezones = dict(timezones or {})  # user id -> IANA tz served by users.info
         self.names = dict(names or {})  # user id -> display name served by users.info (profile)
         self.admins: set[str] = set()  # user ids users.info says are workspace admins (is_admin)
+        self.emails: dict[str, str] = {}  # user id -> profile.email, as users.info gives it with users:read.email
         self.calls: list[Call] = []  # answered requests, recorded once answered (after any delay)
         self.arrivals: list[str] = []  # the method of every request, recorded the moment it arrives
         self.throttle_remaining = 0  # answer this many next calls with 429 (auth.test is never throttled)
@@ -156,6 +157,8 @@ class FakeSlackApi(LoopbackServer):
             if user in self.names:  # as Slack has it: the handle in `name`, what people see in the profile
                 found.update(real_name=self.names[user],
                              profile={"display_name": self.names[user], "real_name": self.names[user]})
+            if user in self.emails:
+                found.setdefault("profile", {})["email"] = self.emails[user]
             return {"ok": True, "user": found}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}

@@ -1,7 +1,9 @@
 """A fake Bot Framework connector on loopback: the `serviceUrl` Teams activities point at.
 
 Records what the bot posts (`/v3/conversations/{id}/activities[/{replyToId}]`), updates
-(PUT) and 1:1 conversations it creates; can answer with an error status for a while
+(PUT) and 1:1 conversations it creates; answers the roster (`GET /v3/conversations/{id}/members/
+{memberId}`, by 29:… id or AAD object id) for the people put in `roster`, 404 for anyone else, as
+Teams does for someone not in the conversation; can answer with an error status for a while
 (`fail_next`: Teams asks bots to back off on 412, 429, 502 and 504), recording each refusal
 with its time in `refused`.
 """
@@ -58,6 +60,8 @@ class FakeConnector(LoopbackServer):
         self.refused: list[Refused] = []  # the activities answered from fail_next, in order
         self._ids = itertools.count(1)
         self.url = ""
+        self.roster: list[dict] = []  # the members the roster knows (person() accounts, with an email)
+        self.roster_asked: list[tuple[str, str]] = []  # (conversation, member id) of each roster request
 
     async def start(self) -> FakeConnector:
         app = web.Application()
@@ -65,6 +69,7 @@ class FakeConnector(LoopbackServer):
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         await self.serve(app)
         self.url = f"http://127.0.0.1:{self.port}/"
         return self
@@ -88,6 +93,23 @@ class FakeConnector(LoopbackServer):
         self.changed.set()
         return web.json_response({"id": activity_id})
 
+    def add_to_roster(self, *people: dict) -> None:
+        """Put people (person() accounts) in the roster, as Teams' own would show them."""
+        for account in people:
+            self.roster.append({**account, "email": f"{account['name'].split()[0].lower()}@example.com",
+                                "userPrincipalName": f"{account['name'].split()[0].lower()}@example.com",
+                                "tenantId": TENANT, "userRole": "user"})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        wanted = request.match_info["member"]
+        self.roster_asked.append((request.match_info["conversation"], wanted))
+        self.changed.set()
+        for member in self.roster:
+            if wanted in (member["id"], member["aadObjectId"]):
+                return web.json_response(member)
+        return web.json_response({"error": {"code": "MemberNotFoundInConversation",
+                                            "message": "The member is not in the conversation"}}, status=404)
+
     async def _create(self, request: web.Request) -> web.Response:
         parameters = await request.json()
         self.created.append(parameters)
@@ -96,6 +118,7 @@ class FakeConnector(LoopbackServer):
 
 
 def person(aad: str, name: str) -> dict:
+    """A Teams user as `from` names them: the 29:… user id, the name and the AAD object id."""
     return {"id": f"29:{aad}", "name": name, "aadObjectId": aad}
 
 
@@ -131,4 +154,6 @@ def message(text: str | None, *, sender: dict, service_url: str, conversation: s
 
 
 def mention(account: dict) -> dict:
-    return {"type": "mention", "text": f"<at>{account['name']}</at>", "mentioned": account}
+    """A mention of `account` as Teams sends it: its 29:… id and name, no AAD object id."""
+    return {"type": "mention", "text": f"<at>{account['name']}</at>",
+            "mentioned": {"id": account["id"], "name": account["name"]}}
