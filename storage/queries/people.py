@@ -77,13 +77,17 @@ class PeopleQueries(Queries):
         account's other id where the platform has two (Teams: the 29:… user id besides the AAD
         object id): whichever id they were met by, they are one person; two persons met by one
         id each (a mention before the fix, a people picker) become one here, with a log row."""
-        ids = {external_id, other_id} - {None, ""}
-        identities = await self._all(
-            select(Identity).where(Identity.workspace_id == workspace.id,
-                                   or_(Identity.external_id.in_(ids), Identity.channel_account_id.in_(ids)))
-            .order_by(Identity.id))
-        if not identities:
+        if not other_id:  # one id (Slack, the console, a Teams mention): no twin to look for
+            return await self._person_by_one_id(workspace, external_id, name, now, email)
+        ids = {external_id, other_id}
+        found_rows = (await self._session.exec(
+            select(Identity, Person).join(Person, Person.id == Identity.person_id)
+            .where(Identity.workspace_id == workspace.id,
+                   or_(Identity.external_id.in_(ids), Identity.channel_account_id.in_(ids)))
+            .order_by(Identity.id))).all()
+        if not found_rows:
             return await self._new_person(workspace, external_id, name, now, other_id=other_id, email=email)
+        identities, people = [row[0] for row in found_rows], {row[1].id: row[1] for row in found_rows}
         # the one the others fold into: keyed by the main id (Teams: the AAD object id) when one is
         keeper = max(identities, key=lambda i: (
             bool(other_id) and i.external_id == external_id,  # the caller, as the platform names them
@@ -91,17 +95,39 @@ class PeopleQueries(Queries):
             i.external_id == external_id, -i.id))
         for twin in {i.person_id: i for i in identities if i.person_id != keeper.person_id}.values():
             await self._fold_twin(workspace, twin, keeper, now)
+        learnt: dict[str, str] = {}
         if other_id and keeper.external_id == other_id:  # met by their 29:… id; now we know their AAD id
-            keeper.external_id = external_id
+            learnt["external_id"] = external_id
         if other_id and keeper.channel_account_id != other_id:
-            keeper.channel_account_id = other_id
+            learnt["channel_account_id"] = other_id
         if email and keeper.email != email:
-            keeper.email = email
-        await self._session.flush()  # the ids as they are now, for what finds this identity next
-        found = await self._session.get(Person, keeper.person_id)
+            learnt["email"] = email
+        if learnt:
+            for field, value in learnt.items():
+                setattr(keeper, field, value)
+            await self._session.flush()  # the ids as they are now, for what finds this identity next
+        found = people[keeper.person_id]
         if name and found.display_name != name and found.display_name in ids | {keeper.external_id}:
             found.display_name = name  # learnt a real name for someone known by id only
         return found
+
+    async def _person_by_one_id(self, workspace: Workspace, external_id: str, name: str | None, now: datetime,
+                                email: str | None) -> Person:
+        """person() for a caller or mention with one id: one query where they are known (the
+        path of every Slack command)."""
+        found = (await self._session.exec(
+            select(Person, Identity.id, Identity.email).join(Identity, Identity.person_id == Person.id)
+            .where(Identity.workspace_id == workspace.id,
+                   or_(Identity.external_id == external_id, Identity.channel_account_id == external_id))
+        )).first()
+        if found is None:
+            return await self._new_person(workspace, external_id, name, now, other_id=None, email=email)
+        person, identity_id, known_email = found
+        if email and known_email != email:
+            await self._session.exec(update(Identity).where(Identity.id == identity_id).values(email=email))
+        if name and person.display_name != name and person.display_name == external_id:
+            person.display_name = name  # learnt a real name for someone known by id only
+        return person
 
     async def _new_person(self, workspace: Workspace, external_id: str, name: str | None, now: datetime, *,
                           other_id: str | None, email: str | None) -> Person:
