@@ -3,6 +3,7 @@ import asyncio
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from storage.migrate import current_revision
 from storage.store import Store
@@ -87,6 +88,25 @@ async def test_a_person_is_found_again_by_their_platform_identity(store_db):
         first = await store.person(ws, "U1", "U1", NOW)
         again = await store.person(ws, "U1", "ana", NOW)  # a real name learnt later
     assert first.id == again.id and again.display_name == "ana"
+
+
+async def test_a_teams_user_met_by_either_id_is_one_person_once_both_are_known(store_db):
+    """A mention gives the 29:… id, a people picker the AAD object id, a message both: until a
+    message (or the roster) ties them, each id is a person; then they are one, for good."""
+    from storage.models import Identity, Person
+
+    async with store_db.transaction() as store:
+        ws = await store.workspace("teams", "tenant-1", NOW)
+        mentioned = await store.person(ws, "29:m", "Megan", NOW)
+        picked = await store.person(ws, "aad-m", None, NOW)
+        assert mentioned.id != picked.id and (await store.person(ws, "29:m", None, NOW)).id == mentioned.id
+        wrote = await store.person(ws, "aad-m", "Megan", NOW, other_id="29:m", email="megan@example.com")
+        assert (await store.person(ws, "29:m", None, NOW)).id == wrote.id
+        assert (await store.person(ws, "aad-m", None, NOW)).id == wrote.id
+    async with store_db.session() as s:
+        assert [p.display_name for p in (await s.exec(select(Person))).scalars()] == ["Megan"]
+        assert [(i.person_id, i.external_id, i.channel_account_id, i.email)
+                for i in (await s.exec(select(Identity))).scalars()] == [(wrote.id, "aad-m", "29:m", "megan@example.com")]
 
 
 async def test_a_delivery_id_is_claimed_once(store_db):
