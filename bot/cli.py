@@ -83,8 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "console":
         from bot.console import run_console
 
-        asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
-                                getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
+        try:
+            asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
+                                    getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
+        except KeyboardInterrupt:  # Ctrl-C: what was typed before it is saved; no traceback
+            print("\nBye.")
+            return 130
     elif command == "tick":
         now = args.now
         bot = Partnerbot(settings, clock=(lambda: now)) if now else Partnerbot(settings)

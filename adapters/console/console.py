@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -145,6 +146,24 @@ class ConsoleDeliverer:
 
 
 Dispatch = Callable[[Command], Awaitable[Reply]]
+QUIT_WORDS = frozenset({"exit", "quit", ":q"})  # what leaves the console (no verb has these names)
+
+
+def line_reader(stdin: TextIO) -> ReadLine:
+    """Lines of `stdin`, read by a daemon thread. Why not the loop's default executor: a thread
+    blocked in readline() there is waited for at shutdown, so Ctrl-C hung until Enter was pressed."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read_all() -> None:
+        while True:
+            line = stdin.readline()
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=read_all, name="console-stdin", daemon=True).start()
+    return lines.get
 
 
 async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out: TextIO, *,
@@ -154,19 +173,15 @@ async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out
     interactive = stdin.isatty()
     where = f", in channel #{channel}" if channel else ""
     out.write(f"Partnerbot console — you are @{user} in workspace '{workspace}'{where}. "
-              f"Type `help`; mention people as @name; Ctrl-D quits.\n")
+              f"Type `help`; mention people as @name; `exit`, Ctrl-D or Ctrl-C quits.\n")
     out.flush()
-    loop = asyncio.get_running_loop()
-
-    async def read_line() -> str:
-        return await loop.run_in_executor(None, stdin.readline)
-
+    read_line = line_reader(stdin)
     while True:
         if interactive:
             out.write(f"{user} in #{channel}> " if channel else f"{user}> ")
             out.flush()
         line = await read_line()
-        if not line:
+        if not line or line.strip().lower() in QUIT_WORDS:
             break
         if not line.strip():
             continue

@@ -101,6 +101,30 @@ async def test_the_console_speaks_the_same_grammar(tmp_path, db_url):
     assert "Traceback" not in out
 
 
+async def test_exit_or_quit_leaves_the_console(tmp_path, db_url):
+    for word in ("exit", "quit"):
+        out = await _console(tmp_path, db_url, "ana", f"commit send deck by fri\n{word}\nlist\n")
+        assert "saved: send deck" in out and "Your open items" not in out  # nothing read after it
+        assert "Traceback" not in out
+
+
+async def test_ctrl_c_leaves_the_console_without_a_traceback_and_keeps_what_was_saved(tmp_path, db_url):
+    process = await start("console", "--as", "ana", cwd=tmp_path, env=clean_env(DATABASE_URL=db_url),
+                          stdin=asyncio.subprocess.PIPE)
+    try:
+        await read_until(process, r"you are @ana")
+        process.stdin.write(b"commit send deck by fri\n")
+        await process.stdin.drain()
+        _, before = await read_until(process, r"C-1 saved")
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends; stdin stays open, as in a terminal
+        rest, _ = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        await stop(process)
+    out = before + rest.decode()
+    assert process.returncode == 130 and "Bye." in out and "Traceback" not in out, out
+    assert "C-1 · send deck" in await _console(tmp_path, db_url, "ana", "list\n")
+
+
 async def test_a_handoff_reaches_the_receivers_open_console_as_it_arrives(tmp_path, db_url):
     bob = await start("console", "--as", "bob", cwd=tmp_path, env=clean_env(DATABASE_URL=db_url),
                       stdin=asyncio.subprocess.PIPE)
