@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--workspace", default="console", help="workspace name (default: console)")
     console.add_argument("--channel", type=_channel_name, default=None, metavar="NAME",
                          help="type in channel #NAME instead of a direct chat, and see the bot's posts there")
+    demo = sub.add_parser("demo", help="a fresh demo database with three weeks of a partnership, and a console "
+                                       "on its own clock (`:clock +1d` moves it)")
+    demo.add_argument("--as", dest="user", default="ana", choices=["ana", "maria", "dana", "bob"],
+                      help="who you are in the story (default ana)")
+    demo.add_argument("--file", type=Path, default=Path("partnerbot-demo.db"),
+                      help="the SQLite file to (re)create (default partnerbot-demo.db)")
     tick = sub.add_parser("tick", help="run the scheduled work due now once, send what it produces, exit")
     tick.add_argument("--now", type=_parse_now, default=None, help="the instant to run at (ISO-8601)")
     db = sub.add_parser("db", help="database maintenance")
@@ -87,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
                                     getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
         except KeyboardInterrupt:  # Ctrl-C: what was typed before it is saved; no traceback
+            print("\nBye.")
+            return 130
+    elif command == "demo":
+        from bot.demo import run_demo
+
+        try:
+            asyncio.run(run_demo(settings, args.file, args.user))
+        except KeyboardInterrupt:
             print("\nBye.")
             return 130
     elif command == "tick":

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.console import PLATFORM, ConsoleDeliverer, chat
 from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
 
+ClockCommand = Callable[[str], Awaitable[str]]  # `:clock <argument>` → what to print
+
 
 async def run_console(bot: Partnerbot, user: str, workspace: str,
-                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None) -> None:
+                      stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None,
+                      clock_command: ClockCommand | None = None) -> None:
     """Chat as `user`: in a direct chat with the bot, or in `channel` when given (then the
-    bot's posts to that channel are printed as well as the user's own messages)."""
+    bot's posts to that channel are printed as well as the user's own messages). With
+    `clock_command` (the demo's), `:clock …` lines move the bot's clock."""
     await bot.upgrade()
     workspace_id, person_id = await bot.dispatcher.identify(PLATFORM, workspace, user)
     inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0, person_ids={person_id},
@@ -25,7 +30,13 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
     bot.dispatcher.on_outbox = inbox.wake  # a message to yourself shows at once
     inbox_task = asyncio.create_task(inbox.run_forever())
     try:
-        await chat(bot.dispatcher.dispatch, user, workspace, stdin, out, channel=channel)
+        async def clock(argument: str) -> str:
+            said = await clock_command(argument)
+            inbox.wake()  # what the clock made due shows now
+            return said
+
+        await chat(bot.dispatcher.dispatch, user, workspace, stdin, out, channel=channel,
+                   clock_command=clock if clock_command else None)
         inbox.stop()  # let a send in progress finish, then show what arrived while the last command ran
         await inbox_task
         await inbox.drain()

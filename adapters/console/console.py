@@ -167,7 +167,7 @@ def line_reader(stdin: TextIO) -> ReadLine:
 
 
 async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out: TextIO, *,
-               channel: str | None = None) -> None:
+               channel: str | None = None, clock_command: Callable[[str], Awaitable[str]] | None = None) -> None:
     """Read lines until the input ends, carrying each out and printing its reply; a reply that
     opens a form is answered here, question by question, then submitted."""
     interactive = stdin.isatty()
@@ -184,6 +184,10 @@ async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out
         if not line or line.strip().lower() in QUIT_WORDS:
             break
         if not line.strip():
+            continue
+        if clock_command and line.strip().split(maxsplit=1)[0] == ":clock":
+            out.write(await clock_command(line.strip()[len(":clock"):]) + "\n")
+            out.flush()
             continue
         reply = await dispatch(to_command(line, user, workspace, channel))
         out.write(render(reply) + "\n")
