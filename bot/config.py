@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
         "meetings": {"nudge_hours": 24, "default_minutes": 60, "quiet_from": "20:00", "quiet_until": "08:00"},
         "handoffs": {"accept_within_hours": 48, "stale_after_days": 14},
         "asks": {"nudge_after_hours": 24, "escalate_after_hours": 72},
-        "pulse": {"day": "mon", "close_after_days": 3},
+        "pulse": {"day": "mon", "close_after_days": 3, "min_answers": 3},
     },
     "credit": {"originator": 0.3, "deliverer": 0.5, "contributors": 0.2},
     # the tick forgets platform delivery ids after this (Slack retries come within minutes)
@@ -133,6 +133,16 @@ def _section(cls: type, values: Mapping) -> Any:
                   for f in fields(cls)})
 
 
+def default_public_url(host: str, port: int) -> str:
+    """Where a browser reaches `serve` when PUBLIC_URL is not set: on its own port; at
+    `localhost` when it listens on a loopback or every address (0.0.0.0, ::), which a browser
+    cannot open; else at the one address it listens on."""
+    bare = host.strip().removeprefix("[").removesuffix("]")
+    if bare in ("", "0.0.0.0", "::") or is_loopback(bare):
+        bare = "localhost"
+    return f"http://{f'[{bare}]' if ':' in bare else bare}:{port}"
+
+
 @dataclass(frozen=True)
 class Settings:
     values: dict = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
@@ -223,6 +233,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     _merge(values, _env_overrides(env), "")
     _validate(values)
     host = env.get("HOST") or "127.0.0.1"
+    port = int(env.get("PORT") or 3978)
     if values["teams"]["unauthenticated"] and not is_loopback(host):
         # why: without a token anyone who reaches the port can act as anyone in Teams
         raise ConfigError(f"setting 'teams.unauthenticated' is refused unless HOST is a loopback address "
@@ -231,8 +242,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values=values,
         database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
         host=host,
-        port=int(env.get("PORT") or 3978),
-        public_url=(env.get("PUBLIC_URL") or "http://localhost:3978").rstrip("/"),
+        port=port,
+        public_url=(env.get("PUBLIC_URL") or default_public_url(host, port)).rstrip("/"),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
@@ -272,7 +283,7 @@ def _validate(values: dict) -> None:
                  "cadence.handoffs.accept_within_hours", "cadence.handoffs.stale_after_days",
                  "cadence.meetings.nudge_hours", "cadence.meetings.default_minutes",
                  "cadence.asks.nudge_after_hours", "cadence.asks.escalate_after_hours",
-                 "cadence.pulse.close_after_days", "retention.processed_delivery_days",
+                 "cadence.pulse.close_after_days", "cadence.pulse.min_answers", "retention.processed_delivery_days",
                  "outbox.lease_seconds"):
         if _at(values, path) <= 0:
             raise ConfigError(f"setting '{path}' must be greater than 0")

@@ -16,6 +16,8 @@ from typing import Any
 from aiohttp import web
 
 from handlers.kernel.dispatch import Clock
+from handlers.kernel.settings import SettingsLike
+from handlers.pulse.service import DIMENSIONS, withheld
 from handlers.reports.export import TOKEN_SHAPE, token_hash
 from storage.db import Database
 from storage.models import ActivityLog, Partnership
@@ -27,14 +29,20 @@ NOT_FOUND = "No export here: the link is wrong or has expired. Ask Partnerbot fo
 SCHEDULER = "Partnerbot"
 # Log fields that hold a person's id: the CSV shows their name instead.
 _PERSON_FIELDS = {"owner_id": "owner", "person_id": "person", "manager_id": "manager",
-                  "manager_a": "manager A", "manager_b": "manager B", "answered": "answered"}
+                  "manager_a": "manager A", "manager_b": "manager B"}
+# Fields that hold people only in some rows: a peer-sync digest's "answered" lists who answered,
+# a closed pulse's "answered" counts a side's answers.
+_PERSON_FIELDS_OF = {"peer_sync.digest": {"answered": "answered"}}
+# A closed pulse's part of each side: what the results said of it, under the same anonymity rule.
+_PULSE_SIDES = {"side_a": "side A", "side_b": "side B"}
 # A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) exfiltrates).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportDownload:
-    def __init__(self, db: Database, clock: Clock, page_size: int = 1000):
+    def __init__(self, db: Database, clock: Clock, settings: SettingsLike, page_size: int = 1000):
         self.db, self.clock, self.page_size = db, clock, page_size
+        self.pulse_min_answers = settings.cadence.pulse.min_answers
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         found = await self._live_export(request.match_info["token"])
@@ -60,7 +68,7 @@ class ExportDownload:
                                                         limit=self.page_size)
                 await _learn_names(store, page, names)
             for entry in page:
-                out.row(csv_row(entry, names))
+                out.row(csv_row(entry, names, self.pulse_min_answers))
             if page:
                 await response.write(out.take())
             if len(page) < self.page_size:
@@ -108,26 +116,31 @@ def defuse(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
-def csv_row(entry: ActivityLog, names: dict[int, str]) -> tuple[str, ...]:
+def csv_row(entry: ActivityLog, names: dict[int, str], pulse_min_answers: int) -> tuple[str, ...]:
     at = entry.at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     person = SCHEDULER if entry.person_id is None else _name(entry.person_id, names)
-    return at, person, entry.platform, entry.action, entry.record, describe(entry.before, entry.after, names)
+    details = describe(entry.before, entry.after, names, entry.action, pulse_min_answers)
+    return at, person, entry.platform, entry.action, entry.record, details
 
 
-def describe(before: Any, after: Any, names: dict[int, str]) -> str:
-    """'stage: identified → positioned; note: sent the deck': what changed, then what is new."""
+def describe(before: Any, after: Any, names: dict[int, str], action: str, pulse_min_answers: int) -> str:
+    """'stage: identified → positioned; note: sent the deck': what changed, then what is new;
+    of a row that only says what went (a member or goal removed), what it was."""
     before, after = _fields(before), _fields(after)
+    text = _Writer(names, action, pulse_min_answers)
+    if not after:
+        return "; ".join(f"{text.label(key)}: {text.value(key, old)}" for key, old in before.items() if old is not None)
     parts = []
     for key, new in after.items():
         old = before.get(key)
         if old is not None and key in before:
             if old != new:
-                parts.append(f"{_label(key)}: {_text(key, old, names)} → {_text(key, new, names)}")
+                parts.append(f"{text.label(key)}: {text.value(key, old)} → {text.value(key, new)}")
         elif new is not None and new != [] and new != "":
-            parts.append(f"{_label(key)}: {_text(key, new, names)}")
+            parts.append(f"{text.label(key)}: {text.value(key, new)}")
     for key, old in before.items():
         if key not in after and old is not None:
-            parts.append(f"{_label(key)}: {_text(key, old, names)} → none")
+            parts.append(f"{text.label(key)}: {text.value(key, old)} → none")
     return "; ".join(parts)
 
 
@@ -139,26 +152,54 @@ def _fields(logged: Any) -> dict:
     return logged if isinstance(logged, dict) else {"value": logged}
 
 
-def _label(key: str) -> str:
-    return _PERSON_FIELDS.get(key, key)
+def _person_fields(action: str) -> dict[str, str]:
+    """The fields of a row of `action` that hold people's ids, with their labels."""
+    return {**_PERSON_FIELDS, **_PERSON_FIELDS_OF.get(action, {})}
 
 
-def _text(key: str, value: Any, names: dict[int, str]) -> str:
-    """A logged value as a reader wants it: people by name (also inside a win's credit list),
-    yes/no, one line per answer."""
-    if key in _PERSON_FIELDS and _is_ids(value):
-        ids = value if isinstance(value, list) else [value]
-        return ", ".join(_name(i, names) for i in ids) or "nobody"
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_text(key, v, names) for v in value)
-    if isinstance(value, dict):
-        return "(" + ", ".join(f"{_label(k)} {_text(k, v, names)}" for k, v in value.items()) + ")"
-    # a multi-line answer stays on one line of the spreadsheet
-    return " / ".join(line.strip() for line in str(value).splitlines() if line.strip())
+class _Writer:
+    """The values of one log row as a reader wants them: people by name (also inside a win's
+    credit list), yes/no, one line per answer, a closed pulse's sides as its results said them."""
+
+    def __init__(self, names: dict[int, str], action: str, pulse_min_answers: int):
+        self.names, self.action, self.pulse_min_answers = names, action, pulse_min_answers
+        self.people = _person_fields(action)
+
+    def label(self, key: str) -> str:
+        if self.action == "pulse.closed" and key in _PULSE_SIDES:
+            return _PULSE_SIDES[key]
+        return self.people.get(key, key)
+
+    def value(self, key: str, value: Any) -> str:
+        if self.action == "pulse.closed" and key in _PULSE_SIDES and isinstance(value, dict):
+            return self._pulse_side(value)
+        if key in self.people and _is_ids(value):
+            ids = value if isinstance(value, list) else [value]
+            return ", ".join(_name(i, self.names) for i in ids) or "nobody"
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list):
+            return ", ".join(self.value(key, v) for v in value)
+        if isinstance(value, dict):
+            return "(" + ", ".join(f"{self.label(k)} {self.value(k, v)}" for k, v in value.items()) + ")"
+        # a multi-line answer stays on one line of the spreadsheet
+        return " / ".join(line.strip() for line in str(value).splitlines() if line.strip())
+
+    def _pulse_side(self, side: dict) -> str:
+        """'3 of 4 answered, averages risk 4.7, resources 3.7, …', or 'too few answers to show
+        (2 of 5)': the rule of the results message, with today's threshold (a row logged before
+        the rule, or under a lower one, shows no more than the results would now)."""
+        answered, asked = side.get("answered"), side.get("asked")
+        if not isinstance(answered, int) or not isinstance(asked, int):
+            return "no counts logged"
+        hidden = withheld(answered, asked, self.pulse_min_answers)
+        if hidden:
+            return hidden
+        averages = side.get("averages") if isinstance(side.get("averages"), dict) else {}
+        shown = ", ".join(f"{dim} {averages[dim]}" for dim, _ in DIMENSIONS if dim in averages)
+        return f"{answered} of {asked} answered" + (f", averages {shown}" if shown else "")
 
 
 def _is_ids(value: Any) -> bool:
@@ -168,16 +209,16 @@ def _is_ids(value: Any) -> bool:
     return is_id(value) or (isinstance(value, list) and all(is_id(v) for v in value))
 
 
-def _person_ids(key: str | None, value: Any) -> Iterable[int]:
+def _person_ids(people: dict[str, str], key: str | None, value: Any) -> Iterable[int]:
     """Every person id a logged value holds, however deep (a win's credit list)."""
-    if key in _PERSON_FIELDS and _is_ids(value):
+    if key in people and _is_ids(value):
         yield from (value if isinstance(value, list) else [value])
     elif isinstance(value, list):
         for item in value:
-            yield from _person_ids(key, item)
+            yield from _person_ids(people, key, item)
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _person_ids(k, v)
+            yield from _person_ids(people, k, v)
 
 
 def _name(person_id: int, names: dict[int, str]) -> str:
@@ -190,7 +231,8 @@ async def _learn_names(store: Store, page: list[ActivityLog], names: dict[int, s
     for entry in page:
         if entry.person_id is not None:
             wanted.add(entry.person_id)
+        people = _person_fields(entry.action)
         for values in (_fields(entry.before), _fields(entry.after)):
-            wanted.update(_person_ids(None, values))
+            wanted.update(_person_ids(people, None, values))
     wanted -= names.keys()
     names.update({i: p.display_name for i, p in (await store.people(wanted)).items()})

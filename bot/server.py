@@ -34,7 +34,7 @@ def build_web_app(bot: Partnerbot) -> web.Application:
         return web.json_response({"ok": True, "slack": bot.slack is not None, "teams": teams})
 
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock).handle)
+    app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock, bot.settings).handle)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
     if settings.teams_enabled:  # a Slack-only deployment has no Teams surface at all

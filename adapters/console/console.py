@@ -163,7 +163,17 @@ def line_reader(stdin: TextIO) -> ReadLine:
                 return
 
     threading.Thread(target=read_all, name="console-stdin", daemon=True).start()
-    return lines.get
+    ended = False
+
+    async def read_line() -> str:
+        nonlocal ended  # the end of input is said again to every later read, as readline() does
+        if not ended:
+            line = await lines.get()
+            ended = not line
+            return line
+        return ""
+
+    return read_line
 
 
 async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out: TextIO, *,

@@ -10,6 +10,7 @@ import re
 from typing import TextIO
 
 from handlers.kernel.model import Reply
+from handlers.kernel.text import shown_name
 
 # C0 controls but tab and line feed, DEL, C1 controls (a lone 0x9b starts a sequence too) and
 # the bidirectional overrides and isolates.
@@ -49,4 +50,6 @@ def render(reply: Reply) -> str:
         lines.append(f"  ┌ {card.title}")
         lines.extend(f"  │ {fact.label}: {fact.value}" for fact in facts)
         lines.extend(f"  └ [{button.label}] type: {button.command}" for button in card.buttons)
+    if reply.mentions:  # the people the bot names, to notify them
+        lines.append("cc " + " ".join(f"@{shown_name(m.name)}" for m in reply.mentions))
     return safe("\n".join(lines))

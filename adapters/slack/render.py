@@ -14,7 +14,7 @@ from typing import Any
 
 from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Card, Form, Question, Reply
-from handlers.kernel.text import mention_text
+from handlers.kernel.text import mention_text, shown_name
 
 SECTION_LIMIT = 3000  # a section's text
 FIELD_LIMIT = 2000  # one of a section's fields
@@ -115,10 +115,25 @@ def blocks(reply: Reply) -> list[dict]:
     return out[:50]
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{1,30}$")
+
+
+def mention_line(reply: Reply) -> str:
+    """`cc <@U1> <@U2>`: the people the bot names in `reply` (Reply.mentions), each a live
+    mention when their Slack id is known, else an escaped `@name`; "" when it names nobody."""
+    shown = [f"<@{m.user_id}>" if m.user_id and _SLACK_USER.match(m.user_id) else escape(f"@{shown_name(m.name)}")
+             for m in reply.mentions]
+    return f"cc {' '.join(shown)}" if shown else ""
+
+
 def message(reply: Reply) -> dict:
     """Keyword arguments for chat.postMessage / chat.update / chat.postEphemeral / ack. The
-    `text` (notifications, clients without blocks) is mrkdwn too: escaped like the blocks."""
-    return {"text": escape(reply.text), "blocks": blocks(reply)}
+    `text` (notifications, clients without blocks) is mrkdwn too: escaped like the blocks; the
+    people the bot mentions follow in a line of their own."""
+    cc = mention_line(reply)
+    if not cc:
+        return {"text": escape(reply.text), "blocks": blocks(reply)}
+    return {"text": f"{escape(reply.text)}\n{cc}", "blocks": [*blocks(reply)[:49], *_mrkdwn_sections(cc)[:1]]}
 
 
 def home_blocks(reply: Reply, notice: Reply | None = None) -> list[dict]:

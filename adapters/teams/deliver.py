@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ConversationParameters, ConversationReference
+from botbuilder.schema import Activity, ConversationParameters, ConversationReference, Mention
 
 from adapters.teams.render import message_activity
 from adapters.teams.trust import ServiceUrls
@@ -30,7 +30,10 @@ class TeamsDeliverer:
         if refusal := self.service_urls.refusal(address.contact.get("serviceUrl")):
             raise Undeliverable(f"not sent to the stored Teams contact: {refusal}")
         reference = ConversationReference().deserialize(address.contact)
-        activity = Activity().deserialize(message_activity(reply))
+        wire = message_activity(reply)
+        activity = Activity().deserialize(wire)
+        if wire.get("entities"):  # a plain Entity would drop a mention's text and who it names
+            activity.entities = [Mention().deserialize(entity) for entity in wire["entities"]]
 
         failures: list[Exception] = []
 

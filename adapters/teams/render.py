@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from handlers.kernel.model import Card, Form, Question, Reply
-from handlers.kernel.text import plain_mentions
+from handlers.kernel.text import plain_mentions, shown_name
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _STYLES = {"primary": "positive", "danger": "destructive"}
@@ -143,9 +143,39 @@ def adaptive_card(reply: Reply) -> dict:
     return card
 
 
+_TEAMS_USER = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")  # a 29:… id or an AAD object id
+
+
+def mentions(reply: Reply) -> tuple[str, list[dict]]:
+    """The line `cc <at>ana</at> …` naming the people the bot mentions in `reply`
+    (Reply.mentions) and one `mention` entity per person whose Teams id is known; the others
+    are a plain `@name`. ("", []) when it names nobody."""
+    shown, entities = [], []
+    for m in reply.mentions:
+        name = markdown(shown_name(m.name))
+        if m.user_id and _TEAMS_USER.match(m.user_id):
+            tag = f"<at>{name}</at>"
+            entities.append({"type": "mention", "text": tag,
+                             "mentioned": {"id": m.user_id, "name": shown_name(m.name)}})
+            shown.append(tag)
+        else:
+            shown.append(f"@{name}")
+    return (f"cc {' '.join(shown)}" if shown else ""), entities
+
+
 def message_activity(reply: Reply) -> dict:
-    """A Bot Framework message activity (wire JSON) carrying the reply."""
-    return {
+    """A Bot Framework message activity (wire JSON) carrying the reply; the people the bot
+    mentions follow in a line of the card, with their mention entities (on the card, where
+    Teams reads them, and on the activity)."""
+    card = adaptive_card(reply)
+    activity = {
         "type": "message", "summary": reply.text, "textFormat": "plain",
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": adaptive_card(reply)}],
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
     }
+    cc, entities = mentions(reply)
+    if cc:
+        card["body"].append({"type": "TextBlock", "text": cc, "wrap": True})
+    if entities:
+        card["msteams"] = {"entities": entities}
+        activity["entities"] = entities
+    return activity

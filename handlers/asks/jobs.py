@@ -62,10 +62,13 @@ async def _nudge(cad: JobContext, a: Ask) -> bool:
 
 
 async def _escalate(cad: JobContext, a: Ask) -> bool:
-    """Tell the person's manager, when known (and not the asker: they know already)."""
+    """Tell the person's manager, when known (and not the asker: they know already); with no
+    manager known, the asker learns that nobody was told."""
     store, ref = cad.store, a.ref
     person = await store.get_person(a.person_id)
-    if person.manager_id is None or person.manager_id == a.asker_id:
+    if person.manager_id is None:
+        return await _cannot_escalate(cad, a, person)
+    if person.manager_id == a.asker_id:
         return False
     if not await store.claim(key("ask.escalate", a.workspace_id, ref, "-", person.manager_id), cad.now):
         return False
@@ -76,6 +79,24 @@ async def _escalate(cad: JobContext, a: Ask) -> bool:
                     now=cad.now, reply=Reply(
         f"{person.display_name} has not responded to {ref} from {asker.display_name} since {since}: "
         f"{a.request}{tail_text(a, link)}. Worth a word with {person.display_name}.",
+        cards=(ask_card(a, asker, link, f"{ref} is waiting on {person.display_name}", (),
+                        (Fact("Asked of", person.display_name), Fact("Since", since))),),
+    ))
+    return True
+
+
+async def _cannot_escalate(cad: JobContext, a: Ask, person) -> bool:
+    store, ref = cad.store, a.ref
+    if not await store.claim(key("ask.no_manager", a.workspace_id, ref, "-", a.asker_id), cad.now):
+        return False
+    asker = await store.get_person(a.asker_id)
+    link = await link_text(store, a)
+    since = format_instant(a.created_at, cad.timezone_of(asker))
+    await to_person(store, workspace_id=a.workspace_id, person=asker, kind="ask.no_manager", record=ref, period="-",
+                    now=cad.now, reply=Reply(
+        f"{person.display_name} has not responded to {ref} since {since}: {a.request}{tail_text(a, link)}. "
+        f"Nobody else was told: Partnerbot knows no manager of {person.display_name} (an admin sets one with "
+        f"`admin manager @rep @manager`).",
         cards=(ask_card(a, asker, link, f"{ref} is waiting on {person.display_name}", (),
                         (Fact("Asked of", person.display_name), Fact("Since", since))),),
     ))

@@ -15,8 +15,10 @@ from handlers.kernel.context import Context
 from handlers.kernel.dates import is_date, parse_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, ref_kind, split_by_date
+from handlers.kernel.history import show_with_history
 from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import ask_line
 from handlers.partnerships import policy
 from handlers.partnerships.service import find_partnership
 from storage.models import Ask
@@ -116,8 +118,10 @@ async def _respond(ctx: Context, args: str) -> Reply:
     if a is None:
         raise UserError(f"There is no ask Q-{number} here.")
     ref = a.ref
-    if not action:
-        raise UserError(f"Say how you respond to {ref}: accept, decline [reason] or answer <text>.")
+    if not action:  # `ask Q-n`: show it with its history
+        people = await ctx.store.people({a.asker_id, a.person_id})
+        await policy.may_see_record(ctx, ref, people[a.asker_id], people[a.person_id])
+        return await show_with_history(ctx, a.workspace_id, ref, ask_line(a, people, ctx.caller.id))
     if action not in RESPONSES:
         raise UserError(f"'{action}' is not a response to {ref}: accept, decline or answer.")
     people = await ctx.store.people({a.asker_id, a.person_id})
@@ -149,11 +153,13 @@ VERBS = [
         "ask Q-n accept",
         "ask Q-n decline [reason]",
         "ask Q-n answer <text>",
+        "ask Q-n",
     ), "ask someone for help (a partner, pricing, credit, returns…); they accept, decline or answer", (
         "ask @maria special credit terms for Distributor X by fri re P-1",
         "ask @lee a return authorisation for the Acme order re H-3",
         "ask Q-4 accept",
         "ask Q-4 answer approved: net 60 for this order",
         "ask Q-4 decline credit is not my team, try finance",
+        "ask Q-4",
     ), ask),
 ]

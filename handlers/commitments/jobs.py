@@ -1,40 +1,61 @@
 """Commitment reminders on the clock: one before due, an overdue notice at due time.
 
 The claim makes each step happen once per due instant (a snooze moves the instant, so the
-snoozed commitment is reminded again).
+snoozed commitment is reminded again). What one owner is owed at one tick goes out as one
+message: each commitment's step is claimed, and moved on, in the transaction that owes it.
 """
 from __future__ import annotations
 
-from handlers.commitments.messages import overdue, reminder
+import hashlib
+
+from handlers.commitments.messages import overdue, reminder, together
 from handlers.commitments.service import stop_reminders
 from handlers.kernel.context import JobContext
 from handlers.kernel.outbound import key, to_person
 from handlers.kernel.registry import Job
-from storage.models import Commitment
 
 
 async def due(cad: JobContext, after) -> list:
-    return await cad.store.commitments_due_for_cadence(cad.now, after)
+    return await cad.store.commitment_owners_due_for_cadence(cad.now, after)
 
 
-async def remind(cad: JobContext, commitment_id: int) -> bool:
+async def remind(cad: JobContext, owner_of: tuple[int, int]) -> bool:
+    """Everything one owner (in one workspace) is owed now, in one message; False when another
+    process (or an earlier tick) owed it already."""
     store = cad.store
-    c = await store.get(Commitment, commitment_id)
-    if c.status != "open" or c.cadence_at is None or c.cadence_at > cad.now:
+    workspace_id, owner_id = owner_of
+    owner = await store.get_person(owner_id)
+    tz = cad.timezone_of(owner)
+    owed = []  # (commitment, kind, period) whose step this transaction claimed
+    for c in await store.commitments_due_for_cadence(workspace_id, owner_id, cad.now):
+        if c.cadence_step == "reminder" and cad.now < c.due_at:
+            kind = "commitment.reminder"
+            c.cadence_at, c.cadence_step = c.due_at, "overdue"
+        else:  # due now (or the reminder's moment passed while nobody ticked)
+            kind = "commitment.overdue"
+            stop_reminders(c)
+        period = c.due_at.isoformat()
+        if await store.claim(key(kind, workspace_id, c.ref, period, owner.id), cad.now):
+            owed.append((c, kind, period))
+    if not owed:
         return False
-    owner = await store.get_person(c.owner_id)
-    if c.cadence_step == "reminder" and cad.now < c.due_at:
-        kind, message = "commitment.reminder", reminder(c, cad.timezone_of(owner))
-        c.cadence_at, c.cadence_step = c.due_at, "overdue"
-    else:  # due now (or the reminder's moment passed while nobody ticked)
-        kind, message = "commitment.overdue", overdue(c, cad.timezone_of(owner))
-        stop_reminders(c)
-    period = c.due_at.isoformat()
-    if not await store.claim(key(kind, c.workspace_id, c.ref, period, owner.id), cad.now):
-        return False
-    await to_person(store, workspace_id=c.workspace_id, person=owner, kind=kind, record=c.ref, period=period,
+    if len(owed) == 1:
+        ((c, kind, period),) = owed
+        message = reminder(c, tz) if kind == "commitment.reminder" else overdue(c, tz)
+        record = c.ref
+    else:  # the claims above make the set unique: a later tick claims none of these again
+        message = together([(c, kind == "commitment.overdue") for c, kind, _ in owed], tz)
+        kind, record, period = "commitment.together", _refs(c for c, _, _ in owed), cad.now.isoformat()
+    await to_person(store, workspace_id=workspace_id, person=owner, kind=kind, record=record, period=period,
                     reply=message, now=cad.now)
     return True
+
+
+def _refs(commitments) -> str:
+    """The record part of a message about many commitments: their refs, `C-1+C-4`; a long list
+    (a key must fit an index) as its first ref and a digest of them all."""
+    refs = "+".join(c.ref for c in commitments)
+    return refs if len(refs) <= 200 else f"{refs.split('+')[0]}+{hashlib.sha256(refs.encode()).hexdigest()[:16]}"
 
 
 JOBS = [Job("commitment reminders", find=due, run=remind)]

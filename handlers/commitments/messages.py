@@ -39,6 +39,27 @@ def overdue(c: Commitment, owner_tz: str) -> Reply:
     )
 
 
+def together(due: list[tuple[Commitment, bool]], owner_tz: str) -> Reply:
+    """Several reminders and overdue notices of one owner at once, as one message: a line and a
+    card (with its Done, Snooze 1 day and Drop buttons) per commitment. `due`: (commitment,
+    whether it is overdue), in the order listed."""
+    lines, cards = [], []
+    for c, is_overdue in due:
+        ref, when = c.ref, format_instant(c.due_at, owner_tz)
+        title = f"{ref} is overdue" if is_overdue else f"{ref} is due {when}"
+        lines.append(f"• {title} (was due {when}): {c.what}" if is_overdue else f"• {title}: {c.what}")
+        cards.append(Card(title=title, text=c.what, facts=_facts(c, when), buttons=commitment_buttons(ref)))
+    overdue_count = sum(1 for _, is_overdue in due if is_overdue)
+    head = (f"{len(due)} of your commitments are overdue:" if overdue_count == len(due)
+            else f"{len(due)} of your commitments are due soon:" if not overdue_count
+            else f"{len(due)} of your commitments need you ({overdue_count} overdue):")
+    return Reply(
+        "\n".join([head, *lines, "Mark each done, snooze it 1 day or drop it with a reason: `done C-n`, "
+                    "`snooze C-n`, `drop C-n <reason>`."]),
+        cards=tuple(cards),
+    )
+
+
 def _facts(c: Commitment, due: str) -> tuple[Fact, ...]:
     facts = [Fact("Due", due)]
     if c.account:

@@ -78,6 +78,15 @@ async def drop(ctx: Context, c: Commitment, reason: str) -> None:
     await _close(ctx, c, "dropped", reason, "commitment.dropped")
 
 
+async def reopen(ctx: Context, c: Commitment) -> None:
+    """A mistaken `done` or `drop` undone: open again, its reminders scheduled as for a new one
+    (an overdue notice already sent for this due time is not sent again: jobs.py claims it)."""
+    before = snapshot(c)
+    c.status, c.closed_at, c.close_note = "open", None, None
+    schedule_reminders(c, ctx.now, ctx.settings.cadence.commitments.remind_before_hours)
+    await ctx.log("commitment.reopened", c.ref, before=before, after=snapshot(c), workspace_id=c.workspace_id)
+
+
 async def _close(ctx: Context, c: Commitment, status: str, note: str | None, action: str) -> None:
     before = snapshot(c)
     c.status, c.closed_at, c.close_note = status, ctx.now, note

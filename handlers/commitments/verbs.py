@@ -6,11 +6,13 @@ from datetime import date
 
 from handlers.commitments import service
 from handlers.kernel.context import Context
-from handlers.kernel.dates import parse_date
+from handlers.kernel.dates import format_instant, parse_date
 from handlers.kernel.errors import UserError
-from handlers.kernel.grammar import MENTION, DatedText, ref_kind, tail_mention
+from handlers.kernel.grammar import MENTION, DatedText, parse_ref, ref_kind, tail_mention
+from handlers.kernel.history import show_with_history
 from handlers.kernel.model import Form, Question, Reply
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import commitment_line
 from handlers.partnerships import policy
 from storage.models import Commitment
 
@@ -42,7 +44,22 @@ def _split_commit(text: str, today: date) -> tuple[str, str | None, str | None, 
     return what, phrase, assignee, None
 
 
+async def show(ctx: Context, token: str) -> Reply:
+    """`commit C-n`: the commitment and its history, for whoever may see its owner's list."""
+    c = await ctx.store.commitment_for(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"), ctx.caller.id)
+    if c is None:
+        raise UserError(f"There is no commitment {token.upper()} here.")
+    owner = await ctx.store.get_person(c.owner_id)
+    await policy.may_see_record(ctx, c.ref, owner)
+    status = {"open": "open", "done": "kept", "dropped": "dropped"}.get(c.status, c.status)
+    if c.closed_at is not None:
+        status += f" {format_instant(c.closed_at, ctx.tz)}" + (f" — {c.close_note}" if c.close_note else "")
+    return await show_with_history(ctx, c.workspace_id, c.ref, f"{commitment_line(c, owner, ctx.tz)} · {status}")
+
+
 async def commit(ctx: Context, args: str) -> Reply:
+    if parse_ref(args.strip(), "C") is not None:
+        return await show(ctx, args.strip())
     what, date_phrase, assignee_token, re_target = _split_commit(args, ctx.today)
     if date_phrase is None:
         raise UserError("A commitment needs a date: add `by <date>`, e.g. `by fri`.")
@@ -133,17 +150,36 @@ async def snooze(ctx: Context, args: str) -> Reply:
     return Reply(f"{c.ref} snoozed: now due {due}: {c.what}.", replace_source=ctx.command.from_button)
 
 
+async def reopen(ctx: Context, args: str) -> Reply:
+    token = args.strip()
+    if not token or " " in token:
+        raise UserError("Say which commitment to reopen: `reopen C-1`.")
+    c = await ctx.store.commitment_for(ctx.workspace.id, ctx.ref_number(token, "C", "commitment"), ctx.caller.id)
+    if c is None:
+        raise UserError(f"There is no commitment {token.upper()} here.")
+    await policy.may_reopen_commitment(ctx, c)
+    if c.status == "open":
+        raise UserError(f"{c.ref} is open already: only a kept or dropped commitment can be reopened.")
+    was = "kept" if c.status == "done" else "dropped"
+    await service.reopen(ctx, c)
+    due = format_instant(c.due_at, ctx.timezone_of(await ctx.store.get_person(c.owner_id)))
+    return Reply(f"{c.ref} reopened (it was {was}): {c.what} — due {due}; its reminders are back on.")
+
+
 VERBS = [
-    Verb("commit", ("commit <what> by <date> [to @person] [re <account or H-n or L-n>]",),
-         "record who does what by when", (
+    Verb("commit", ("commit <what> by <date> [to @person] [re <account or H-n or L-n>]", "commit C-n"),
+         "record who does what by when; commit C-n shows one with its history", (
              "commit send pricing deck to Acme by fri",
              "commit book the security review by next week re H-3",
              "commit call the CFO by dec 3 to @maria re Acme Corp",
+             "commit C-12",
          ), commit),
     Verb("done", ("done C-n [note]",), "mark a commitment kept",
          ("done C-12", "done C-12 sent with the case study"), done),
     Verb("drop", ("drop C-n <reason>",), "release a commitment openly, with a reason",
          ("drop C-12 customer paused the project",), drop),
+    Verb("reopen", ("reopen C-n",), "undo a mistaken done or drop: open it again, with its reminders",
+         ("reopen C-12",), reopen),
     Verb("snooze", ("snooze C-n [days]",), "move a commitment's due date on by a day (or a few)",
          ("snooze C-12", "snooze C-12 3d"), snooze),
 ]

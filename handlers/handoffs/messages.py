@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from handlers.kernel.model import Button, Card, Fact, Reply
+from handlers.kernel.text import day_text
 from storage.models import Handoff, Person
 
 
@@ -12,7 +13,7 @@ def answer_buttons(ref: str) -> tuple[Button, ...]:
 def handoff_card(h: Handoff, giver: Person, title: str, buttons: tuple[Button, ...] = ()) -> Card:
     facts = [Fact("Account", h.account), Fact("Need", h.need), Fact("From", giver.display_name)]
     if h.due_date:
-        facts.append(Fact("By", h.due_date.strftime("%a %d %b %Y")))
+        facts.append(Fact("By", day_text(h.due_date)))
     return Card(title=title, text=f"{h.account}: {h.need}", facts=tuple(facts), buttons=buttons)
 
 

@@ -7,6 +7,7 @@ from storage.models import Handoff
 STAGES = ("identified", "positioned", "introduced", "delivered", "won", "lost")
 CLOSED = ("won", "lost")
 OPEN_STAGES = tuple(s for s in STAGES if s not in CLOSED)
+WITHDRAWN = "withdrawn"  # taken back by its sender before it was accepted: neither open nor won or lost
 
 
 def snapshot(h: Handoff) -> dict:
@@ -19,3 +20,10 @@ async def set_stage(ctx: Context, h: Handoff, stage: str, note: str | None) -> N
     before = snapshot(h)
     h.stage, h.stage_changed_at = stage, ctx.now
     await ctx.log("handoff.stage", h.ref, before=before, after={**snapshot(h), "note": note})
+
+
+async def withdraw(ctx: Context, h: Handoff, reason: str) -> None:
+    """Its sender takes it back before acceptance; logged with the reason."""
+    before = snapshot(h)
+    h.stage, h.stage_changed_at = WITHDRAWN, ctx.now
+    await ctx.log("handoff.withdrawn", h.ref, before=before, after={**snapshot(h), "reason": reason})

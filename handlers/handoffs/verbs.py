@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from handlers.handoffs.messages import handoff_card, offered
-from handlers.handoffs.service import CLOSED, STAGES, set_stage, snapshot
+from handlers.handoffs.service import CLOSED, STAGES, WITHDRAWN, set_stage, snapshot, withdraw
 from handlers.kernel.context import Context
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, split_by_date
+from handlers.kernel.history import show_with_history
 from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
+from handlers.kernel.text import handoff_line
+from handlers.leads.service import split_amount
 from handlers.partnerships import policy
 from handlers.wins.service import record_win
 from storage.models import Handoff
@@ -58,8 +61,14 @@ async def _act_on(ctx: Context, args: str) -> Reply:
     h = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"))
     if h is None:
         raise UserError(f"There is no handoff {token.upper()} here.")
-    if not action:
-        raise UserError(f"Say what happened to {h.ref}: accept, decline or a stage ({', '.join(STAGES[1:])}).")
+    if not action:  # `handoff H-n`: show it with its history
+        people = await ctx.store.people({h.from_id, h.to_id})
+        await policy.may_see_record(ctx, h.ref, people[h.from_id], people[h.to_id])
+        return await show_with_history(ctx, h.workspace_id, h.ref, handoff_line(h, people))
+    if h.stage == WITHDRAWN:
+        raise UserError(f"{h.ref} was withdrawn by the rep who handed it over.")
+    if action == "withdraw":
+        return await _withdraw(ctx, h, note)
     if action in ("accept", "decline"):
         return await _answer(ctx, h, action, note)
     if action not in STAGES:
@@ -90,11 +99,26 @@ async def _answer(ctx: Context, h: Handoff, action: str, reason: str | None) -> 
     )
 
 
+async def _withdraw(ctx: Context, h: Handoff, reason: str | None) -> Reply:
+    policy.may_withdraw_handoff(ctx, h)
+    if h.declined_at or h.stage in CLOSED:
+        raise UserError(f"{h.ref} is already {'declined' if h.declined_at else h.stage}.")
+    receiver = await ctx.store.get_person(h.to_id)
+    if not reason:
+        raise UserError(f"Give a reason for withdrawing {h.ref}, so {receiver.display_name} knows why.")
+    await withdraw(ctx, h, reason)
+    await ctx.notify(receiver, "handoff.withdrawn", h.ref, Reply(
+        f"{ctx.caller.display_name} withdrew {h.ref}: {h.account} — {h.need}. Reason: {reason}. "
+        f"Nothing for you to do."))
+    return Reply(f"{h.ref} withdrawn: {h.account} — {h.need}. {receiver.display_name} has been told.")
+
+
 async def _move(ctx: Context, h: Handoff, stage: str, note: str | None) -> Reply:
     reps = (h.from_id, h.to_id)
     await policy.may_move_handoff(ctx, h)
     if stage == "won":  # credited and celebrated once, by the same code as `win H-n`
-        return await record_win(ctx, h, note=note)
+        amount_cents, note = split_amount(note or "")  # `won 120k signed on Friday`: an amount, then a note
+        return await record_win(ctx, h, amount_cents=amount_cents, note=note)
     if h.declined_at:
         raise UserError(f"{h.ref} was declined; hand it over again to restart it.")
     if h.stage in CLOSED:
@@ -113,11 +137,17 @@ async def _move(ctx: Context, h: Handoff, stage: str, note: str | None) -> Reply
 VERBS = [
     Verb("handoff", (
         "handoff @rep <account>: <need> [by <date>]",
-        "handoff H-n positioned|introduced|delivered|won|lost [note]",
+        "handoff H-n positioned|introduced|delivered|lost [note]",
+        "handoff H-n won [amount] [note]",
         "handoff H-n accept | handoff H-n decline [reason]",
+        "handoff H-n withdraw <reason>",
+        "handoff H-n",
     ), "hand a customer need to a partner rep, then move it along its stages", (
         "handoff @maria Acme Corp: needs a security review by fri",
         "handoff H-3 positioned value of the SIEM explained to the CISO",
         "handoff H-3 accept",
+        "handoff H-3 withdraw sent to the wrong rep",
+        "handoff H-3",
+        "handoff H-3 won 120k signed on Friday",
     ), handoff),
 ]

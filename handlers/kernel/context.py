@@ -3,7 +3,8 @@ piece of scheduled work (JobContext). Both carry the store of one transaction, t
 and the settings, and log the same way, so a service serves a verb and a job alike."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from handlers.kernel.dates import local_today
@@ -25,9 +26,14 @@ class JobContext:
     now: datetime
     settings: SettingsLike
     platform = "scheduler"  # what the activity log says did it
+    # other work the tick's summary reports, e.g. missed runs skipped: counted once it commits
+    tally: Counter = field(default_factory=Counter)
 
     def timezone_of(self, person: Person) -> str:
         return timezone_of(person, self.settings.timezone)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.tally[name] += n
 
     async def log(self, action: str, record: str, before: dict | None = None, after: dict | None = None, *,
                   workspace_id: int) -> None:

@@ -1,8 +1,12 @@
-"""The date forms of SPEC §2, read in the caller's timezone."""
+"""The date forms of SPEC §2, read in the caller's timezone, and how dates are written."""
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from handlers.kernel.errors import UserError
@@ -29,7 +33,9 @@ MONTHS = {
 # Why: a date near 9999-12-31 passed and then overflowed `snooze` (date + days); nothing is
 # planned further ahead than this, and `in 999 weeks` (19 years) still fits.
 MAX_YEARS_AHEAD = 20
-DATE_FORMS = "YYYY-MM-DD, today, tomorrow, a weekday (fri), next week, eow, in N days|weeks, or dec 3"
+# Every form parse_date reads, as `help` and the refusals list them (README and SPEC §2 say the same).
+DATE_FORMS = ("YYYY-MM-DD, today, tomorrow, a weekday (fri, next fri: the next one), next week (Monday), "
+              "eow (Friday), eom or end of month, in N days|weeks, or a day and month (dec 11, 11 dec, 11 december)")
 
 # No date phrase has more letters and digits than this ("september 30th" has 13, "in 999 weeks"
 # 10): a longer one is not read at all. Why: grammar.split_by_date looks for the date only among
@@ -39,6 +45,26 @@ MAX_DATE_CHARS = 24
 
 _IN_N = re.compile(r"^in\s+(\d{1,3})\s+(day|days|week|weeks)$")
 _MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?$")
+_NUMERIC = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}|\d{2}))?$")  # 12/11, 12.11.26: day or month first?
+
+# Words that only a date (or a deadline) is made of: a `by …` ending a command with one of these, or
+# a word starting with a digit, in at most DATE_LIKE_WORDS words is a date the writer meant, so it is
+# refused when it is not one of DATE_FORMS ('by yesterday', 'by asap', 'by 3pm') rather than kept as
+# text ('a review by legal', 'an intro by @maria'). Words that are also plain English ('may', 'next',
+# 'end', 'this') are not here.
+_DATE_WORDS = frozenset({
+    *WEEKDAYS, *(m for m in MONTHS if m != "may"),
+    "today", "tomorrow", "tmrw", "tmr", "yesterday", "tonight", "day", "days", "week", "weeks", "weekend",
+    "fortnight", "month", "months", "quarter", "year", "years", "eod", "eow", "eom", "eoq", "eoy",
+    "noon", "midnight", "morning", "afternoon", "evening", "asap", "soon", "later", "someday", "sometime",
+    "whenever", "tbd", "q1", "q2", "q3", "q4",
+})
+DATE_LIKE_WORDS = 3
+
+
+class _Unusable(str):
+    """A phrase that reads as a date but cannot be one: why (`12/11`: which of two?)."""
 
 
 def parse_date(text: str, today: date) -> date:
@@ -46,7 +72,9 @@ def parse_date(text: str, today: date) -> date:
     phrase = " ".join(text.lower().split())
     result = _parse(phrase, today)
     if result is None:
-        raise UserError(f"I can't read '{text}' as a date. Use {DATE_FORMS}.")
+        raise UserError(not_a_date(text))
+    if isinstance(result, _Unusable):
+        raise UserError(str(result))
     if result < today:
         raise UserError(f"{result.isoformat()} is in the past. Pick today or a later date.")
     if result.year > today.year + MAX_YEARS_AHEAD:
@@ -54,24 +82,44 @@ def parse_date(text: str, today: date) -> date:
     return result
 
 
+def not_a_date(text: str) -> str:
+    """The refusal of words that were meant as a date and are none."""
+    return f"'{' '.join(text.split())}' is not a date I can read; try {DATE_FORMS}."
+
+
 def is_date(text: str, today: date) -> bool:
+    """Whether `text` is meant as a date of DATE_FORMS: parse_date reads it, or says why it can't
+    be used (in the past, ambiguous like `12/11`)."""
     return _parse(" ".join(text.lower().split()), today) is not None
 
 
-def _parse(phrase: str, today: date) -> date | None:
+def looks_like_date(text: str) -> bool:
+    """Whether `text`, found after a `by`, was meant as a date though it may be none: at most
+    DATE_LIKE_WORDS words, one of them a word of _DATE_WORDS or starting with a digit (`3pm`,
+    `12/11`; not a mention's or a reference's digits)."""
+    words = [w.strip(".,;:!?") for w in text.lower().split()]
+    return 0 < len(words) <= DATE_LIKE_WORDS and any(w in _DATE_WORDS or w[:1].isdigit() for w in words)
+
+
+def _parse(phrase: str, today: date) -> date | _Unusable | None:
     if len(phrase) - phrase.count(" ") > MAX_DATE_CHARS:
         return None
     if phrase == "today":
         return today
     if phrase == "tomorrow":
         return today + timedelta(days=1)
-    if phrase in WEEKDAYS:  # the next one, never today
-        ahead = (WEEKDAYS[phrase] - today.weekday() - 1) % 7 + 1
+    if phrase == "yesterday":  # read, to be refused as in the past rather than kept as text
+        return today - timedelta(days=1)
+    weekday = phrase.removeprefix("next ")
+    if weekday in WEEKDAYS:  # the next one, never today; `next fri` is the same day as `fri`
+        ahead = (WEEKDAYS[weekday] - today.weekday() - 1) % 7 + 1
         return today + timedelta(days=ahead)
     if phrase == "next week":
         return today + timedelta(days=7 - today.weekday())
     if phrase == "eow":  # this week's Friday; at the weekend, the coming one
         return today + timedelta(days=(4 - today.weekday()) % 7)
+    if phrase in ("eom", "end of month"):  # this month's last day (today on it)
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
     if m := _IN_N.match(phrase):
         n = int(m.group(1))
         return today + timedelta(days=n * (7 if m.group(2).startswith("week") else 1))
@@ -82,19 +130,42 @@ def _parse(phrase: str, today: date) -> date | None:
             return None
     if (m := _MONTH_DAY.match(phrase)) and m.group(1) in MONTHS:
         return _next_month_day(MONTHS[m.group(1)], int(m.group(2)), today)
+    if (m := _DAY_MONTH.match(phrase)) and m.group(2) in MONTHS:
+        return _next_month_day(MONTHS[m.group(2)], int(m.group(1)), today)
+    if m := _NUMERIC.match(phrase):
+        return _numeric(phrase, int(m.group(1)), int(m.group(2)), m.group(3))
     return None
 
 
 def _next_month_day(month: int, day: int, today: date) -> date | None:
-    """`dec 3` is this year's, or next year's once this year's has passed."""
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            return None
-        if candidate >= today:
-            return candidate
+    """`dec 3` is the next 3 December that is not in the past: this year's, or next year's once
+    this year's has passed (`feb 29` the next leap year's)."""
+    if day < 1 or day > calendar.monthrange(2000, month)[1]:  # 2000: a leap year
+        return None
+    for year in range(today.year, today.year + 9):
+        if (month, day) != (2, 29) or calendar.isleap(year):
+            if (candidate := date(year, month, day)) >= today:
+                return candidate
     return None
+
+
+def _numeric(phrase: str, first: int, second: int, year: str | None) -> _Unusable | None:
+    """`12/11` is 12 Nov in most of the world and 11 Dec in the US: never guessed. Refused with
+    its readings written out, and what to type instead."""
+    readings: list[tuple[int, int]] = []
+    for day, month in ((first, second), (second, first)):
+        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2000, month)[1] and (day, month) not in readings:
+            readings.append((day, month))
+    if not readings:
+        return None
+    full = int(year) + (2000 if len(year) == 2 else 0) if year else None
+    named = [f"{day} {calendar.month_abbr[month]}" + (f" {full}" if full else "") for day, month in readings]
+    typed = [f"`{full:04d}-{month:02d}-{day:02d}`" if full else f"`{day} {calendar.month_abbr[month].lower()}`"
+             for day, month in readings]
+    if len(readings) == 2:
+        return _Unusable(f"'{phrase}' is ambiguous: {named[0]} or {named[1]}? Write {typed[0]} or {typed[1]}.")
+    return _Unusable(f"'{phrase}' is not read: numbers alone are day first in some countries and month first "
+                     f"in others; write {typed[0]}.")
 
 
 def local_today(now: datetime, tz: str) -> date:
@@ -106,7 +177,38 @@ def due_instant(day: date, due_time: str, tz: str) -> datetime:
     return datetime.combine(day, time.fromisoformat(due_time), tzinfo=ZoneInfo(tz))
 
 
+# --- how dates are written --------------------------------------------------------------------
+# The instant whose year is "this year" for every date written while a command or a tick runs:
+# the dispatcher and the runner set it (reading_at) to their clock's now. Why a context variable:
+# a date outside the reader's current year is written with its year, and that is decided where
+# dates are written, in dozens of messages that otherwise know no clock.
+_READING_AT: ContextVar[datetime | None] = ContextVar("partnerbot_reading_at", default=None)
+
+
+@contextmanager
+def reading_at(now: datetime) -> Iterator[None]:
+    """Dates written within are read at `now` (see format_day)."""
+    token = _READING_AT.set(now)
+    try:
+        yield
+    finally:
+        _READING_AT.reset(token)
+
+
+def _this_year(tz: str | None) -> int:
+    now = _READING_AT.get() or datetime.now(timezone.utc)
+    return (now.astimezone(ZoneInfo(tz)) if tz else now).year
+
+
+def format_day(d: date, tz: str | None = None, *, today: date | None = None) -> str:
+    """'Fri 27 Nov'; 'Wed 1 Dec 2027' outside the current year (`today`'s, else that of the
+    instant the command or tick runs at, in `tz`), so a date never reads as one past."""
+    year = today.year if today else _this_year(tz)
+    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}" + (f" {d.year}" if d.year != year else "")
+
+
 def format_instant(at: datetime, tz: str) -> str:
-    """'Fri 27 Nov 17:00 (Europe/Berlin)': an instant as the reader's clock shows it."""
+    """'Fri 27 Nov 17:00 (Europe/Berlin)': an instant as the reader's clock shows it (with its
+    year outside the current one: 'Fri 1 Jan 2027 17:00 (Europe/Berlin)')."""
     local = at.astimezone(ZoneInfo(tz))
-    return f"{local.strftime('%a')} {local.day} {local.strftime('%b %H:%M')} ({tz})"
+    return f"{format_day(local.date(), tz)} {local.strftime('%H:%M')} ({tz})"

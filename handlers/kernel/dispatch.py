@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.kernel.context import Context
+from handlers.kernel.dates import reading_at
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MAX_COMMAND_CHARS, split_verb
 from handlers.kernel.model import Account, Command, Reply
@@ -95,12 +96,14 @@ class Dispatcher:
             return Reply(f"I don't know the verb '{name}'. Try `help` for the list.", ok=False)
         now = self.clock()
         try:
-            async with self.db.transaction() as store:
-                if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
-                    raise _Duplicate
-                workspace, caller = await self._caller(store, command, now)
-                ctx = Context(command, store, now, self.settings, workspace, caller, self.registry)
-                reply = await verb.handler(ctx, args)
+            # a date written outside `now`'s year shows its year (dates.format_day)
+            with reading_at(now):
+                async with self.db.transaction() as store:
+                    if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
+                        raise _Duplicate
+                    workspace, caller = await self._caller(store, command, now)
+                    ctx = Context(command, store, now, self.settings, workspace, caller, self.registry)
+                    reply = await verb.handler(ctx, args)
         except UserError as refusal:
             await self.remember_contact(command)  # rolled back with the refused change
             return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)

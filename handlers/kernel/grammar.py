@@ -15,7 +15,8 @@ from datetime import date
 from itertools import accumulate
 from typing import NamedTuple
 
-from handlers.kernel.dates import MAX_DATE_CHARS, is_date
+from handlers.kernel.dates import MAX_DATE_CHARS, is_date, looks_like_date, not_a_date
+from handlers.kernel.errors import UserError
 
 # Slack's limit on a slash command's text; the dispatcher refuses a longer command on every
 # platform before any parser sees it.
@@ -105,29 +106,38 @@ class DatedText:
     what follows it, and only when that has at most MAX_DATE_CHARS letters and digits: no
     date phrase is longer, and none has the word `by` in it, so what follows any `by` further
     back is no date. So all lookups together take time linear in the text (a lookup that
-    tried every `by` within MAX_DATE_CHARS made an adversarial 4,000-character `commit` 20 ms)."""
+    tried every `by` within MAX_DATE_CHARS made an adversarial 4,000-character `commit` 20 ms).
+
+    A `by` may be the text's first word ('by fri': a date and nothing before it, which the verb
+    then asks for)."""
 
     def __init__(self, text: str, today: date):
         self.text, self.today = text, today
         self._bys = [m.span() for m in _BY.finditer(text)]
         self._by_ends = [stop for _, stop in self._bys]
         self._spaces = _spaces_before(text)
-        self._first = len(text) - len(text.lstrip())  # where the text's first word starts
 
     def _solid(self, start: int, end: int) -> int:
         """Letters, digits and signs (anything but blanks) in text[start:end]."""
         return (end - start) - (self._spaces[end] - self._spaces[start])
 
-    def last_by(self, end: int) -> tuple[int, int] | None:
-        """The span of the last `by` in text[:end] with words before it and a date between it
-        and `end`; None when there is none."""
+    def _tail(self, end: int) -> tuple[int, int, str] | None:
+        """The last `by` in text[:end] and the words after it up to `end`, when those are few
+        enough to be a date (MAX_DATE_CHARS); None otherwise."""
         i = bisect_right(self._by_ends, end) - 1
         if i < 0:
             return None
         start, stop = self._bys[i]  # a `by` further back has this one in its date: no date
-        if start > self._first and self._solid(stop, end) <= MAX_DATE_CHARS \
-                and is_date(self.text[stop:end], self.today):
-            return start, stop
+        if self._solid(stop, end) > MAX_DATE_CHARS:
+            return None
+        return start, stop, self.text[stop:end]
+
+    def last_by(self, end: int) -> tuple[int, int] | None:
+        """The span of the last `by` in text[:end] with a date between it and `end`; None when
+        there is none."""
+        tail = self._tail(end)
+        if tail is not None and is_date(tail[2], self.today):
+            return tail[0], tail[1]
         return None
 
     def split(self, end: int | None = None) -> tuple[str, str | None]:
@@ -135,6 +145,9 @@ class DatedText:
         end = len(self.text) if end is None else end
         found = self.last_by(end)
         if found is None:
+            tail = self._tail(end)  # meant as a date? (words on lines of their own are text)
+            if tail is not None and "\n" not in tail[2] and looks_like_date(tail[2]):
+                raise UserError(not_a_date(tail[2]))
             return self.text[:end].strip(), None
         return self.text[: found[0]].strip(), self.text[found[1]:end].strip()
 
@@ -142,8 +155,10 @@ class DatedText:
 def split_by_date(text: str, today: date) -> tuple[str, str | None]:
     """Split 'what … by <date phrase>' at the last `by` whose tail is a date.
 
-    'call by phone by fri' → ('call by phone', 'fri'). A tail that is not a date leaves the
-    text whole ('review by legal'), unless it is a past or impossible date, which parse_date
-    then reports.
+    'call by phone by fri' → ('call by phone', 'fri'); 'by fri' → ('', 'fri'). A tail that is
+    not a date leaves the text whole ('review by legal'), unless it was meant as one: a past or
+    ambiguous date ('by yesterday', 'by 12/11'), which parse_date then reports, or a few words
+    with a digit or a word only dates have ('by asap', 'by next fortnight', 'by 3pm'), which
+    are refused here: "'asap' is not a date I can read; try …".
     """
     return DatedText(text, today).split()

@@ -67,6 +67,18 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Someone the bot itself names in a post, so that they are notified (a line `cc @name …`
+    each adapter renders as its live mention). Only the bot makes these: user text never does.
+    `user_id`, their account on the post's platform, is filled in when the post is owed
+    (outbound.to_channel); without it the name is shown as plain `@name`."""
+
+    name: str
+    person_id: int | None = None
+    user_id: str | None = None  # Slack U…; Teams the 29:… id, else the AAD object id
+
+
+@dataclass(frozen=True)
 class Question:
     id: str  # the key of the answer in Command.form_values
     label: str
@@ -113,6 +125,7 @@ class Reply:
     # the first this many cards are written out in `text` (Reply.of_cards): a text-only client
     # shows only their buttons
     cards_in_text: int = 0
+    mentions: tuple[Mention, ...] = ()  # people the bot names in it, to notify them (see Mention)
 
     @classmethod
     def of_cards(cls, *cards: Card, sections: bool = False, then: str = "", more_cards: tuple[Card, ...] = (),
@@ -153,4 +166,5 @@ class Reply:
             repeated=data.get("repeated", False),
             form=form or None,
             cards_in_text=data.get("cards_in_text", 0),
+            mentions=tuple(Mention(**m) for m in data.get("mentions", ())),
         )

@@ -7,6 +7,7 @@ place that shape is written.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from handlers.kernel.model import NEEDS_FIRST_CONTACT, Reply
@@ -51,6 +52,8 @@ async def to_person(
     """Owe `person` a message. Sent on `prefer_platform` when they are on it, else on one they
     are on. False when it must wait until they first talk to the bot (it is delivered then)."""
     platform = await _platform_for(store, person, workspace_id, prefer_platform)
+    if reply.mentions:  # a direct message notifies its one reader: nobody else to mention
+        reply = replace(reply, mentions=())
     await store.enqueue(
         workspace_id=workspace_id, key=key(kind, workspace_id, record, period, person.id),
         platform=platform, person_id=person.id, payload=reply.to_dict(), now=now,
@@ -62,7 +65,11 @@ async def to_channel(
     store: Store, binding: PartnershipChannel, *, kind: str, record_workspace_id: int, record: str,
     period: str, reply: Reply, now: datetime,
 ) -> None:
-    """Owe a bound channel a post (in the channel's own workspace and platform)."""
+    """Owe a bound channel a post (in the channel's own workspace and platform); the people it
+    mentions are mentioned by their accounts there."""
+    if reply.mentions:
+        ids = await store.mention_ids(binding.workspace_id, {m.person_id for m in reply.mentions if m.person_id})
+        reply = replace(reply, mentions=tuple(replace(m, user_id=ids.get(m.person_id)) for m in reply.mentions))
     await store.enqueue(
         workspace_id=binding.workspace_id,
         key=key(kind, record_workspace_id, record, period, f"{binding.workspace_id}#{binding.channel}"),

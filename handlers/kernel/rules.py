@@ -47,6 +47,16 @@ def latest_fire_not_after(weekday: str, hhmm: str, tz: str, now: datetime) -> da
     return fire
 
 
+def fires_before(weekday: str, hhmm: str, tz: str, owed: datetime, latest: datetime) -> list[datetime]:
+    """The runs from `owed` (the one a series waited for) up to `latest`, excluded: those a tick
+    that was down for a while coalesces into `latest` (APScheduler's coalesce)."""
+    fires, fire = [], fire_at_or_after(weekday, hhmm, tz, owed)
+    while fire < latest:
+        fires.append(fire)
+        fire = next_fire(weekday, hhmm, tz, fire)
+    return fires
+
+
 def resume_at(weekday: str, hhmm: str, tz: str, now: datetime, pending: datetime, pending_tz: str) -> datetime:
     """When a weekly rule that moved to timezone `tz` runs next. `pending` is the run the old
     schedule (in `pending_tz`) was waiting for: if that week's run on the new clock is already

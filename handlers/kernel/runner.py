@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.kernel.context import JobContext
+from handlers.kernel.dates import reading_at
 from handlers.kernel.registry import Job, PageTaken, Registry
 from handlers.kernel.settings import SettingsLike
 from storage.db import Database
@@ -36,10 +37,12 @@ class Runner:
         self.registry = registry
 
     async def tick(self, now: datetime) -> Counter:
-        """Run what is due at `now`; returns how many items of each job did something."""
+        """Run what is due at `now`; returns how many items of each job did something, and what
+        the items counted besides (JobContext.count: missed runs skipped)."""
         done: Counter = Counter()
-        for job in self.registry.jobs:
-            await self._walk(job, now, done)
+        with reading_at(now):  # a date written outside `now`'s year shows its year (dates.format_day)
+            for job in self.registry.jobs:
+                await self._walk(job, now, done)
         return done
 
     async def _walk(self, job: Job, now: datetime, done: Counter) -> None:
@@ -72,7 +75,8 @@ class Runner:
         all of them when it fails (one bad record then fails alone)."""
         try:
             async with self.db.transaction() as store:
-                acted, left = await job.run_page(JobContext(store, now, self.settings), items)
+                cad = JobContext(store, now, self.settings)
+                acted, left = await job.run_page(cad, items)
         except PageTaken as taken:
             log.info("%s: another process is on this page (%s); one at a time", job.name, taken)
             return items
@@ -81,12 +85,15 @@ class Runner:
             return items
         if acted:
             done[job.name] += acted
+        done.update(cad.tally)
         return left
 
     async def _run(self, job: Job, now: datetime, item: Any, done: Counter) -> None:
         try:
             async with self.db.transaction() as store:
-                if await job.run(JobContext(store, now, self.settings), item):
+                cad = JobContext(store, now, self.settings)
+                if await job.run(cad, item):
                     done[job.name] += 1
+            done.update(cad.tally)  # committed
         except Exception:  # one bad record must not stop the cadence of the others
             log.exception("%s failed for %r", job.name, item)

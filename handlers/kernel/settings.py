@@ -48,6 +48,7 @@ class AskSettings:
 class PulseSettings:
     day: str  # mon … sun: the pulse opens on the first one of each month
     close_after_days: float
+    min_answers: int  # a side's averages and comments are shown only when this many of it answered
 
 
 @dataclass(frozen=True)

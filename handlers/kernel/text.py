@@ -4,18 +4,22 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.kernel.dates import format_instant
+from handlers.kernel.dates import format_day, format_instant
 from handlers.kernel.grammar import MENTION
 from storage.models import Ask, Commitment, Handoff, Lead, Person
 
 _NOT_IN_A_NAME = re.compile(r"[<>|\x00-\x1f\x7f]+")  # what a name shown for a mention keeps none of
 
 
+def shown_name(name: str | None, fallback: str = "someone") -> str:
+    """A name as a mention shows it: without `<`, `>`, `|` or control characters."""
+    return " ".join(_NOT_IN_A_NAME.sub(" ", name or "").split()) or fallback
+
+
 def mention_text(user_id: str, name: str | None) -> str:
     """A neutral mention `<@id|name>` as every renderer shows it: `@name`, plain text, never a
     live mention or tag (the id and the name were typed or chosen by someone, not by us)."""
-    shown = " ".join(_NOT_IN_A_NAME.sub(" ", name or "").split()) or user_id
-    return f"@{shown}"
+    return f"@{shown_name(name, user_id)}"
 
 
 def plain_mentions(text: str) -> str:
@@ -24,8 +28,8 @@ def plain_mentions(text: str) -> str:
 
 
 def day_text(d: date) -> str:
-    """'Fri 27 Nov'."""
-    return f"{d.strftime('%a')} {d.day} {d.strftime('%b')}"
+    """'Fri 27 Nov'; 'Wed 1 Dec 2027' outside the current year (dates.format_day)."""
+    return format_day(d)
 
 
 def amount_text(cents: int) -> str:

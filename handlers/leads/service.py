@@ -6,6 +6,7 @@ import re
 from handlers.kernel.errors import UserError
 
 _AMOUNT = re.compile(r"^[$€£]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*([km]?)$", re.IGNORECASE)
+_WORD = re.compile(r"\S+")
 # A trillion: beyond any deal, and well inside the 64-bit column (sums of many stay inside too).
 MAX_AMOUNT_CENTS = 10 ** 12 * 100
 
@@ -20,3 +21,16 @@ def parse_amount(text: str) -> int:
     if cents > MAX_AMOUNT_CENTS:
         raise UserError(f"'{text}' is more than any deal I can record (up to {MAX_AMOUNT_CENTS // 100:,}).")
     return cents
+
+
+def split_amount(text: str) -> tuple[int | None, str | None]:
+    """What follows `won`: an amount first (read by `parse_amount`), then a note →
+    (cents, note); '120k signed on Friday' → (12_000_000, 'signed on Friday'). Text that does
+    not start with an amount is all note: (None, text). The longest start of up to three words
+    that reads as an amount is taken, so '$ 1.5 m' is one."""
+    words = list(_WORD.finditer(text))
+    for n in range(min(3, len(words)), 0, -1):
+        head = text[: words[n - 1].end()]
+        if _AMOUNT.match(head.strip()):
+            return parse_amount(head.strip()), text[words[n - 1].end():].strip() or None
+    return None, text.strip() or None

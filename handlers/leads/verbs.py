@@ -11,7 +11,7 @@ from handlers.kernel.grammar import MENTION, parse_ref, split_by_date, tail_ment
 from handlers.kernel.model import Card, Fact, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.text import lead_line
-from handlers.leads.service import parse_amount
+from handlers.leads.service import parse_amount, split_amount
 from handlers.meetings.service import find_meeting
 from handlers.partnerships import policy
 from handlers.wins.service import record_win
@@ -121,7 +121,8 @@ async def lead(ctx: Context, args: str) -> Reply:
         raise UserError(f"'{action}' is not something a lead does: next, won or lost.")
     await policy.may_change_lead(ctx, found)
     if found.status != "open":
-        raise UserError(f"{found.ref} is already {found.status}.")
+        fix = f" To correct its amount: `win {found.ref} amount <amount>`." if found.status == "won" else ""
+        raise UserError(f"{found.ref} is already {found.status}.{fix}")
     return await actions[action](ctx, found, rest.strip())
 
 
@@ -142,8 +143,12 @@ async def _next(ctx: Context, found: Lead, text: str) -> Reply:
 
 
 async def _won(ctx: Context, found: Lead, text: str) -> Reply:
-    # credited and celebrated once, by the same code as `win L-n`
-    return await record_win(ctx, found, amount_cents=parse_amount(text) if text else None)
+    # credited and celebrated once, by the same code as `win L-n`; `won 120k signed on Friday`:
+    # an amount, then a note; anything else after `won` is refused as an amount
+    amount_cents, note = split_amount(text)
+    if text and amount_cents is None:
+        parse_amount(text)  # raises: I can't read … as an amount
+    return await record_win(ctx, found, amount_cents=amount_cents, note=note)
 
 
 async def _lost(ctx: Context, found: Lead, reason: str) -> Reply:
@@ -172,7 +177,8 @@ VERBS = [
              "idea Acme: cross-sell the analytics add-on",
              "idea Globex: joint webinar for their finance team owner @maria",
          ), idea),
-    Verb("lead", ("lead L-n next <activity> by <date> [@owner]", "lead L-n won [amount]", "lead L-n lost <reason>"),
+    Verb("lead", ("lead L-n next <activity> by <date> [@owner]", "lead L-n won [amount] [note]",
+                  "lead L-n lost <reason>"),
          "a lead's next activity, or close it as won or lost", (
              "lead L-2 next demo with their CTO by fri", "lead L-2 won 120k", "lead L-2 lost went with a competitor",
          ), lead),

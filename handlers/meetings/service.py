@@ -5,7 +5,8 @@ A series fires at its weekday and time on the organiser's clock (CronTrigger, DS
 as the peer sync). Each start creates the occurrence M-n and posts its purpose, the open
 action items and leads of the series in the partnership's bound channels. At the end the
 organiser is asked for action items; until the meeting is closed they are nudged every
-`cadence.meetings.nudge_hours`, never in their night.
+`cadence.meetings.nudge_hours`, never in their night. Starts the tick missed (it was down) are
+coalesced: only the latest happens, and only while that meeting is on; the others are logged.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Reply
 from handlers.kernel.outbound import key, to_channel, to_person
-from handlers.kernel.rules import follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
+from handlers.kernel.rules import fires_before, follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
 from handlers.kernel.text import lead_line
 from handlers.meetings.messages import action_facts, follow_up_message, start_post
 from handlers.partnerships import policy
@@ -50,23 +51,43 @@ async def start_meeting(cad: JobContext, series: MeetingSeries) -> Meeting | Non
         follow_clock(series, "next_start_at", tz, cad.now)
         if series.next_start_at > cad.now:
             return None
-    # the latest start due (after downtime only it: nobody wants last month's meetings)
-    starts = latest_fire_not_after(series.weekday, series.time, tz, cad.now)
+    # the latest start due, if that meeting is still on (after downtime only it: nobody wants
+    # last month's meetings); the starts skipped are logged
+    owed, starts = series.next_start_at, latest_fire_not_after(series.weekday, series.time, tz, cad.now)
     series.next_start_at = next_fire(series.weekday, series.time, tz, starts)
-    if not await store.claim(key("meeting.start", series.workspace_id, f"series-{series.id}", starts.isoformat()),
-                             cad.now):
-        return None
     ends = starts + timedelta(minutes=series.minutes)
+    skipped = fires_before(series.weekday, series.time, tz, owed, starts) + ([starts] if ends <= cad.now else [])
+    if skipped and not await _skip_missed(cad, series, skipped):
+        return None  # another process ran it a moment ago
+    if ends <= cad.now or not await store.claim(
+            key("meeting.start", series.workspace_id, f"series-{series.id}", starts.isoformat()), cad.now):
+        return None
     m = Meeting(workspace_id=series.workspace_id, number=await store.next_number(series.workspace_id, Meeting.KIND),
                 series_id=series.id, partnership_id=series.partnership_id, organiser_id=organiser.id,
                 purpose=series.purpose, starts_at=starts, ends_at=ends, cadence_at=ends, cadence_step="end")
     await store.add(m)
     await cad.log("meeting.started", m.ref, workspace_id=m.workspace_id,
                   after={"purpose": m.purpose, "starts_at": starts.isoformat(), "ends_at": ends.isoformat()})
-    if ends > cad.now:  # a meeting that ended while the bot was down gets no start post, only its end prompt
-        p = await store.get(Partnership, m.partnership_id)
-        await post_to_partnership(cad, p, organiser, "meeting.start", m.ref, await _start_post(cad, series, m, p, tz))
+    p = await store.get(Partnership, m.partnership_id)
+    await post_to_partnership(cad, p, organiser, "meeting.start", m.ref, await _start_post(cad, series, m, p, tz))
     return m
+
+
+SKIPPED = "meeting starts skipped"  # what the tick's summary calls a missed meeting not started
+
+
+async def _skip_missed(cad: JobContext, series: MeetingSeries, starts: list[datetime]) -> bool:
+    """Log, once, the meetings of `series` not started because they ended before the tick ran;
+    False when another process did it a moment ago."""
+    if not await cad.store.claim(key("meeting.skip", series.workspace_id, f"series-{series.id}",
+                                     starts[-1].isoformat()), cad.now):
+        return False
+    p = await cad.store.get(Partnership, series.partnership_id)
+    await cad.log("meeting.skipped", p.ref, workspace_id=p.workspace_id,
+                  after={"purpose": series.purpose, "starts_at": [at.isoformat() for at in starts],
+                         "reason": "ended before the tick ran"})
+    cad.count(SKIPPED, len(starts))
+    return True
 
 
 async def _start_post(cad: JobContext, series: MeetingSeries, m: Meeting, p: Partnership, tz: str) -> Reply:

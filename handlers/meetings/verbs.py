@@ -36,9 +36,14 @@ async def meeting(ctx: Context, args: str) -> Reply:
         return await _new(ctx, args.strip())
     if parse_ref(action, "M") is not None:  # `meeting M-3`: show it
         return await _show(ctx, await find_meeting(ctx, action))
+    if action == "list":
+        return await _list(ctx, rest)
+    if action == "stop" and parse_ref(rest.split(" ", 1)[0], "P") is not None:  # a series, before or after it met
+        return await _stop_series(ctx, rest)
     handlers = {"close": _close, "actions": _open_form, "submit": _submit, "stop": _stop}
     if action not in handlers:
-        raise UserError("Say `meeting new …`, `meeting actions M-n`, `meeting close M-n` or `meeting stop M-n`.")
+        raise UserError("Say `meeting new …`, `meeting list [P-n]`, `meeting actions M-n`, `meeting close M-n` or "
+                        "`meeting stop M-n|P-n [n]`.")
     token = rest.split(" ", 1)[0]
     if not token:
         raise UserError(f"Say which meeting: `meeting {action} M-1`.")
@@ -211,6 +216,65 @@ async def _stop(ctx: Context, m: Meeting) -> Reply:
     return Reply(f"The series of {m.ref} ({m.purpose}) is stopped: no more meetings will be posted.{still_open}")
 
 
+# --- series: list them, stop one before (or after) it met ---------------------------------------
+async def _list(ctx: Context, rest: str) -> Reply:
+    """`meeting list [P-n]`: the running series of a partnership (else of every one the caller
+    is a member of), each with its next meeting and the M-n that meeting will take."""
+    if rest:
+        if parse_ref(rest, "P") is None:
+            raise UserError(f"Say which partnership: `meeting list P-1`, not '{rest}'.")
+        p = await find_partnership(ctx, rest)
+        await policy.require_member(ctx, p)
+        partnerships = [p]
+    else:
+        partnerships = await ctx.store.member_partnerships(ctx.caller.id)
+    lines, upcoming = [], {}
+    for p in partnerships:
+        for n, series in enumerate(await ctx.store.series_of_partnership(p.id), start=1):
+            if series.stopped_at:
+                continue
+            if p.workspace_id not in upcoming:
+                upcoming[p.workspace_id] = await ctx.store.upcoming_meeting_numbers(p.workspace_id)
+            organiser = await ctx.store.get_person(series.organiser_id)
+            lines.append(f"{p.ref} series {n} · {series.purpose} · every {series.weekday} {series.time} for "
+                         f"{series.minutes} min ({series.timezone}) · organiser {organiser.display_name} · next "
+                         f"{format_instant(series.next_start_at, ctx.tz)} as M-{upcoming[p.workspace_id][series.id]}")
+    whose = f"{partnerships[0].ref} {partnerships[0].name}" if rest else "your partnerships"
+    if not lines:
+        return Reply(f"Meeting series of {whose}: none running. Start one with `{USAGE_NEW}`.")
+    return Reply(f"Meeting series of {whose}:\n" + "\n".join(lines)
+                 + "\nStop one with `meeting stop P-n [series]` (before its first meeting too).")
+
+
+async def _stop_series(ctx: Context, rest: str) -> Reply:
+    """`meeting stop P-n [n]`: series n of `meeting list P-n` (the only one running, when n is left out)."""
+    token, _, which = rest.partition(" ")
+    p = await find_partnership(ctx, token)
+    numbered = list(enumerate(await ctx.store.series_of_partnership(p.id), start=1))
+    running = [(n, s) for n, s in numbered if s.stopped_at is None]
+    which = which.strip()
+    if which:
+        if not which.isdigit() or not 1 <= int(which) <= len(numbered):
+            raise UserError(f"{p.ref} has no meeting series '{which}'; `meeting list {p.ref}` numbers them.")
+        n, series = numbered[int(which) - 1]
+    elif len(running) == 1:
+        n, series = running[0]
+    elif not running:
+        raise UserError(f"{p.ref} has no meeting series running.")
+    else:
+        raise UserError(f"{p.ref} runs {len(running)} meeting series: say which, e.g. `meeting stop {p.ref} "
+                        f"{running[0][0]}` (`meeting list {p.ref}` numbers them).")
+    if series.stopped_at:
+        raise UserError(f"Series {n} of {p.ref} ({series.purpose}) was stopped "
+                        f"{format_instant(series.stopped_at, ctx.tz)}.")
+    if not await policy.runs_meeting(ctx, series):
+        raise UserError(f"Only the organiser of series {n} of {p.ref} or a manager of {p.ref} can stop it.")
+    series.stopped_at = ctx.now
+    await ctx.log("meeting.series_stopped", p.ref, after={"purpose": series.purpose, "series": n},
+                  workspace_id=p.workspace_id)
+    return Reply(f"Series {n} of {p.ref} ({series.purpose}) is stopped: no more meetings will be posted.")
+
+
 async def _show(ctx: Context, m: Meeting) -> Reply:
     actions = await ctx.store.action_items(m.id)
     leads = await ctx.store.leads_of_meeting(m.id)
@@ -227,8 +291,11 @@ VERBS = [
         "meeting actions M-n",
         "meeting close M-n",
         "meeting stop M-n",
+        "meeting list [P-n]",
+        "meeting stop P-n [series]",
     ), "a community of practice that meets weekly and ends every meeting in action items", (
-        USAGE_NEW, "meeting actions M-3", "meeting close M-3", "meeting stop M-3",
+        USAGE_NEW, "meeting actions M-3", "meeting close M-3", "meeting stop M-3", "meeting list P-1",
+        "meeting stop P-1 2",
     ), meeting),
     Verb("action", ("action M-n @owner <what> by <date>",), "record an action item of a meeting (a commitment)",
          ("action M-3 @maria send the joint case study by fri",), action),

@@ -102,5 +102,18 @@ async def agree(ctx: Context, p: Partnership) -> Reply:
     waiting = await not_agreed(ctx.store, p)
     tail = (f" Waiting for {', '.join(w.display_name for w in waiting)} to agree." if waiting
             else " Both managers have agreed: the charter stands.")
+    waiting_ids = {w.id for w in waiting}
+    for m in await ctx.store.members(p.id):
+        if m.role == "manager" and m.person_id != ctx.caller.id:  # the peer manager hears of it
+            peer, agreed = await ctx.store.get_person(m.person_id), f"{ctx.caller.display_name} agreed to the charter"
+            told = Reply(f"{agreed} of {p.ref} {p.name} (version {p.charter_version}). Both managers have agreed: "
+                         f"the charter stands.")
+            if m.person_id in waiting_ids:
+                told = Reply(
+                    f"{agreed} of {p.ref} {p.name} (version {p.charter_version}). Read it with "
+                    f"`partnership {p.ref} charter` and agree with `partnership {p.ref} agree`.",
+                    cards=(Card(title=f"{agreed} of {p.ref}", buttons=(
+                        Button("Read the charter", f"partnership {p.ref} charter"), agree_button(p))),))
+            await ctx.notify(peer, "charter.agreed", p.ref, period=f"{p.charter_version}-{ctx.caller.id}", reply=told)
     return Reply(f"You agreed to the charter of {p.ref} {p.name} (version {p.charter_version}).{tail}",
                  replace_source=ctx.command.from_button)

@@ -18,6 +18,7 @@ from storage.models import (
     Handoff,
     Lead,
     Meeting,
+    MeetingSeries,
     Partnership,
     PartnershipInvite,
     PartnershipMember,
@@ -119,15 +120,28 @@ async def is_manager_of(ctx: Context, *person_ids: int) -> bool:
     return await ctx.store.is_manager_of(ctx.caller.id, *person_ids)
 
 
-async def may_see(ctx: Context, person: Person, what: str = "scorecard") -> None:
-    """Someone's scorecard or list: the person themselves, their manager, or a manager of a
-    partnership they are in."""
+async def can_see(ctx: Context, person: Person) -> bool:
+    """The person themselves, their manager, or a manager of a partnership they are in."""
     if person.id == ctx.caller.id or person.manager_id == ctx.caller.id:
-        return
+        return True
     theirs = {p.id for p in await ctx.store.member_partnerships(person.id)}
-    if theirs & {p.id for p in await ctx.store.managed_partnerships(ctx.caller.id)}:
-        return
-    raise UserError(f"Only {person.display_name} and their managers can see their {what}.")
+    return bool(theirs & {p.id for p in await ctx.store.managed_partnerships(ctx.caller.id)})
+
+
+async def may_see(ctx: Context, person: Person, what: str = "scorecard") -> None:
+    """Someone's scorecard or list: can_see."""
+    if not await can_see(ctx, person):
+        raise UserError(f"Only {person.display_name} and their managers can see their {what}.")
+
+
+async def may_see_record(ctx: Context, ref: str, *people: Person) -> None:
+    """One record with its history (`commit C-n`, `handoff H-n`, `ask Q-n`): whoever may see
+    the list of one of its people (its owner; a handoff's two reps; an ask's asker and asked)."""
+    for person in people:
+        if await can_see(ctx, person):
+            return
+    names = " or ".join(p.display_name for p in people)
+    raise UserError(f"Only {names} and their managers can see {ref}.")
 
 
 # --- commitments -------------------------------------------------------------------------------
@@ -145,11 +159,27 @@ async def may_change_commitment(ctx: Context, c: Commitment) -> None:
         raise UserError(f"{c.ref} belongs to {owner.display_name}; only they or their manager can change it.")
 
 
+async def may_reopen_commitment(ctx: Context, c: Commitment) -> None:
+    """Reopen a mistaken `done` or `drop`: its owner or their manager, as for closing it."""
+    if c.owner_id != ctx.caller.id and not await is_manager_of(ctx, c.owner_id):
+        owner = await ctx.store.get_person(c.owner_id)
+        raise UserError(f"{c.ref} belongs to {owner.display_name}; only they or their manager can reopen it.")
+
+
 # --- handoffs ----------------------------------------------------------------------------------
 def may_answer_handoff(ctx: Context, h: Handoff) -> None:
     """Accept or decline: only the rep it was handed to."""
     if h.to_id != ctx.caller.id:
         raise UserError(f"Only the rep {h.ref} was handed to can accept or decline it.")
+
+
+def may_withdraw_handoff(ctx: Context, h: Handoff) -> None:
+    """Withdraw: only the rep who handed it over, and only before the receiver accepted it."""
+    if h.from_id != ctx.caller.id:
+        raise UserError(f"Only the rep who handed over {h.ref} can withdraw it.")
+    if h.accepted_at is not None:
+        raise UserError(f"{h.ref} was accepted already, so it cannot be withdrawn; mark it lost with a note "
+                        f"instead: `handoff {h.ref} lost <note>`.")
 
 
 async def may_move_handoff(ctx: Context, h: Handoff, doing: str = "move it") -> None:
@@ -202,9 +232,9 @@ async def may_credit_lead(ctx: Context, lead: Lead) -> None:
 
 
 # --- meetings ----------------------------------------------------------------------------------
-async def runs_meeting(ctx: Context, m: Meeting) -> bool:
-    """Close it, stop its series, give action items to others: the organiser, a manager of
-    the partnership, or the organiser's own manager."""
+async def runs_meeting(ctx: Context, m: Meeting | MeetingSeries) -> bool:
+    """Close it, stop its series (a series also before its first meeting), give action items
+    to others: the organiser, a manager of the partnership, or the organiser's own manager."""
     if ctx.caller.id == m.organiser_id:
         return True
     member = await ctx.store.member(m.partnership_id, ctx.caller.id)

@@ -246,7 +246,15 @@ async def _remove(ctx: Context, p: Partnership, rest: str) -> Reply:
         await ctx.store.remove(invite)
         await ctx.log("partnership.invite_withdrawn", p.ref, after={"person_id": person.id},
                       workspace_id=p.workspace_id)
-        return Reply(f"The invitation of {person.display_name} to {p.ref} {p.name} is withdrawn.")
+        if person.id == ctx.caller.id:  # as a decline: whoever invited them is told
+            await ctx.notify(await ctx.store.get_person(invite.invited_by_id), "partnership.invite_declined", p.ref,
+                             Reply(f"{person.display_name} declined to join side {invite.side.upper()} of {p.ref} "
+                                   f"{p.name}."), period=_moment(ctx))
+            return Reply(f"The invitation of {person.display_name} to {p.ref} {p.name} is withdrawn.")
+        await ctx.notify(person, "partnership.invite_withdrawn", p.ref, Reply(
+            f"{ctx.caller.display_name} withdrew your invitation to {p.ref} {p.name}: there is nothing to answer."),
+            period=_moment(ctx))
+        return Reply(f"The invitation of {person.display_name} to {p.ref} {p.name} is withdrawn; they are told.")
     await policy.may_remove(ctx, p, member, person)
     await ctx.store.remove(member)
     await ctx.log("partnership.member_removed", p.ref, before={"person_id": person.id, "side": member.side},

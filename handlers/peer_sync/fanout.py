@@ -10,8 +10,9 @@ few. Its rows are built by the same builders as the one-at-a-time path's (servic
 tests/peer_sync/test_fanout.py checks that both write the same rows.
 
 What it cannot do the same way it leaves to run_series, one series at a time: every series
-of a partnership one of whose managers' clock changed, and a partnership whose sync of the
-week was claimed without being there to read. If another process claims any of the page's
+of a partnership one of whose managers' clock changed, or that owes runs the tick missed
+(skipped and logged: service.skip_missed), and a partnership whose sync of the week was
+claimed without being there to read. If another process claims any of the page's
 work meanwhile, PageTaken rolls the page back and every series of it goes one at a time
 (they then find their work done and skip).
 """
@@ -26,6 +27,7 @@ from handlers.kernel.outbound import choose_platform, key
 from handlers.kernel.registry import PageTaken
 from handlers.kernel.rules import latest_fire_not_after, next_fire, week_of
 from handlers.peer_sync.service import (
+    due_run,
     manager_parts,
     new_sync,
     open_key,
@@ -107,6 +109,7 @@ class _Page:
         odd = {s.partnership_id for s in self.series.values() if not self.on_its_clock(s)}
         odd |= {p for p, week in self.groups if (p, week) not in self.syncs
                 and open_key(self.partnerships[p], week) in self.taken}
+        odd |= {s.partnership_id for s in self.series.values() if s.next_run_at <= cad.now and self.misses_runs(s)}
         for series_id in series_ids:
             s = self.series.get(series_id)
             if s is None or s.next_run_at > cad.now:
@@ -206,6 +209,11 @@ class _Page:
     def on_its_clock(self, s: SyncSeries) -> bool:
         """Planned on its manager's clock as it is now (else run_series moves it first)."""
         return s.person_id in self.people and self.cad.timezone_of(self.people[s.person_id]) == s.timezone
+
+    def misses_runs(self, s: SyncSeries) -> bool:
+        """Owes runs the tick missed (it was down), or one past its digest deadline: skipped and
+        logged (service.skip_missed), which run_series does."""
+        return bool(self._rule(due_run, s.weekday, s.time, s.timezone, s.next_run_at, self.cad.now)[1])
 
     def week(self, s: SyncSeries) -> str:
         return week_of(self._rule(latest_fire_not_after, s.weekday, s.time, s.timezone, self.cad.now), s.timezone)

@@ -6,9 +6,17 @@ from datetime import timedelta
 
 from handlers.kernel.context import JobContext
 from handlers.kernel.registry import Job
-from handlers.kernel.rules import follow_clock, latest_fire_not_after, next_fire, week_of
+from handlers.kernel.rules import follow_clock, week_of
 from handlers.peer_sync.fanout import prompt_page
-from handlers.peer_sync.service import nudge, open_week_sync, prompt, prompt_late_joiners, send_digest
+from handlers.peer_sync.service import (
+    due_run,
+    nudge,
+    open_week_sync,
+    prompt,
+    prompt_late_joiners,
+    send_digest,
+    skip_missed,
+)
 from storage.models import Partnership, PeerSync, SyncSeries
 
 ONE_DAY = timedelta(days=1)
@@ -32,10 +40,15 @@ async def run_series(cad: JobContext, series_id: int) -> bool:
         follow_clock(series, "next_run_at", tz, cad.now)
         if series.next_run_at > cad.now:
             return False
-    # the latest run due (after downtime, only it: nobody wants last month's prompts)
-    fire = latest_fire_not_after(series.weekday, series.time, tz, cad.now)
-    series.next_run_at, series.timezone = next_fire(series.weekday, series.time, tz, fire), tz
+    # the latest run due, if its digest deadline is still ahead (after downtime, only it: nobody
+    # wants last month's prompts); the weeks skipped are logged
+    fire, skipped, series.next_run_at = due_run(series.weekday, series.time, tz, series.next_run_at, cad.now)
+    series.timezone = tz
     p = await store.get(Partnership, series.partnership_id)
+    if skipped and not await skip_missed(cad, p, manager, skipped):
+        return False  # another process ran it a moment ago
+    if fire is None:
+        return False
     sync = await open_week_sync(cad, p, week_of(fire, tz), manager)
     if sync.digest_at:
         return False

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.commitments import service as commitments
 from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import format_instant
+from handlers.kernel.model import Mention
 from handlers.kernel.outbound import key, to_channel, to_person
-from handlers.kernel.rules import fire_at_or_after, follow_clock, next_fire, week_of, week_start
+from handlers.kernel.rules import (
+    fire_at_or_after,
+    fires_before,
+    follow_clock,
+    latest_fire_not_after,
+    next_fire,
+    week_of,
+    week_start,
+)
 from handlers.kernel.text import lead_line
 from handlers.partnerships.service import not_agreed
 from handlers.peer_sync.messages import PLEDGES, QUESTIONS, build_digest, nudge_reply, prompt_reply
@@ -57,6 +67,21 @@ def deadline_of(cad: JobContext, pledges_due: datetime) -> datetime:
     """The digest goes out the day before the next sync, and never before a nudge had its chance."""
     nudge_after = timedelta(hours=cad.settings.cadence.peer_sync.nudge_after_hours)
     return max(pledges_due - timedelta(days=1), cad.now + nudge_after)
+
+
+def due_run(weekday: str, hhmm: str, tz: str, owed: datetime,
+            now: datetime) -> tuple[datetime | None, list[str], datetime]:
+    """Missed runs coalesced: of a series' runs from `owed` (the one it waits for) to `now`, only
+    the latest happens, and only while its sync's digest deadline (the day before the run after
+    it) is ahead. Returns that run (None when its deadline has passed too), the weeks skipped,
+    and the run after it."""
+    latest = latest_fire_not_after(weekday, hhmm, tz, now)
+    following = next_fire(weekday, hhmm, tz, latest)
+    skipped = [week_of(fire, tz) for fire in fires_before(weekday, hhmm, tz, owed, latest)]
+    run: datetime | None = latest
+    if following - timedelta(days=1) <= now:
+        run, skipped = None, [*skipped, week_of(latest, tz)]
+    return run, list(dict.fromkeys(skipped)), following
 
 
 def new_sync(cad: JobContext, p: Partnership, week: str, pledges_due: datetime, number: int) -> PeerSync:
@@ -101,6 +126,21 @@ async def open_week_sync(cad: JobContext, p: Partnership, week: str, opener: Per
                                           if m.role == "manager")))
     await cad.log("peer_sync.opened", sync.ref, after=opened_details(p, week), workspace_id=p.workspace_id)
     return sync
+
+
+SKIPPED = "sync prompts skipped"  # what the tick's summary calls a missed weekly prompt not sent
+
+
+async def skip_missed(cad: JobContext, p: Partnership, manager: Person, weeks: list[str]) -> bool:
+    """Log, once, the weeks whose prompt to `manager` was not sent because the tick did not run
+    before their digest deadline; False when another process did it a moment ago."""
+    if not await cad.store.claim(key("sync.skip", p.workspace_id, p.ref, weeks[-1], manager.id), cad.now):
+        return False
+    await cad.log("peer_sync.skipped", p.ref, workspace_id=p.workspace_id,
+                  after={"manager_id": manager.id, "weeks": weeks,
+                         "reason": "digest deadline passed before the tick ran"})
+    cad.count(SKIPPED, len(weeks))
+    return True
 
 
 async def prompt(cad: JobContext, sync: PeerSync, p: Partnership, manager: Person, *, send: bool = True) -> bool:
@@ -206,6 +246,8 @@ async def send_digest(cad: JobContext, sync: PeerSync, p: Partnership) -> bool:
     unagreed = [m.display_name for m in await not_agreed(store, p)]
     digest = build_digest(sync, p, answers, people, goals, previous, pledges, owners, cad.now,
                           await _open_lead_lines(cad, p), unagreed)
+    # the managers are mentioned in the channels, so that they are notified (not in their own copy)
+    digest = replace(digest, mentions=tuple(Mention(people[a.person_id].display_name, a.person_id) for a in answers))
     for a in answers:
         await to_person(store, workspace_id=sync.workspace_id, person=people[a.person_id], kind="sync.digest",
                         record=sync.ref, period=sync.week, reply=digest, now=cad.now)

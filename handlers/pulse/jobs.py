@@ -7,6 +7,10 @@ One clock per partnership: the pulse is one record per partnership and month tha
 member answers together (they are asked at once and compared side against side), so it
 opens on a single clock, that of side A's manager (who created the partnership), rather
 than at each member's own 09:00, which would spread one pulse over a day and more.
+
+Openings the tick missed (it was down) are coalesced: only the latest month's pulse opens, and
+only while it would still be open (`close_after_days` after its opening); the months skipped
+are logged.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from handlers.kernel.registry import Job
 from handlers.kernel.rules import latest_monthly_fire_not_after, month_of, monthly_fire_at_or_after, next_month_fire
 from handlers.pulse.service import close, managers_by_side, open_pulse, prompt_members
 from storage.models import Partnership, Pulse
+
+SKIPPED = "health pulses skipped"  # what the tick's summary calls a missed month's pulse not opened
 
 # A clock moved by up to 26 hours (UTC-12 → UTC+14) moves a month's opening by as much: the
 # opening of the month a pending pulse_next_at stands for is the first one after it minus this.
@@ -55,9 +61,23 @@ async def _monthly(cad: JobContext, partnership_id: int) -> bool:
     if opening > cad.now:
         p.pulse_next_at = opening
         return False
-    fire = latest_monthly_fire_not_after(day, hhmm, tz, cad.now)  # after downtime, only the latest month
+    # after downtime, only the latest month, and only while its pulse would still be open
+    fire = latest_monthly_fire_not_after(day, hhmm, tz, cad.now)
     period = month_of(fire, tz)
     p.pulse_next_at = next_month_fire(day, hhmm, tz, fire)
+    skipped = []
+    while opening < fire:
+        skipped.append(month_of(opening, tz))
+        opening = next_month_fire(day, hhmm, tz, opening)
+    closed = cad.now >= fire + timedelta(days=cad.settings.cadence.pulse.close_after_days)
+    if closed:
+        skipped.append(period)
+    if skipped:
+        await cad.log("pulse.skipped", p.ref, after={"periods": skipped, "reason": "closed before the tick ran"},
+                      workspace_id=p.workspace_id)
+        cad.count(SKIPPED, len(skipped))
+    if closed:
+        return False
     already = await store.open_pulse(p.id)
     if already:  # a `pulse` asked for a few days ago is still open: it stands for this month's
         await cad.log("pulse.skipped", p.ref, after={"period": period, "open": already.period},

@@ -2,7 +2,8 @@
 rewards, vision, values) from 1 to 5. A pulse opens monthly (jobs.py) or at once with `pulse`,
 and closes after `close_after_days` or as soon as every member asked has answered; then both
 managers and every bound channel get the averages per side, with each dimension whose sides
-are 2 points or more apart flagged (results.py).
+are 2 points or more apart flagged (results.py); a side's averages and comments only when at
+least `cadence.pulse.min_answers` of it answered (results.withheld).
 """
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from handlers.pulse.results import (  # what reports and verbs read of a pulse, 
     imbalances,
     period_label,
     side_summary,
+    withheld,
 )
 from storage.models import Partnership, Person, Pulse, PulseAnswer
 from storage.store import Store
 
 __all__ = ["COMMENT", "DIMENSIONS", "SCALE", "SIDES", "close", "imbalances", "instant_period", "managers_by_side",
-           "open_pulse", "period_label", "prompt_members", "side_summary"]
+           "open_pulse", "period_label", "prompt_members", "side_summary", "withheld"]
 
 def instant_period(now: datetime) -> str:
     """The period of a pulse asked for with `pulse`: its opening instant, in UTC
@@ -105,16 +107,18 @@ async def close(cad: JobContext, pulse: Pulse, p: Partnership) -> bool:
     pulse.closed_at = cad.now
     answers = await store.pulse_answers(pulse.id)
     managers = await managers_by_side(store, p)
-    results = build_results(pulse, p, answers, managers, cad.timezone_of(managers["a"]))
+    min_answers = cad.settings.cadence.pulse.min_answers
+    results = build_results(pulse, p, answers, managers, cad.timezone_of(managers["a"]), min_answers)
     for manager in {m.id: m for m in managers.values()}.values():
         await to_person(store, workspace_id=pulse.workspace_id, person=manager, kind="pulse.results",
                         record=p.ref, period=pulse.period, reply=results, now=cad.now)
     for binding in await store.channels(p.id):
         await to_channel(store, binding, kind="pulse.results", record_workspace_id=pulse.workspace_id,
                          record=p.ref, period=pulse.period, reply=results, now=cad.now)
-    summary = side_summary(answers)
+    summary = side_summary(answers, min_answers)  # the log keeps only the averages that were shown
     await cad.log("pulse.closed", p.ref, workspace_id=pulse.workspace_id, after={
         "period": pulse.period,
         **{f"side_{s}": {"answered": summary[s].answered, "asked": summary[s].asked,
-                         "averages": {k: str(v) for k, v in summary[s].averages.items()}} for s in SIDES}})
+                         **({} if summary[s].withheld else
+                            {"averages": {k: str(v) for k, v in summary[s].averages.items()}})} for s in SIDES}})
     return True

@@ -2,10 +2,15 @@
 person's, the overdue, an account's or a partnership's."""
 from __future__ import annotations
 
+import re
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from handlers.handoffs.service import OPEN_STAGES
+from handlers.handoffs.service import OPEN_STAGES, WITHDRAWN
 from handlers.kernel.context import Context
+from handlers.kernel.dates import MONTHS, WEEKDAYS, format_day
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, take_mention
 from handlers.kernel.model import Reply
@@ -14,6 +19,7 @@ from handlers.kernel.text import ask_line, commitment_line, handoff_line, lead_l
 from handlers.partnerships import policy
 from handlers.partnerships.service import between_sides, find_partnership, status_line
 from storage.models import Person
+from storage.queries.reports import People
 
 LIMIT = 30  # more than this is not a list anyone reads in a chat
 
@@ -33,6 +39,8 @@ class Items:
 async def list_items(ctx: Context, args: str) -> Reply:
     scope = args.strip()
     word = scope.split(" ", 1)[0].lower()
+    if word in CLOSED:
+        return await _closed(ctx, word, scope[len(word):].strip())
     if word in ("", "mine"):
         items = await _of_person(ctx, ctx.caller, "Your open items")
     elif word == "overdue":
@@ -113,6 +121,118 @@ async def _lines(ctx: Context, items: Items) -> list[str]:
     return lines
 
 
+# --- list done|won|lost|all: closed records, newest first --------------------------------------
+# what each word lists: (commitment statuses, handoff stages, declined handoffs, lead statuses, ask statuses)
+CLOSED = {
+    "done": (("done", "dropped"), (), False, (), ("answered", "declined")),
+    "won": ((), ("won",), False, ("won",), ()),
+    "lost": ((), ("lost", WITHDRAWN), True, ("lost",), ()),
+    "all": (("done", "dropped"), ("won", "lost", WITHDRAWN), True, ("won", "lost"), ("answered", "declined")),
+}
+_TITLES = {"done": "Done", "won": "Won", "lost": "Lost", "all": "Closed"}
+_AGO = re.compile(r"(\d{1,3}) (day|days|week|weeks) ago")
+SINCE_FORMS = "YYYY-MM-DD, today, yesterday, a weekday (the latest, today's included), dec 3, or N days|weeks ago"
+
+
+def since_date(text: str, today: date) -> date:
+    """A day at or before `today`: a weekday or a day and month is the latest one not after today."""
+    phrase = " ".join(text.lower().split())
+    found: date | None = None
+    if phrase == "today":
+        found = today
+    elif phrase == "yesterday":
+        found = today - timedelta(days=1)
+    elif phrase in WEEKDAYS:
+        found = today - timedelta(days=(today.weekday() - WEEKDAYS[phrase]) % 7)
+    elif m := _AGO.fullmatch(phrase):
+        found = today - timedelta(days=int(m.group(1)) * (7 if m.group(2).startswith("week") else 1))
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase):
+        with suppress(ValueError):
+            found = date.fromisoformat(phrase)
+    elif len(words := phrase.split()) == 2:
+        month_name, day = (words[0], words[1]) if words[0] in MONTHS else (words[1], words[0])
+        if month_name in MONTHS and day.isdigit():
+            for year in (today.year, today.year - 1):
+                with suppress(ValueError):
+                    if (candidate := date(year, MONTHS[month_name], int(day))) <= today:
+                        found = candidate
+                        break
+    if found is None:
+        raise UserError(f"'{text}' is not a date I can read after `since`; try {SINCE_FORMS}.")
+    if found > today:
+        raise UserError(f"{found.isoformat()} is in the future: `since` takes today or an earlier date.")
+    return found
+
+
+async def _closed(ctx: Context, word: str, rest: str) -> Reply:
+    """`list done|won|lost|all [mine | @person | P-n] [since <date>]`: the newest first."""
+    lowered = rest.lower()
+    if lowered == "since" or lowered.endswith(" since"):
+        raise UserError(f"Say since when: `list {word} since 2026-11-01`.")
+    if lowered.startswith("since "):
+        target, since_text = "", rest[len("since "):]
+    elif " since " in lowered:
+        at = lowered.rindex(" since ")
+        target, since_text = rest[:at].strip(), rest[at + len(" since "):]
+    else:
+        target, since_text = rest, ""
+    since, since_label = None, ""
+    if since_text:
+        day = since_date(since_text, ctx.today)
+        since = datetime.combine(day, time.min, tzinfo=ZoneInfo(ctx.tz))
+        since_label = f" since {format_day(day, ctx.tz)}"
+    first = target.split(" ", 1)[0].lower()
+    if first in ("", "mine"):
+        if target.lower() not in ("", "mine"):
+            raise UserError(f"I can't list {word} '{target}'.")
+        scope, whose = People((ctx.caller.id,)), "yours"
+    elif mention := take_mention(target):
+        if mention[2].strip():
+            raise UserError(f"I don't understand '{mention[2].strip()}' after the mention.")
+        person = await ctx.mentioned_person(mention[0], mention[1])
+        await policy.may_see(ctx, person, "list")
+        scope, whose = People((person.id,)), f"of {person.display_name}"
+    elif parse_ref(first, "P") is not None and first == target.lower():
+        p = await find_partnership(ctx, first)
+        if await policy.membership(ctx, p) is None:
+            raise UserError(f"Only the members of {p.ref} can list its items; ask one of its managers to add you.")
+        scope, whose = between_sides(p, await ctx.store.members(p.id)), f"of {p.ref} {p.name}"
+    else:
+        raise UserError(f"I can't list {word} '{target}'.")
+    commitment_status, stages, declined, lead_status, ask_status = CLOSED[word]
+    commitments, handoffs, leads, asks = await ctx.store.closed_items(
+        scope, commitment_status=commitment_status, handoff_stages=stages, handoffs_declined=declined,
+        lead_status=lead_status, ask_status=ask_status, since=since, limit=LIMIT)
+    title = f"{_TITLES[word]} — {whose}{since_label}"
+    people = await ctx.store.people({c.owner_id for c in commitments} | {lead.owner_id for lead in leads}
+                                    | {h.from_id for h in handoffs} | {h.to_id for h in handoffs}
+                                    | {a.asker_id for a in asks} | {a.person_id for a in asks})
+    lines = [_closed_commitment(c, people[c.owner_id], ctx) for c in commitments]
+    lines += [_closed_handoff(h, people, ctx) for h in handoffs]
+    lines += [lead_line(lead, people, None, ctx.tz) for lead in leads]
+    lines += [ask_line(a, people, ctx.caller.id) for a in asks]
+    if not lines:
+        return Reply(f"{title}: nothing.")
+    more = "\n(only the newest are shown)" if LIMIT in (len(commitments), len(handoffs), len(leads), len(asks)) else ""
+    return Reply(f"{title}:\n" + "\n".join(lines) + more)
+
+
+def _day(at: datetime, tz: str) -> str:
+    return format_day(at.astimezone(ZoneInfo(tz)).date(), tz)
+
+
+def _closed_commitment(c, owner: Person, ctx: Context) -> str:
+    outcome = "dropped" if c.status == "dropped" else "kept" if c.closed_at <= c.due_at else "kept late"
+    note = f" ({c.close_note})" if c.close_note else ""
+    return f"{c.ref} · {c.what} · {outcome} {_day(c.closed_at, ctx.tz)}{note} · {owner.display_name}"
+
+
+def _closed_handoff(h, people: dict[int, Person], ctx: Context) -> str:
+    outcome, at = ("declined", h.declined_at) if h.declined_at else (h.stage, h.stage_changed_at)
+    return (f"{h.ref} · {h.account}: {h.need} · {outcome} {_day(at, ctx.tz)} · "
+            f"{people[h.from_id].display_name} → {people[h.to_id].display_name}")
+
+
 def _where(line: str, record, elsewhere: dict[int, str]) -> str:
     if record.workspace_id not in elsewhere:
         return line
@@ -121,7 +241,9 @@ def _where(line: str, record, elsewhere: dict[int, str]) -> str:
 
 
 VERBS = [
-    Verb("list", ("list [mine | @person | overdue | account <name> | P-n]",),
-         "open commitments, handoffs, leads and asks (both ways), soonest due first",
-         ("list", "list overdue", "list @maria", "list account Acme Corp", "list P-1"), list_items),
+    Verb("list", ("list [mine | @person | overdue | account <name> | P-n]",
+                  "list done|won|lost|all [mine | @person | P-n] [since <date>]"),
+         "open commitments, handoffs, leads and asks (both ways), soonest due first; or closed ones, newest first",
+         ("list", "list overdue", "list @maria", "list account Acme Corp", "list P-1", "list done since mon",
+          "list won P-1 since 2026-10-01"), list_items),
 ]

@@ -85,14 +85,14 @@ async def _gather(ctx: Context, scope: Scope, window: metrics.Window) -> Rows:
 
 
 # --- how a figure reads -----------------------------------------------------------------------
-def _with_trend(text: str, weekly) -> str:
-    return f"{text} {sparkline(weekly)}"
+def _with_trend(text: str, weekly, bounds: tuple[float, float] | None = None) -> str:
+    return f"{text} {sparkline(weekly, bounds)}"
 
 
 def _rate(rate: metrics.Rate, what: str, none: str) -> str:
     if rate.percent is None:
-        return _with_trend(f"— ({none})", rate.weekly)
-    return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly)
+        return _with_trend(f"— ({none})", rate.weekly, (0.0, 1.0))
+    return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly, (0.0, 1.0))
 
 
 def _median(m: metrics.Median, what: str, none: str) -> str:
@@ -166,10 +166,13 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
     scorecard = Card(title=title, facts=tuple(facts))
     if person.id != ctx.caller.id:
         return Reply.of_cards(scorecard)
-    mine = [c for c in rows.commitments if c.status == "open"][:OPEN_CARDS]  # fetched soonest due first
+    open_now = [c for c in rows.commitments if c.status == "open"]  # fetched soonest due first
+    mine = open_now[:OPEN_CARDS]
     done_cards = tuple(Card(title=f"{c.ref} · {c.what}", text=f"due {format_instant(c.due_at, ctx.tz)}",
                             buttons=(Button("Done", f"done {c.ref}", "primary"),)) for c in mine)
-    listed = "Your open commitments:\n" + "\n".join(commitment_line(c, None, ctx.tz) for c in mine) if mine \
+    head = "Your open commitments:" if len(open_now) <= OPEN_CARDS else (
+        f"Your open commitments (the first {OPEN_CARDS} of {len(open_now)}, soonest due; `list mine` shows more):")
+    listed = head + "\n" + "\n".join(commitment_line(c, None, ctx.tz) for c in mine) if mine \
         else "You have no open commitments."
     return Reply.of_cards(scorecard, then=listed, more_cards=done_cards)
 
@@ -216,9 +219,9 @@ async def _health_facts(ctx: Context, p: Partnership) -> list[Fact]:
     pulse = await ctx.store.last_closed_pulse(p.id)
     if pulse is None:
         return [Fact("Health", "no pulse closed yet")]
-    summary = side_summary(await ctx.store.pulse_answers(pulse.id))
+    summary = side_summary(await ctx.store.pulse_answers(pulse.id), ctx.settings.cadence.pulse.min_answers)
     flagged = {dim for dim, _, _ in imbalances(summary)}
-    answered = " · ".join(f"{s.upper()} {summary[s].answered} of {summary[s].asked} answered" for s in SIDES)
+    answered = " · ".join(f"{s.upper()} {summary[s].count_text}" for s in SIDES)
     facts = [Fact("Health", f"pulse of {period_label(pulse, ctx.tz)} · {answered}")]
     a, b = summary["a"].averages, summary["b"].averages
     for dim, label in DIMENSIONS:

@@ -9,7 +9,7 @@ from handlers.handoffs.service import set_stage
 from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
-from handlers.kernel.model import Card, Fact, Reply
+from handlers.kernel.model import Card, Fact, Mention, Reply
 from handlers.kernel.outbound import to_channel, to_person
 from handlers.kernel.text import amount_text
 from handlers.partnerships import policy
@@ -64,6 +64,7 @@ async def record_win(ctx: Context, record: Record, *, amount_cents: int | None =
                     text=" ".join(filter(None, [f"{what}{worth}.", moved])),
                     facts=tuple(Fact(people[c.person_id].display_name, _credit_value(c, cents))
                                 for c, cents in zip(credits, _amounts(credits, amount_cents), strict=True))),),
+        mentions=tuple(Mention(people[c.person_id].display_name, c.person_id) for c in credits),  # to notify them
     )
     where = await _celebrate(ctx, record, ref, celebration, credits, people)
     said = f" Note: {note}." if note else ""
@@ -71,11 +72,47 @@ async def record_win(ctx: Context, record: Record, *, amount_cents: int | None =
                  (f" {moved}" if moved else "") + (f" {where}" if where else ""))
 
 
+# --- correcting its amount -----------------------------------------------------------------
+async def correct_amount(ctx: Context, record: Record, amount_cents: int) -> Reply:
+    """`win H-n|L-n amount <amount>`: the recorded win's amount, and a won lead's, become
+    `amount_cents`; logged with each credited person's amount before and after. The credit
+    rows keep their shares (an amount is always share × the win's amount, so they follow it);
+    the celebration is not posted again. The caller has already been checked as someone who
+    may win the record."""
+    ref = record.ref
+    won = await ctx.store.win_of(record.workspace_id, ref)
+    if won is None:
+        raise UserError(f"{ref} has no win recorded yet, so there is no amount to correct; record it with "
+                        f"`win {ref} <amount>`.")
+    if won.amount_cents == amount_cents:
+        raise UserError(f"{ref}'s win is already recorded at {amount_text(amount_cents)}.")
+    credits = [credit.Credit(c.person_id, tuple(c.roles.split(",")), c.share)
+               for c in await ctx.store.credits_of(won.id)]
+    credits.sort(key=lambda c: (-round(c.share, 9), credit.ROLES.index(c.roles[0])))
+
+    def amounts(cents: int | None) -> list[dict]:
+        return [{"person_id": c.person_id, "amount_cents": part}
+                for c, part in zip(credits, _amounts(credits, cents), strict=True)]
+
+    before = {"amount_cents": won.amount_cents, "credit": amounts(won.amount_cents)}
+    was = amount_text(won.amount_cents) if won.amount_cents is not None else "no amount"
+    won.amount_cents = amount_cents
+    if isinstance(record, Lead):
+        record.amount_cents = amount_cents
+    await _log(ctx, record, "win.amount", before=before,
+               after={"amount_cents": amount_cents, "credit": amounts(amount_cents)})
+    people = await ctx.store.people({c.person_id for c in credits})
+    lines = _credit_lines(credits, people, amount_cents)
+    return Reply(f"{ref} ({record.account}): the win's amount is now {amount_text(amount_cents)} (was {was}). "
+                 f"Credit: {'; '.join(lines)}. The celebration is not posted again.")
+
+
 async def _refuse_unless_winnable(ctx: Context, record: Record, ref: str) -> None:
     won = await ctx.store.win_of(record.workspace_id, ref)
     if won is not None or (record.stage if isinstance(record, Handoff) else record.status) == "won":
         when = won.won_at if won else (record.stage_changed_at if isinstance(record, Handoff) else record.closed_at)
-        raise UserError(f"{ref} was already won on {format_instant(when, ctx.tz)}.")
+        raise UserError(f"{ref} was already won on {format_instant(when, ctx.tz)}; to correct its amount: "
+                        f"`win {ref} amount <amount>`.")
     if isinstance(record, Handoff):
         if record.declined_at:
             raise UserError(f"{ref} was declined; hand it over again to restart it.")

@@ -43,8 +43,16 @@ class CommitmentQueries(Queries):
             query = query.where(match)
         return await self._all(query.order_by(Commitment.due_at, Commitment.number).limit(limit))
 
-    async def commitments_due_for_cadence(self, now: datetime, after: Cursor = None) -> Page:
-        """Open commitments whose reminder or overdue notice is due."""
-        order = (Commitment.cadence_at, Commitment.id)
-        return await self._page(
-            select(*order).where(Commitment.status == "open", Commitment.cadence_at <= now), order, after)
+    async def commitment_owners_due_for_cadence(self, now: datetime, after: Cursor = None) -> Page:
+        """(workspace id, owner id) of everyone with an open commitment whose reminder or overdue
+        notice is due: what they are owed goes out together, as one message."""
+        order = (Commitment.workspace_id, Commitment.owner_id)
+        due = select(*order).where(Commitment.status == "open", Commitment.cadence_at <= now).distinct()
+        return await self._page(due, order, after, item=tuple)
+
+    async def commitments_due_for_cadence(self, workspace_id: int, owner_id: int, now: datetime) -> list[Commitment]:
+        """One owner's open commitments of one workspace whose reminder or overdue notice is due,
+        in the order they are listed (due first, then number)."""
+        return await self._all(select(Commitment).where(
+            Commitment.workspace_id == workspace_id, Commitment.owner_id == owner_id, Commitment.status == "open",
+            Commitment.cadence_at <= now).order_by(Commitment.due_at, Commitment.number))

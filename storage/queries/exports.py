@@ -106,3 +106,9 @@ class ExportQueries(Queries):
             .limit(limit)
         )
         return list((await self._session.exec(query)).scalars().all())
+
+    async def record_history(self, workspace_id: int, record: str, limit: int) -> list[ActivityLog]:
+        """The newest `limit` rows of one record's history (e.g. "C-3" of its workspace), oldest first."""
+        query = (select(ActivityLog).where(ActivityLog.workspace_id == workspace_id, ActivityLog.record == record)
+                 .order_by(ActivityLog.id.desc()).limit(limit))
+        return list(reversed((await self._session.exec(query)).scalars().all()))

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
-from storage.models import Commitment, Lead, Meeting, MeetingSeries
+from storage.models import Commitment, Counter, Lead, Meeting, MeetingSeries
 from storage.queries.base import Cursor, Page, Queries
 from storage.queries.leads import here_first
 from storage.queries.partnerships import bound_here, member_of
@@ -31,6 +31,21 @@ class MeetingQueries(Queries):
             select(Meeting).where(Meeting.partnership_id.in_(bound_here(workspace_id, channel)),
                                   Meeting.closed_at.is_(None), Meeting.starts_at <= now)
             .order_by(Meeting.starts_at.desc(), Meeting.id.desc()))
+
+    async def series_of_partnership(self, partnership_id: int) -> list[MeetingSeries]:
+        """Every series of a partnership, stopped ones too, oldest first: `meeting list` numbers them so."""
+        return await self._all(select(MeetingSeries).where(MeetingSeries.partnership_id == partnership_id)
+                               .order_by(MeetingSeries.id))
+
+    async def upcoming_meeting_numbers(self, workspace_id: int) -> dict[int, int]:
+        """Series id → the M-n its next meeting will take: the workspace's meetings are numbered
+        as they start, so the series still running take the next numbers in order of start."""
+        taken = await self._first(select(Counter.value).where(Counter.workspace_id == workspace_id,
+                                                              Counter.kind == Meeting.KIND)) or 0
+        ids = await self._all(select(MeetingSeries.id).where(MeetingSeries.workspace_id == workspace_id,
+                                                             MeetingSeries.stopped_at.is_(None))
+                              .order_by(MeetingSeries.next_start_at, MeetingSeries.id))
+        return {series_id: taken + 1 + i for i, series_id in enumerate(ids)}
 
     async def meeting_series_of_person(self, person_id: int) -> list[MeetingSeries]:
         return await self._all(select(MeetingSeries).where(MeetingSeries.organiser_id == person_id))

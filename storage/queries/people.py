@@ -241,6 +241,18 @@ class PeopleQueries(Queries):
             platforms.setdefault(person_id, []).append(platform)
         return platforms
 
+    async def mention_ids(self, workspace_id: int, person_ids: set[int]) -> dict[int, str]:
+        """The account each person is mentioned by in one workspace: Teams' 29:… id when known,
+        else the platform id (Slack's user id, Teams' AAD object id)."""
+        if not person_ids:
+            return {}
+        query = select(Identity.person_id, Identity.external_id, Identity.channel_account_id).where(
+            Identity.workspace_id == workspace_id, Identity.person_id.in_(set(person_ids))).order_by(Identity.id)
+        found: dict[int, str] = {}
+        for person_id, external_id, channel_account_id in (await self._session.exec(query)).all():
+            found.setdefault(person_id, channel_account_id or external_id)
+        return found
+
     # --- linking identities ---------------------------------------------------------------
     async def issue_link_code(self, code: str, person_id: int, expires_at: datetime) -> None:
         await self._session.exec(delete(LinkCode).where(LinkCode.person_id == person_id))  # one live code each

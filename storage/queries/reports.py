@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from storage.models import (
     Ask,
@@ -201,3 +201,45 @@ class ReportQueries(Queries):
         """A partnership's wins of the window: of its leads and of the handoffs between its sides."""
         whose = or_(Win.lead_id.in_(_lead_ids(scope)), Win.handoff_id.in_(_handoff_ids(scope)))
         return await self._all(select(Win).where(whose, Win.won_at >= since).order_by(Win.won_at))
+
+    # --- `list done|won|lost|all`: closed records, newest first ---------------------------------
+    async def closed_items(self, scope: Scope, *, commitment_status: Sequence[str], handoff_stages: Sequence[str],
+                           handoffs_declined: bool, lead_status: Sequence[str], ask_status: Sequence[str],
+                           since: datetime | None, limit: int) -> tuple[list, list, list, list]:
+        """(commitments, handoffs, leads, asks) closed with these outcomes (at or after `since`),
+        newest first: a person's own (owned, given or received, asked or asking) or a partnership's."""
+        if isinstance(scope, People):
+            commitments_of = Commitment.owner_id.in_(scope.ids)
+            handoffs_of = or_(Handoff.from_id.in_(scope.ids), Handoff.to_id.in_(scope.ids))
+            leads_of = Lead.owner_id.in_(scope.ids)
+            asks_of = or_(Ask.asker_id.in_(scope.ids), Ask.person_id.in_(scope.ids))
+        else:
+            commitments_of, handoffs_of = _commitments_of(scope), _between_sides(scope)
+            leads_of, asks_of = Lead.partnership_id == scope.partnership_id, _asks_of(scope)
+
+        def after(column):
+            return column >= since if since is not None else column.is_not(None)
+
+        out: tuple[list, list, list, list] = ([], [], [], [])
+        if commitment_status:
+            out[0].extend(await self._all(
+                select(Commitment).where(commitments_of, Commitment.status.in_(commitment_status),
+                                         after(Commitment.closed_at))
+                .order_by(Commitment.closed_at.desc(), Commitment.id.desc()).limit(limit)))
+        if handoff_stages or handoffs_declined:
+            ended = or_(and_(Handoff.declined_at.is_(None), Handoff.stage.in_(handoff_stages),
+                             after(Handoff.stage_changed_at)),
+                        and_(Handoff.declined_at.is_not(None), after(Handoff.declined_at)) if handoffs_declined
+                        else false())
+            out[1].extend(await self._all(select(Handoff).where(handoffs_of, ended)
+                                          .order_by(Handoff.stage_changed_at.desc(), Handoff.id.desc()).limit(limit)))
+        if lead_status:
+            out[2].extend(await self._all(
+                select(Lead).where(leads_of, Lead.status.in_(lead_status), after(Lead.closed_at))
+                .order_by(Lead.closed_at.desc(), Lead.id.desc()).limit(limit)))
+        if ask_status:
+            closed_at = func.coalesce(Ask.answered_at, Ask.declined_at)
+            out[3].extend(await self._all(
+                select(Ask).where(asks_of, Ask.status.in_(ask_status), after(closed_at))
+                .order_by(closed_at.desc(), Ask.id.desc()).limit(limit)))
+        return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from storage.models import Commitment, PartnershipMember, Win
+from storage.models import Commitment, PartnershipMember, Win, WinCredit
 from storage.queries.base import Queries
 
 
@@ -13,6 +13,10 @@ class WinQueries(Queries):
         """The win of H-n or L-n in the record's workspace, when it was won."""
         query = select(Win).where(Win.workspace_id == workspace_id, Win.record == record)
         return (await self._session.exec(query)).scalars().first()
+
+    async def credits_of(self, win_id: int) -> list[WinCredit]:
+        """The credit rows of a win, one per credited person."""
+        return await self._all(select(WinCredit).where(WinCredit.win_id == win_id).order_by(WinCredit.person_id))
 
     async def kept_by(self, *, handoff_id: int | None = None, lead_id: int | None = None) -> list[int]:
         """Who kept (done, on time or late) a commitment linked to the handoff or the lead, in

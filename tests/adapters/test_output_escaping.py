@@ -80,11 +80,16 @@ def mrkdwn_strings(payload: dict) -> list[str]:
     return found
 
 
+_OUR_SLACK_MENTIONS = re.compile(r"(?:^|\n)cc(?: <@[UW][A-Z0-9]+>)+\Z")
+
+
 def assert_no_slack_markup(payload: dict) -> str:
     """No mrkdwn string of the payload holds a `<` or `>` (the only way to write `<!channel>`,
     `<!here>`, `<@U…>` or `<url|label>`, or to quote) or an `&` that is not one of our escapes.
     Returns what Slack shows: the strings unescaped, joined."""
-    strings = mrkdwn_strings(payload)
+    # the one markup allowed: the line of live mentions the bot adds itself (Reply.mentions),
+    # well-formed user ids only; typed text cannot make it (its `<` arrives escaped)
+    strings = [_OUR_SLACK_MENTIONS.sub("", text) for text in mrkdwn_strings(payload)]
     assert strings, "nothing Slack would show"
     for text in strings:
         assert "<" not in text and ">" not in text, text
@@ -200,11 +205,21 @@ def _shown(tokens) -> str:
     return "".join(parts)
 
 
+_OUR_TEAMS_MENTION = re.compile(r"<at>([^<>]*)</at>")
+
+
 def assert_no_teams_markup(posted: Posted) -> str:
     """No markdown string of the card makes a link, emphasis, a heading, a list, a quote, code
     or HTML when read as CommonMark. Returns the card's text as shown, lines joined."""
     texts = card_texts(posted)
     assert texts, "nothing Teams would show"
+    entities = [e["text"] for e in posted.card.get("msteams", {}).get("entities", ())]
+    last = posted.card["body"][-1]
+    if last.get("type") == "TextBlock" and last["text"].startswith("cc ") and entities:
+        # the one markup allowed: the line of `<at>` mentions the bot adds itself (Reply.mentions),
+        # each tag one of the card's mention entities
+        assert [f"<at>{name}</at>" for name in _OUR_TEAMS_MENTION.findall(last["text"])] == entities
+        texts[-1] = _OUR_TEAMS_MENTION.sub(lambda m: m.group(1), last["text"])
     shown = []
     for text in texts:
         tokens = _COMMONMARK.parse(text)

@@ -202,7 +202,7 @@ async def test_a_typed_decline_may_leave_out_the_reason_and_accepted_asks_may_st
     ("ana", "ask <@bob> a price re P-9", "There is no partnership P-9 here."),
     ("ana", "ask <@bob> a price re C-1", "not C-1"),
     ("bob", "ask Q-9 accept", "There is no ask Q-9 here."),
-    ("bob", "ask Q-1", "Say how you respond to Q-1"),
+    ("carol", "ask Q-1", "Only ana or bob and their managers can see Q-1"),  # `ask Q-n` shows it
     ("bob", "ask Q-1 maybe", "'maybe' is not a response to Q-1"),
     ("bob", "ask Q-1 answer", "Say the answer"),
     ("carol", "ask Q-1 accept", "Q-1 is someone else's record: only bob, who was asked"),
@@ -332,11 +332,17 @@ async def test_after_72_hours_the_persons_manager_is_told_once(bot, db):
     assert (await the_ask(db)).first_response_at == ESCALATE + timedelta(days=3)
 
 
-async def test_without_a_known_manager_nobody_is_told_at_72_hours(bot, db):
+async def test_without_a_known_manager_the_asker_learns_nobody_was_told_at_72_hours(bot, db):
     await bot.say("ana", REQUEST)
     await bot.at(NUDGE)
-    assert not await bot.at(ESCALATE)
+    assert await bot.at(ESCALATE) == {"ask follow-ups": 1}
+    assert not await bot.at(ESCALATE + timedelta(days=1))
     assert not await sent(db, "ask.escalate")
+    (told,) = await sent(db, "ask.no_manager", "ana")
+    assert told.payload["text"] == (
+        "bob has not responded to Q-1 since Mon 23 Nov 10:00 (UTC): special credit terms for Distributor X — by "
+        "Fri 27 Nov. Nobody else was told: Partnerbot knows no manager of bob (an admin sets one with "
+        "`admin manager @rep @manager`).")
     assert ((await the_ask(db)).cadence_at, (await the_ask(db)).cadence_step) == (None, None)
 
 
@@ -379,3 +385,12 @@ async def test_after_downtime_one_tick_nudges_and_escalates_once_each(bot, db):
     bob, mia = await person_named(db, "bob"), await person_named(db, "mia")
     ws = (await the_ask(db)).workspace_id
     assert keys == [f"ask.escalate:{ws}/Q-1:-:{mia.id}", f"ask.nudge:{ws}/Q-1:-:{bob.id}"]
+
+
+async def test_an_ask_is_shown_with_its_history_to_the_asker_and_the_asked(bot):
+    await bot.say("ana", REQUEST)
+    await bot.say("bob", "ask Q-1 answer approved: net 60")
+    text = (await bot.say("ana", "ask Q-1")).text
+    assert text.startswith("Q-1 · special credit terms for Distributor X · waiting on bob")
+    assert "ana created it" in text and "bob answered it" in text
+    assert (await bot.say("bob", "ask Q-1")).ok

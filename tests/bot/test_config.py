@@ -51,6 +51,8 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_CADENCE__MEETINGS__NUDGE_HOURS": "0"}, "'cadence.meetings.nudge_hours' must be greater than 0"),
     ({"PARTNERBOT_CADENCE__MEETINGS__DEFAULT_MINUTES": "-5"}, "greater than 0"),
     ({"PARTNERBOT_CADENCE__PULSE__DAY": "someday"}, "'cadence.pulse.day' must be one of mon"),
+    ({"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "0"}, "'cadence.pulse.min_answers' must be greater than 0"),
+    ({"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "2.5"}, "'cadence.pulse.min_answers' must be a int"),
     ({"PARTNERBOT_CADENCE__ASKS__ESCALATE_AFTER_HOURS": "0"}, "greater than 0"),
     ({"PARTNERBOT_CREDIT__ORIGINATOR": "0.5"}, "add up to 1, got originator 0.5, deliverer 0.5, contributors 0.2"),
     ({"PARTNERBOT_CREDIT__ORIGINATOR": "-0.1", "PARTNERBOT_CREDIT__DELIVERER": "0.9"}, "must be 0 or more"),
@@ -85,3 +87,18 @@ def test_the_code_reads_the_same_values_through_typed_sections(tmp_path):
     assert settings.outbox.max_attempts == 3 and settings.cadence.tick_seconds == 60
     with pytest.raises(AttributeError):
         _ = settings.cadence.peer_sync.wekday  # a misspelt setting fails at once, not as a KeyError later
+
+
+@pytest.mark.parametrize("env, url", [
+    ({}, "http://localhost:3978"),
+    ({"PORT": "8080"}, "http://localhost:8080"),
+    ({"HOST": "0.0.0.0", "PORT": "8080"}, "http://localhost:8080"),  # every address: open it at localhost
+    ({"HOST": "::", "PORT": "8080"}, "http://localhost:8080"),
+    ({"HOST": "::1", "PORT": "8080"}, "http://localhost:8080"),
+    ({"HOST": "10.1.2.3", "PORT": "8080"}, "http://10.1.2.3:8080"),  # the one address it listens on
+    ({"HOST": "fd00::5", "PORT": "8080"}, "http://[fd00::5]:8080"),
+    ({"PORT": "8080", "PUBLIC_URL": "https://partnerbot.example.com/"}, "https://partnerbot.example.com"),
+])
+def test_export_links_default_to_the_port_serve_listens_on_and_public_url_wins(tmp_path, monkeypatch, env, url):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env).public_url == url

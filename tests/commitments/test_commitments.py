@@ -77,8 +77,9 @@ async def test_a_manager_may_assign_a_commitment_and_the_owner_is_told(chat, db)
 @pytest.mark.parametrize("command, reason", [
     ("commit send deck", "needs a date"),
     ("commit send deck by 2026-11-01", "in the past"),
-    ("commit send deck by someday soon", "needs a date"),
-    ("commit by fri", "needs a date"),
+    ("commit send deck by someday soon", "'someday soon' is not a date I can read; try YYYY-MM-DD"),
+    ("commit send deck by legal", "needs a date"),
+    ("commit by fri", "Say what you will do before `by`"),
     ("commit send deck by fri re H-9", "no handoff H-9"),
     ("commit send deck by fri re L-2", "no lead L-2"),
     ("commit send deck by fri re M-2", "no M-2"),

@@ -123,3 +123,40 @@ async def test_a_stuck_handoff_is_reported_to_both_reps_managers_once_per_stage(
     await bot.say("sam", "handoff H-1 introduced")
     await bot.at(stuck + timedelta(days=18))
     assert len(await sent(db, "handoff.stale")) == 4
+
+
+async def test_commitments_overdue_at_one_tick_come_in_one_message_with_a_done_button_each(bot, db):
+    for what in ("send the deck", "call Acme", "book the demo"):
+        await bot.say("ana", f"commit {what} by fri")
+    await bot.say("bob", "commit chase legal by fri")
+    await bot.at(DUE)  # the reminders a day before were never ticked: straight to overdue
+    (message,) = await sent(db, "commitment.together", "ana")
+    shown = Reply.from_dict(message.payload)
+    assert shown.text.startswith("3 of your commitments are overdue:")
+    for line in ("C-1 is overdue (was due Fri 27 Nov 17:00 (UTC)): send the deck", "C-2 is overdue",
+                 "C-3 is overdue (was due Fri 27 Nov 17:00 (UTC)): book the demo"):
+        assert line in shown.text
+    assert [b.command for card in shown.cards for b in card.buttons if b.label == "Done"] == [
+        "done C-1", "done C-2", "done C-3"]
+    assert not await sent(db, "commitment.overdue", "ana")
+    assert len(await sent(db, "commitment.overdue", "bob")) == 1  # alone, the usual notice
+    # a later tick (or a second process) sends nothing more; done from the message works
+    await bot.at(DUE + timedelta(hours=1))
+    await bot.at(DUE + timedelta(days=3))
+    assert len(await sent(db, "commitment.together")) == 1 and len(await sent(db, "commitment.overdue")) == 1
+    assert "C-2 kept" in (await bot.say("ana", "done C-2", from_button=True)).text
+
+
+async def test_reminders_due_together_come_in_one_message(bot, db):
+    await bot.say("ana", "commit send the deck by fri")
+    await bot.say("ana", "commit call Acme by fri")
+    await bot.at(DUE - timedelta(hours=24))
+    (message,) = await sent(db, "commitment.together", "ana")
+    assert message.payload["text"].startswith("2 of your commitments are due soon:")
+    assert "C-2 is due Fri 27 Nov 17:00 (UTC): call Acme" in message.payload["text"]
+    await bot.at(DUE - timedelta(hours=2))
+    assert len(await sent(db, "commitment.together")) == 1
+    await bot.say("ana", "done C-1")
+    await bot.at(DUE)  # only C-2 is left: its notice alone
+    (notice,) = await sent(db, "commitment.overdue", "ana")
+    assert "C-2 is overdue" in notice.payload["text"]

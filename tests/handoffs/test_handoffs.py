@@ -79,7 +79,7 @@ async def test_a_manager_of_either_rep_may_move_it(chat, db):
     ("ana", "handoff <@bob> Acme: review by 2026-01-01", "in the past"),
     ("ana", "handoff H-9 positioned", "no handoff H-9"),
     ("ana", "handoff H-1 shipped", "not a stage"),
-    ("ana", "handoff H-1", "Say what happened"),
+    ("carol", "handoff H-1", "Only ana or bob and their managers can see H-1"),  # `handoff H-n` shows it
     ("ana", "handoff H-1 accept", "Only the rep"),
     ("carol", "handoff H-1 positioned", "Only the two reps"),
 ])
@@ -93,3 +93,44 @@ async def test_accepting_twice_is_refused(chat):
     await chat.say("bob", "handoff H-1 accept")
     again = await chat.say("bob", "handoff H-1 decline")
     assert not again.ok and "already accepted" in again.text
+
+
+async def test_the_sender_withdraws_a_handoff_before_acceptance_and_the_receiver_is_told(chat, db):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    reply = await chat.say("ana", "handoff H-1 withdraw sent to the wrong rep")
+    assert reply.ok and "H-1 withdrawn" in reply.text and "bob has been told" in reply.text
+    (h,) = await rows(db, Handoff)
+    assert h.stage == "withdrawn" and h.accepted_at is None
+    (log,) = await rows(db, ActivityLog, ActivityLog.action == "handoff.withdrawn")
+    assert log.after["reason"] == "sent to the wrong rep"
+    (told,) = [m for m in await outbox(db) if m.idempotency_key.startswith("handoff.withdrawn")]
+    assert told.recipient_person_id == (await person_named(db, "bob")).id
+    assert "sent to the wrong rep" in told.payload["text"]
+    assert "H-1" not in (await chat.say("bob", "list")).text
+    late = await chat.say("bob", "handoff H-1 accept", from_button=True)  # the offer's button, clicked late
+    assert not late.ok and "withdrawn" in late.text
+
+
+@pytest.mark.parametrize("accepted, user, command, reason", [
+    (False, "bob", "handoff H-1 withdraw not mine", "Only the rep who handed over H-1"),
+    (False, "carl", "handoff H-1 withdraw not mine", "Only the rep who handed over H-1"),
+    (False, "ana", "handoff H-1 withdraw", "Give a reason"),
+    (True, "ana", "handoff H-1 withdraw changed my mind", "accepted already"),
+    (False, "ana", "handoff H-7 withdraw oops", "no handoff H-7"),
+])
+async def test_who_may_withdraw_a_handoff(chat, db, accepted, user, command, reason):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    if accepted:
+        await chat.say("bob", "handoff H-1 accept")
+    await assert_refused_without_change(chat, db, user, command, reason)
+
+
+async def test_a_handoff_is_shown_with_its_history_to_its_reps(chat):
+    await chat.say("ana", "handoff <@bob> Acme Corp: needs a security review")
+    await chat.say("bob", "handoff H-1 accept")
+    await chat.say("bob", "handoff H-1 positioned value explained")
+    lines = (await chat.say("ana", "handoff H-1")).text.splitlines()
+    assert lines[0] == "H-1 · Acme Corp: needs a security review · positioned · ana → bob"
+    assert lines[2:] == ["Mon 23 Nov 10:00 · ana created it", "Mon 23 Nov 10:00 · bob accepted it",
+                         "Mon 23 Nov 10:00 · bob moved it to positioned — note: value explained"]
+    assert (await chat.say("bob", "handoff h1")).ok

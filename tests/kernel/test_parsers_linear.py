@@ -81,11 +81,12 @@ def _refused_or(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 # name -> the parse of a command's text after its verb (and after `new`, `next`, `add` where so)
 PARSERS: dict[str, Callable[[str], object]] = {
-    "commit": lambda args: _split_commit(args, TODAY),
-    "handoff": _handoff,
-    "ask": lambda args: split_request(_after_mention(args), TODAY),
-    "lead next": _lead_next,
-    "action": _action,
+    # a `by …` that reads like a date and is none is refused by the parse itself (issue 21)
+    "commit": _refused_or(lambda args: _split_commit(args, TODAY)),
+    "handoff": _refused_or(_handoff),
+    "ask": _refused_or(lambda args: split_request(_after_mention(args), TODAY)),
+    "lead next": _refused_or(_lead_next),
+    "action": _refused_or(_action),
     "idea": _idea,
     "partnership new": _partnership_new,
     "partnership add": _partnership_add,
@@ -99,7 +100,7 @@ FRAGMENTS = ("re", "by", "to", " by fri", "<@U1|a>", "<@U1|", "H-1", "L-2", '"',
 
 # Hand-picked worst cases, each tried on every parser besides what hypothesis draws.
 ADVERSARIAL = (" re re", " by re", "by fri re ", " re H-1 by fri", " to <@U1|a>", " <@U1|", "<@U1|a> ",
-               " with <@U1|", " owner <@U1|a> M-3", " side b", '" ', " ", "\n by")
+               " with <@U1|", " owner <@U1|a> M-3", " side b", '" ', " ", "\n by", " by asap re", " by 12/11 re ")
 
 
 def repeated(fragment: str, chars: int) -> str:

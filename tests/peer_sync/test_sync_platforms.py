@@ -265,7 +265,10 @@ async def test_slack_sync_now_opens_the_modal_pledges_become_commitments_and_the
     told = await p.wait_post("DU2", "Your S-1 answer is saved")
     assert "New commitments: C-3" in told.args["text"] and "digest is on its way" in told.args["text"]
     digests = [await p.wait_post(where, "Peer sync S-1 · P-1 Acme Alliance") for where in ("C1", "DU1", "DU2")]
-    assert {json.dumps(d.args["blocks"]) for d in digests} == {json.dumps(digests[0].args["blocks"])}  # one digest
+    # one digest; the channel's copy ends in a line mentioning both managers, so that they are notified
+    channel_blocks, *direct = [d.args["blocks"] for d in digests]
+    assert channel_blocks[-1]["text"]["text"] == "cc <@U1> <@U2>" and digests[0].args["text"].endswith("cc <@U1> <@U2>")
+    assert {json.dumps(b) for b in direct} == {json.dumps(channel_blocks[:-1])}
     blocks = assert_valid_slack_message(digests[0].args)
     assert "Both managers answered." in digests[0].args["text"]
     for qid, label in zip(QUESTION_IDS, ("Results since the last sync", "Update on individual salespeople",

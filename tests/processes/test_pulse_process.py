@@ -21,6 +21,8 @@ from datetime import datetime
 
 import pytest
 
+from bot.config import load_settings
+from bot.wiring import Partnerbot
 from storage.models import Claim, OutboxMessage, Pulse, PulseAnswer
 from tests.conftest import migrated
 from tests.fakes.teams_connector import mention, person
@@ -55,16 +57,23 @@ def where(seen: list[Seen]) -> list[tuple[str, str, str]]:
     return sorted((s.platform, s.to, PROMPT if s.text.startswith(PROMPT) else RESULTS) for s in seen)
 
 
-async def make_room(db, db_url, tmp_path, fake_slack, connector, now: datetime):
+async def make_room(db, db_url, tmp_path, fake_slack, connector, now: datetime, min_answers: int | None = None):
+    """`min_answers`: cadence.pulse.min_answers for the ticks and the in-process bot alike (these
+    partnerships' sides have one or two members, too few to show under the default 3)."""
     fake_slack.timezones.update({"U1": BERLIN, "U2": NEW_YORK, "U3": TOKYO})  # their Slack profiles
     fake_slack.names.update(SLACK_NAMES)
-    return Room(db, db_url, tmp_path, fake_slack, connector, now)
+    room = Room(db, db_url, tmp_path, fake_slack, connector, now)
+    if min_answers is not None:
+        room.env["PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS"] = str(min_answers)
+        room.bot = Partnerbot(load_settings({**room.env, "PARTNERBOT_OUTBOX__POLL_SECONDS": "3600"}), room.clock)
+    return room
 
 
 # --- 1. Slack and a Teams rep: the monthly pulse and its imbalance report ---------------------------
 async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalance_report_at_close(
         db, db_url, tmp_path, settings, fake_slack, connector):
-    async with await make_room(db, db_url, tmp_path, fake_slack, connector, at("2026-12-02 10:00")) as room:
+    async with await make_room(db, db_url, tmp_path, fake_slack, connector, at("2026-12-02 10:00"),
+                               min_answers=1) as room:
         created = await room.slash("U1", "partnership new Acme Alliance with <@U2|dana>")
         assert "P-1 Acme Alliance proposed" in created and "This channel is bound" in created
         assert "You manage side B of P-1" in await room.slash("U2", "partnership P-1 accept", channel="DU2")
@@ -189,7 +198,8 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
 # --- 2. Teams only: January's pulse, everyone answers, the results at once ------------------------------
 async def test_teams_partnership_made_after_decembers_opening_has_januarys_and_the_last_answer_sends_results(
         db, db_url, tmp_path, settings, fake_slack, connector):
-    async with await make_room(db, db_url, tmp_path, fake_slack, connector, at("2026-12-07 15:00")) as room:
+    async with await make_room(db, db_url, tmp_path, fake_slack, connector, at("2026-12-07 15:00"),
+                               min_answers=1) as room:
         for someone in (MARIA_TEAMS, LEE):  # they have talked to the bot, so it can reach them
             assert (await room.teams(someone, "help")).fallback
         # Mon 7 Dec, 10:00 in New York: December's opening (09:00 there) is past

@@ -6,12 +6,15 @@ New York) and sam. Made Mon 23 Nov 2026 10:00 UTC in channel C1.
 """
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from bot.config import load_settings
 from handlers.kernel.model import Reply
 from handlers.kernel.rules import latest_monthly_fire_not_after as latest_fire_not_after
 from handlers.kernel.rules import monthly_fire_at_or_after as fire_at_or_after
 from handlers.kernel.rules import next_month_fire
 from storage.models import ActivityLog, Claim, Partnership, Pulse, PulseAnswer
-from tests.helpers import assert_refused_without_change, count, person_named, rows, sent, snapshot
+from tests.helpers import Clocked, assert_refused_without_change, count, person_named, rows, sent, snapshot
 
 UTC = timezone.utc
 OPENS = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Mon 7 Dec 09:00 in Berlin (CET)
@@ -36,6 +39,12 @@ ANSWERS = {
     "dana": ratings(2, 3, 2, 4, 3, "Rewards feel one-sided"),
     "sam": ratings(3, 4, 2, 5, 2, "Their reps skip our joint calls"),
 }
+
+
+@pytest.fixture
+def bot_min2(db, settings, clock):
+    """The bot with cadence.pulse.min_answers 2: side B's two answers are enough to show."""
+    return Clocked(db, load_settings({"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "2"}), clock)
 
 
 async def start_partnership(bot):
@@ -147,7 +156,9 @@ async def test_the_answer_button_opens_six_questions_and_the_answer_is_saved_wit
 
 
 # --- the results ------------------------------------------------------------------------------------
-async def test_when_everyone_has_answered_both_managers_and_the_channel_get_the_averages_and_imbalances(bot, db):
+async def test_when_everyone_has_answered_both_managers_and_the_channel_get_the_averages_and_imbalances(
+        bot_min2, db):
+    bot = bot_min2  # side B's two answers are shown
     await start_partnership(bot)
     await bot.at(OPENS)
     for name in ("ana", "rita", "ravi", "dana"):
@@ -193,7 +204,8 @@ async def test_when_everyone_has_answered_both_managers_and_the_channel_get_the_
     assert len(await sent(db, "pulse.results")) == 3
 
 
-async def test_at_close_after_days_the_results_go_out_with_one_side_silent(bot, db):
+async def test_at_close_after_days_the_results_go_out_with_one_side_silent(bot_min2, db):
+    bot = bot_min2  # side A's two answers are shown
     await start_partnership(bot)
     await bot.at(OPENS)
     await answer(bot, "ana", ratings(4, 3, 5, 4, 4, "Good start"))
@@ -208,8 +220,8 @@ async def test_at_close_after_days_the_results_go_out_with_one_side_silent(bot, 
     report = Reply.from_dict(results[0].payload)
     assert report.text == "\n".join([
         "Health pulse · P-1 Acme Alliance · December 2026",
-        "Side A (ana): 2 of 3 answered. Side B (dana): 0 of 2 answered.",
-        "Side B (dana): nobody answered, so no imbalance can be computed.",
+        "Side A (ana): 2 of 3 answered. Side B (dana): too few answers to show (0 of 2).",
+        "Side B (dana): too few answers to show, so no imbalance can be computed.",
         "",
         "Averages, 1 (poor) to 5 (strong):",
         "  Shared risk: A 3.5 · B —",
@@ -227,6 +239,78 @@ async def test_at_close_after_days_the_results_go_out_with_one_side_silent(bot, 
     report = Reply.from_dict((await sent(db, "pulse.results", "dana"))[-1].payload)
     assert "No imbalance: the sides are less than 2 points apart on every dimension." in report.text
     assert "Shared risk: A 3.3 · B 2.0\n" in report.text and "Comments" not in report.text
+
+
+# --- anonymity: a side's results only from cadence.pulse.min_answers answers up ---------------------------
+SIDE_B_SECRETS = ("Rewards feel one-sided", "Their reps skip our joint calls", "B 2.5", "B 3.5", "B 2.0", "B 4.5")
+
+
+async def test_a_side_with_two_answers_shows_neither_ratings_nor_comments_only_that_too_few_answered(bot, db):
+    await start_partnership(bot)
+    await bot.at(OPENS)
+    for name in ("ana", "rita", "ravi", "dana", "sam"):  # 3 answers on side A, 2 on side B
+        await answer(bot, name, ANSWERS[name])
+    results = await sent(db, "pulse.results")
+    assert len(results) == 3 and len({m.payload["text"] for m in results}) == 1  # ana, dana, C1: the same
+    report = Reply.from_dict(results[0].payload)
+    assert report.text == "\n".join([
+        "Health pulse · P-1 Acme Alliance · December 2026",
+        "Side A (ana): 3 of 3 answered. Side B (dana): too few answers to show (2 of 2).",
+        "Side B (dana): too few answers to show, so no imbalance can be computed.",
+        "",
+        "Averages, 1 (poor) to 5 (strong):",
+        "  Shared risk: A 4.7 · B —",
+        "  Shared resources: A 3.7 · B —",
+        "  Shared rewards: A 4.0 · B —",
+        "  Shared vision: A 4.3 · B —",
+        "  Shared values: A 4.3 · B —",
+    ])
+    shown = str(report.to_dict())  # cards, facts and all
+    assert not [secret for secret in SIDE_B_SECRETS if secret in shown]
+    # the log keeps no more than was shown
+    (closed,) = await rows(db, ActivityLog, ActivityLog.action == "pulse.closed")
+    assert closed.after["side_b"] == {"answered": 2, "asked": 2}
+    assert closed.after["side_a"]["averages"]["risk"] == "4.7"
+
+
+async def test_two_answers_of_three_are_too_few_and_three_are_enough(bot, db):
+    await start_partnership(bot)
+    assert (await bot.say("dana", "partnership P-1 add <@sue|sue>")).ok
+    assert (await bot.say("sue", "partnership P-1 accept")).ok  # side B: dana, sam, sue
+    await bot.at(OPENS)
+    for name in ("ana", "rita", "dana", "sam"):
+        await answer(bot, name, ANSWERS[name])
+    await bot.at(CLOSES)  # side A: 2 of 3, side B: 2 of 3
+    report = Reply.from_dict((await sent(db, "pulse.results", "dana"))[-1].payload)
+    assert report.text.splitlines()[1:3] == [
+        "Side A (ana): too few answers to show (2 of 3). Side B (dana): too few answers to show (2 of 3).",
+        "Side A (ana) and Side B (dana): too few answers to show, so no imbalance can be computed."]
+    assert "We carry all the deal risk" not in report.text and "A —" in report.text
+
+    # the next pulse: three on each side answer, and both sides' averages and comments are shown
+    assert (await bot.say("sue", "pulse P-1")).ok
+    for name in ("ana", "rita", "ravi", "dana", "sam"):
+        await answer(bot, name, ANSWERS[name])
+    await answer(bot, "sue", ratings(1, 3, 2, 4, 2, "Nobody calls us back"))  # B: 6/3 2.0, 10/3 3.3, 6/3 2.0, 13/3 4.3, 7/3 2.3
+    report = Reply.from_dict((await sent(db, "pulse.results", "dana"))[-1].payload)
+    assert report.text.splitlines()[1:3] == [
+        "Side A (ana): 3 of 3 answered. Side B (dana): 3 of 3 answered.",
+        "Imbalance: shared risk (A 4.7, B 2.0, gap 2.7); shared rewards (A 4.0, B 2.0, gap 2.0); "
+        "shared values (A 4.3, B 2.3, gap 2.0). Worth talking through at the next peer sync."]
+    assert report.text.endswith("Comments · Side B (dana):\n  • Rewards feel one-sided\n"
+                                "  • Their reps skip our joint calls\n  • Nobody calls us back")
+
+
+async def test_the_setting_sets_the_threshold(db, settings, clock):
+    strict = Clocked(db, load_settings({"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "4"}), clock)
+    await start_partnership(strict)
+    await strict.at(OPENS)
+    for name in MEMBERS:
+        await answer(strict, name, ANSWERS[name])
+    report = Reply.from_dict((await sent(db, "pulse.results", "ana"))[-1].payload)
+    assert report.text.splitlines()[1] == \
+        "Side A (ana): too few answers to show (3 of 3). Side B (dana): too few answers to show (2 of 2)."
+    assert "Shared risk: A — · B —" in report.text and "Comments" not in report.text
 
 
 # --- pulse [P-n] --------------------------------------------------------------------------------------
@@ -314,7 +398,7 @@ async def test_each_bad_answer_is_refused_saying_why_and_nothing_changes(bot, db
     bot.clock.now = CLOSES + timedelta(hours=1)
     await refused(bot, db, "ravi", form.submit_command,
                   "P-1 has no health pulse open: its December 2026 pulse closed Thu 10 Dec 08:00 (UTC) and its "
-                  "results went out. The next one opens Mon 4 Jan 08:00 (UTC).", form_values=good)
+                  "results went out. The next one opens Mon 4 Jan 2027 08:00 (UTC).", form_values=good)
     await refused(bot, db, "ravi", "pulse submit P-1", "P-1 has no health pulse open", form_values=good)
     await assert_refused_without_change(bot.chat, db, "ravi", "pulse answer P-1", "P-1 has no health pulse open")
 

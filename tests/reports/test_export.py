@@ -78,15 +78,22 @@ async def loopback(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-@pytest.fixture
-async def server(schema_url, tmp_path, monkeypatch):
-    """`partnerbot serve`'s app, its bot on a clock the test moves."""
-    monkeypatch.chdir(tmp_path)  # no app.yaml: built-in defaults
+@asynccontextmanager
+async def serving(database_url: str, env: dict | None = None) -> AsyncIterator[ExportServer]:
+    """`partnerbot serve`'s app on `database_url`, its bot on a clock the test moves; `env`:
+    settings beyond the built-in defaults (PARTNERBOT_…)."""
     clock = FixedClock()
-    bot = Partnerbot(load_settings({"DATABASE_URL": schema_url, "PUBLIC_URL": PUBLIC_URL}), clock)
+    bot = Partnerbot(load_settings({"DATABASE_URL": database_url, "PUBLIC_URL": PUBLIC_URL, **(env or {})}), clock)
     await bot.upgrade()
     async with loopback(build_web_app(bot)) as url, aiohttp.ClientSession() as http:
         yield ExportServer(url, bot, clock, http)
+
+
+@pytest.fixture
+async def server(schema_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no app.yaml: built-in defaults
+    async with serving(schema_url) as served:
+        yield served
 
 
 def link_in(reply) -> str:
@@ -343,7 +350,8 @@ async def test_a_long_log_streamed_in_small_pages_comes_whole_and_in_order(serve
         await ok(chat, "ana", f"partnership P-1 goal goal number {n}")
     path = link_in(await chat.say("ana", "export P-1"))
     small_pages = web.Application()  # the same download, read 4 log rows at a time
-    small_pages.router.add_get("/exports/{token}.csv", ExportDownload(server.bot.db, server.clock, page_size=4).handle)
+    paging = ExportDownload(server.bot.db, server.clock, server.bot.settings, page_size=4)
+    small_pages.router.add_get("/exports/{token}.csv", paging.handle)
     async with loopback(small_pages) as url:
         async with server.http.get(url + path) as response:
             paged = await response.read()
@@ -430,3 +438,247 @@ async def test_in_a_teams_channel_the_link_is_refused_and_given_in_a_direct_chat
     await teams.say("dana", "partnership P-1 accept")
     await assert_refused_without_change(teams, db, "ana", "export P-1", "in a direct chat with me")
     assert (await teams.say("ana", "export P-1", channel="a:personal", is_direct=True)).ok
+
+
+# --- the details column, one kind of record at a time ----------------------------------------------
+# Each test makes its records through commands and reads back the exact details of every row.
+async def export_rows(server: ExportServer, chat: Chat, prefixes: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    """(person, action, record, details) of the export's rows whose action starts with one of `prefixes`."""
+    download = await server.get(link_in(await chat.say("ana", "export P-1")))
+    return [(r["person"], r["action"], r["record"], r["details"]) for r in download.rows
+            if r["action"].startswith(prefixes)]
+
+
+async def test_details_of_partnership_rows_say_who_joined_left_and_what_the_charter_became(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    for user, text in (("ana", "partnership P-1 goal ten joint wins"),
+                       ("ana", "partnership P-1 rule answer within a day"),
+                       ("ana", "partnership P-1 agree"), ("dana", "partnership P-1 agree"),
+                       ("ana", "partnership P-1 goal remove 1"),
+                       ("ana", "partnership P-1 add <@ravi|ravi>"), ("ravi", "partnership P-1 decline busy"),
+                       ("ana", "partnership P-1 add <@rob|rob>"), ("ana", "partnership P-1 remove <@rob|rob>"),
+                       ("ana", "partnership P-1 add <@ron|ron>"), ("ron", "partnership P-1 accept"),
+                       ("ana", "partnership P-1 remove <@ron|ron>")):
+        await ok(chat, user, text)
+    await ok(chat, "dana", "partnership P-1 channel", channel="C9")
+
+    assert await export_rows(server, chat, ("partnership.",)) == [
+        ("ana", "partnership.proposed", "P-1", "name: Acme Alliance; manager A: ana; manager B: dana; channel: C1"),
+        ("dana", "partnership.accepted", "P-1", "manager B: dana"),
+        ("ana", "partnership.member_invited", "P-1", "person: rita; side: a"),
+        ("rita", "partnership.member_added", "P-1", "person: rita; side: a"),
+        ("dana", "partnership.member_invited", "P-1", "person: sam; side: b"),
+        ("sam", "partnership.member_added", "P-1", "person: sam; side: b"),
+        ("ana", "partnership.goal_added", "P-1", "goal: ten joint wins"),
+        ("ana", "partnership.charter_changed", "P-1", "version: 2; change: goal 1: ten joint wins"),
+        ("ana", "partnership.charter_changed", "P-1", "version: 3; change: rule 6: answer within a day"),
+        ("ana", "partnership.charter_agreed", "P-1", "version: 3"),
+        ("dana", "partnership.charter_agreed", "P-1", "version: 3"),
+        ("ana", "partnership.goal_removed", "P-1", "goal: ten joint wins"),
+        ("ana", "partnership.charter_changed", "P-1", "version: 4; change: goal 1 removed: ten joint wins"),
+        ("ana", "partnership.member_invited", "P-1", "person: ravi; side: a"),
+        ("ravi", "partnership.invite_declined", "P-1", "person: ravi; reason: busy"),
+        ("ana", "partnership.member_invited", "P-1", "person: rob; side: a"),
+        ("ana", "partnership.invite_withdrawn", "P-1", "person: rob"),
+        ("ana", "partnership.member_invited", "P-1", "person: ron; side: a"),
+        ("ron", "partnership.member_added", "P-1", "person: ron; side: a"),
+        ("ana", "partnership.member_removed", "P-1", "person: ron; side: a"),  # who went, not "ron → none"
+        ("dana", "partnership.channel_bound", "P-1", "channel: C9; platform: console"),
+    ]
+
+
+async def test_details_of_commitment_rows_follow_a_commitment_from_made_to_kept_or_dropped(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    await ok(chat, "rita", "handoff <@sam|sam> Globex: needs a security review")  # H-1: its commitments are P-1's
+    for user, text in (("rita", "commit send pricing by fri re H-1"), ("rita", "snooze C-1 2"),
+                       ("rita", "done C-1 sent"), ("rita", "commit call the CFO by fri re H-1"),
+                       ("rita", "drop C-2 they went quiet"), ("ana", "commit book the review by fri to <@rita|rita> re H-1")):
+        await ok(chat, user, text)
+
+    assert await export_rows(server, chat, ("commitment.",)) == [
+        ("rita", "commitment.created", "C-1", "status: open; what: send pricing; due_date: 2026-11-27; owner: rita"),
+        ("rita", "commitment.snoozed", "C-1", "due_date: 2026-11-27 → 2026-11-29"),
+        ("rita", "commitment.done", "C-1", "status: open → done; note: sent"),
+        ("rita", "commitment.created", "C-2", "status: open; what: call the CFO; due_date: 2026-11-27; owner: rita"),
+        ("rita", "commitment.dropped", "C-2", "status: open → dropped; note: they went quiet"),
+        ("ana", "commitment.created", "C-3", "status: open; what: book the review; due_date: 2026-11-27; owner: rita"),
+    ]
+
+
+async def test_details_of_handoff_rows_say_its_stage_and_answer(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    for user, text in (("rita", "handoff <@sam|sam> Globex: needs a security review by fri"),
+                       ("sam", "handoff H-1 accept"), ("rita", "handoff H-1 positioned sent the deck"),
+                       ("sam", "handoff H-1 introduced"),
+                       ("rita", "handoff <@sam|sam> Initech: wants training"), ("sam", "handoff H-2 decline")):
+        await ok(chat, user, text)
+
+    assert await export_rows(server, chat, ("handoff.",)) == [
+        ("rita", "handoff.created", "H-1",
+         "stage: identified; accepted: no; declined: no; account: Globex; need: needs a security review"),
+        ("sam", "handoff.accepted", "H-1", "accepted: no → yes"),
+        ("rita", "handoff.stage", "H-1", "stage: identified → positioned; note: sent the deck"),
+        ("sam", "handoff.stage", "H-1", "stage: positioned → introduced"),
+        ("rita", "handoff.created", "H-2",
+         "stage: identified; accepted: no; declined: no; account: Initech; need: wants training"),
+        ("sam", "handoff.declined", "H-2", "declined: no → yes"),
+    ]
+
+
+async def test_details_of_ask_rows_say_who_was_asked_what_and_their_response(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    for user, text in (("ana", "ask <@dana|dana> discount approval by fri re P-1"), ("dana", "ask Q-1 accept"),
+                       ("ana", "ask <@dana|dana> budget re P-1"), ("dana", "ask Q-2 decline no budget"),
+                       ("ana", "ask <@sam|sam> case study re P-1"), ("sam", "ask Q-3 answer attached\nand sent")):
+        await ok(chat, user, text)
+
+    assert await export_rows(server, chat, ("ask.",)) == [
+        ("ana", "ask.created", "Q-1", "status: open; request: discount approval; person: dana; due_date: 2026-11-27"),
+        ("dana", "ask.accepted", "Q-1", "status: open → accepted"),
+        ("ana", "ask.created", "Q-2", "status: open; request: budget; person: dana"),
+        ("dana", "ask.declined", "Q-2", "status: open → declined; decline_reason: no budget"),
+        ("ana", "ask.created", "Q-3", "status: open; request: case study; person: sam"),
+        ("sam", "ask.answered", "Q-3", "status: open → answered; answer: attached / and sent"),
+    ]
+
+
+async def test_details_of_lead_rows_and_their_next_activity(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    for text in ("idea Globex: joint webinar", "idea Hooli: bundle", "idea Umbrella: renewal owner <@rita|rita>"):
+        await ok(chat, "sam", text, channel="C1")  # L-1, L-2, L-3 of P-1, the channel's
+    for user, text in (("sam", "lead L-1 next call the CFO by fri"), ("sam", "lead L-2 lost no budget")):
+        await ok(chat, user, text)
+
+    assert await export_rows(server, chat, ("lead.", "commitment.")) == [
+        ("sam", "lead.created", "L-1", "account: Globex; idea: joint webinar; owner: sam"),
+        ("sam", "lead.created", "L-2", "account: Hooli; idea: bundle; owner: sam"),
+        ("sam", "lead.created", "L-3", "account: Umbrella; idea: renewal; owner: rita"),
+        ("sam", "commitment.created", "C-1", "status: open; what: call the CFO; due_date: 2026-11-27; owner: sam"),
+        ("sam", "lead.lost", "L-2", "status: open → lost; reason: no budget"),
+    ]
+
+
+async def test_details_of_win_rows_name_the_credited_people_of_a_handoff_and_a_lead(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    for user, text in (("rita", "handoff <@sam|sam> Globex: needs a security review"), ("sam", "handoff H-1 accept"),
+                       ("rita", "commit send pricing by fri re H-1"), ("rita", "done C-1"),
+                       ("sam", "win H-1 120k")):
+        await ok(chat, user, text)
+    await ok(chat, "sam", "idea Umbrella: bundle", channel="C1")  # L-1
+    await ok(chat, "sam", "lead L-1 won 50k")
+
+    assert await export_rows(server, chat, ("win.", "lead.won", "handoff.stage")) == [
+        ("sam", "handoff.stage", "H-1", "stage: identified → won"),
+        ("sam", "win.recorded", "H-1", "amount_cents: 12000000; credit: (person rita, roles originator,contributor, "
+                                       "share 0.5), (person sam, roles deliverer, share 0.5)"),
+        ("sam", "lead.won", "L-1", "status: open → won; amount_cents: 5000000"),
+        ("sam", "win.recorded", "L-1", "amount_cents: 5000000; credit: (person sam, roles originator,deliverer, "
+                                       "share 1.0)"),
+    ]
+
+
+async def test_details_of_peer_sync_rows_name_who_answered_what_and_the_pledges(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    await ok(chat, "ana", "sync now P-1")  # S-1
+    await ok(chat, "ana", "sync submit S-1", form_values={"results": "two wins", "commit": "call Acme"})  # C-1
+    await ok(chat, "ana", "sync submit S-1 edit", form_values={"results": "three wins", "commit": "call Acme"})
+    await ok(chat, "dana", "sync submit S-1", form_values={"results": "one win", "problems": "slow legal\nno budget"})
+
+    assert await export_rows(server, chat, ("peer_sync.", "commitment.")) == [
+        ("Partnerbot", "peer_sync.opened", "S-1", "partnership: P-1; week: 2026-W48"),
+        ("ana", "commitment.created", "C-1", "what: call Acme; due_at: 2026-11-30T09:00:00+00:00; pledge_of: S-1"),
+        ("ana", "peer_sync.answered", "S-1", "results: two wins; commit: call Acme"),
+        ("ana", "peer_sync.answer_edited", "S-1", "results: two wins → three wins"),
+        ("dana", "peer_sync.answered", "S-1", "results: one win; problems: slow legal / no budget"),
+        ("Partnerbot", "peer_sync.digest", "S-1", "answered: ana, dana"),  # people here, by name
+    ]
+
+
+async def test_details_of_meeting_rows_and_their_action_items(server):
+    chat = server.chat()
+    await acme_alliance(server, chat)
+    server.at(3)
+    await ok(chat, "ana", 'meeting new P-1 "Brainstorm at Globex" every mon 10:30 for 30m', channel="C1")
+    server.at(30)
+    await server.bot.run_cadence()  # M-1 starts
+    server.at(31)
+    await ok(chat, "ana", "action M-1 <@dana|dana> send the recap by fri")  # C-1
+    await ok(chat, "ana", "meeting close M-1")
+    await ok(chat, "ana", "meeting stop M-1")
+
+    assert await export_rows(server, chat, ("meeting.", "commitment.")) == [
+        ("ana", "meeting.series_created", "P-1",
+         "purpose: Brainstorm at Globex; weekday: mon; time: 10:30; minutes: 30; timezone: UTC"),
+        ("Partnerbot", "meeting.started", "M-1",
+         "purpose: Brainstorm at Globex; starts_at: 2026-11-23T10:30:00+00:00; ends_at: 2026-11-23T11:00:00+00:00"),
+        ("ana", "commitment.created", "C-1", "status: open; what: send the recap; due_date: 2026-11-27; owner: dana"),
+        ("ana", "meeting.closed", "M-1", "action_items: C-1"),
+        ("ana", "meeting.series_stopped", "M-1", "purpose: Brainstorm at Globex"),
+    ]
+
+
+# Side A (ana, rita, ravi) rates 4, 3, 5, 2, 4 / 5, 3, 4, 2, 4 / 3, 3, 3, 2, 4: averages 4.0, 3.0, 4.0, 2.0, 4.0.
+# Side B (dana, sam) rates 1 everywhere, with comments: two answers, too few to show by default.
+PULSE_ANSWERS = {
+    "ana": ("4", "3", "5", "2", "4"), "rita": ("5", "3", "4", "2", "4"), "ravi": ("3", "3", "3", "2", "4"),
+    "dana": ("1", "1", "1", "1", "1"), "sam": ("1", "1", "1", "1", "1"),
+}
+
+
+async def answer_a_pulse(server: ExportServer, chat: Chat) -> None:
+    """P-1 with ravi on side A too; a pulse asked for at 10:05 that all five answer."""
+    await acme_alliance(server, chat)
+    server.at(3)
+    await ok(chat, "ana", "partnership P-1 add <@ravi|ravi>")
+    await ok(chat, "ravi", "partnership P-1 accept")
+    server.at(5)
+    await ok(chat, "ana", "pulse P-1")
+    for name, scores in PULSE_ANSWERS.items():
+        values = dict(zip(("risk", "resources", "rewards", "vision", "values"), scores, strict=True))
+        await ok(chat, name, "pulse submit P-1", form_values={**values, "comment": f"secret of {name}"})
+
+
+PULSE_OPENED = ("ana", "pulse.opened", "P-1", "period: 20261123T100500Z; closes_at: 2026-11-26T10:05:00+00:00; "
+                                              "members: 5")
+PULSE_ANSWERED = [(name, "pulse.answered", "P-1", f"period: 20261123T100500Z; side: {side}")
+                  for name, side in (("ana", "a"), ("rita", "a"), ("ravi", "a"), ("dana", "b"), ("sam", "b"))]
+SIDE_A_SHOWN = "side A: 3 of 3 answered, averages risk 4.0, resources 3.0, rewards 4.0, vision 2.0, values 4.0"
+
+
+async def test_details_of_pulse_rows_give_counts_not_people_and_no_averages_of_a_side_with_too_few_answers(server):
+    chat = server.chat()
+    await answer_a_pulse(server, chat)
+
+    pulse_rows = await export_rows(server, chat, ("pulse.",))
+    assert pulse_rows == [PULSE_OPENED, *PULSE_ANSWERED, (
+        "Partnerbot", "pulse.closed", "P-1",
+        f"period: 20261123T100500Z; {SIDE_A_SHOWN}; side B: too few answers to show (2 of 2)")]
+    assert "secret" not in str(pulse_rows)  # no comment, ever: answers are logged by side only
+
+
+async def test_the_export_shows_a_small_sides_averages_once_the_threshold_allows_it(schema_url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    async with serving(schema_url, {"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "2"}) as lax:
+        chat = lax.chat()
+        await answer_a_pulse(lax, chat)
+        closed = (await export_rows(lax, chat, ("pulse.closed",)))[0][3]
+        assert closed == (f"period: 20261123T100500Z; {SIDE_A_SHOWN}; "
+                          f"side B: 2 of 2 answered, averages risk 1.0, resources 1.0, rewards 1.0, vision 1.0, values 1.0")
+    # the same log exported under a threshold of 3: side B's averages, logged when 2 were enough, stay hidden
+    async with serving(schema_url) as strict:
+        closed = (await export_rows(strict, strict.chat(), ("pulse.closed",)))[0][3]
+        assert closed == f"period: 20261123T100500Z; {SIDE_A_SHOWN}; side B: too few answers to show (2 of 2)"

@@ -35,11 +35,12 @@ What happens (and the bucket it counts in):
 """
 from datetime import datetime, timezone
 
+from bot.config import load_settings
 from handlers import default_registry
 from handlers.kernel.dispatch import Dispatcher
 from storage.models import Lead, Person, Win, WinCredit
 from tests.conftest import Chat
-from tests.helpers import assert_refused_without_change, person_named, rows
+from tests.helpers import Clocked, assert_refused_without_change, person_named, rows
 
 UTC = timezone.utc
 REPORT_AT = datetime(2026, 12, 21, 10, 0, tzinfo=UTC)
@@ -150,7 +151,7 @@ ANA = {
     "Handoffs won": "33% (1 of 3 reached won) █·▁··▁··",
     "Peer syncs": "50% (1 of 2 weeks both managers answered) ·█▁·····",
     "Meetings with action items": "50% (1 of 2 meetings held were closed with an action item) █▁······",
-    "Action items kept": "100% (1 of 1 kept on time) ▄·······",
+    "Action items kept": "100% (1 of 1 kept on time) █·······",  # a rate at 100%: full height
     "Leads": "2 created · 1 of 1 open with a next activity ▁█▁█▁▁▁▁",
     "Leads won": "1 · 120,000 ▁▁▁▁▁▁▁█",
     "Asks received": "3 · 1 answered ▁█▁█▁▁▁█",
@@ -168,7 +169,7 @@ P1 = {
     "Handoffs won": "20% (1 of 5 reached won) █·▁▁▁▁··",
     "Peer syncs": "50% (1 of 2 weeks both managers answered) ·█▁·····",
     "Meetings with action items": "50% (1 of 2 meetings held were closed with an action item) █▁······",
-    "Action items kept": "100% (1 of 1 kept on time) ▄·······",
+    "Action items kept": "100% (1 of 1 kept on time) █·······",  # a rate at 100%: full height
     "Leads": "3 created · 1 of 2 open with a next activity ▁█▁██▁▁▁",
     "Leads won": "1 · 120,000 ▁▁▁▁▁▁▁█",
     "Asks received": "3 · 2 answered ▁█▁██▁▁▁",  # Q-1, Q-2, Q-3
@@ -176,6 +177,16 @@ P1 = {
     "Asks answered by side A": "1 of 2 · median 14 h to first response",
     "Asks answered by side B": "1 of 1 · median 2 h to first response",
     "Wins": "2 wins · 120,000 ▁▁▁▁▁█▁█",  # H-1 (b5) and L-1 (b7)
+    # side B's two answers are too few to show (cadence.pulse.min_answers, 3)
+    "Health": "pulse of November 2026 · A 3 of 3 answered · B too few answers to show (2 of 2)",
+    "Shared risk": "A 4.7 · B —",
+    "Shared resources": "A 4.0 · B —",
+    "Shared rewards": "A 4.0 · B —",
+    "Shared vision": "A 4.0 · B —",
+    "Shared values": "A 4.0 · B —",
+}
+# the same pulse with cadence.pulse.min_answers 2
+P1_HEALTH_FROM_TWO = {
     "Health": "pulse of November 2026 · A 3 of 3 answered · B 2 of 2 answered",
     "Shared risk": "A 4.7 · B 2.5 · gap 2.2 · imbalance",
     "Shared resources": "A 4.0 · B 4.0 · gap 0.0",
@@ -225,6 +236,15 @@ async def test_a_partnership_scorecard_for_a_rep_has_its_health_but_no_coaching(
     assert list(facts(reply).items()) == list(P1.items())
     assert "Coaching" not in reply.text and "Questions" not in reply.text
     assert reply.text.splitlines()[0] == "P-1 Acme Alliance — last 8 weeks"
+    assert "Shared risk: A 4.7 · B —" in reply.text.splitlines()
+    assert "B 2.5" not in reply.text  # side B's two answers stay unseen
+
+
+async def test_a_partnerships_health_shows_a_side_once_it_has_the_answers_the_setting_asks_for(db, settings, clock):
+    bot = Clocked(db, load_settings({"PARTNERBOT_CADENCE__PULSE__MIN_ANSWERS": "2"}), clock)
+    await history(bot)
+    reply = await bot.say("bob", "report P-1")
+    assert {k: v for k, v in facts(reply).items() if k in P1_HEALTH_FROM_TWO} == P1_HEALTH_FROM_TWO
     assert "Shared risk: A 4.7 · B 2.5 · gap 2.2 · imbalance" in reply.text.splitlines()
 
 

@@ -59,13 +59,13 @@ async def test_report_answers_an_adaptive_card_with_the_facts_and_their_sparklin
     (scorecard, *_) = [b for b in blocks if b["type"] == "FactSet"]
     shown = {f["title"]: f["value"] for f in scorecard["facts"]}
     # both resolved in the newest week, one kept on time and one open past due: a single week of
-    # data has no scale, so it shows as steady
-    assert shown["Kept on time"] == "50% (1 of 2 kept on time) ·······▄"
+    # a rate is placed on 0–100% (50% is midway, rounded up as every sparkline level is)
+    assert shown["Kept on time"] == "50% (1 of 2 kept on time) ·······▅"
     assert shown["Overdue now"] == "1 ▁▁▁▁▁▁▁█"
     assert shown["Time to accept"] == "— (none accepted) ········"
     assert shown["Handoffs given"] == "0 ▁▁▁▁▁▁▁▁"
     # the open commitment under it, with its Done button; the text is the fallback
     assert {"type": "TextBlock", "text": "C-2 · call the CFO", "weight": "Bolder", "wrap": True} in blocks
     assert answer.submits == [("Done", "done C-2")]
-    assert "Kept on time: 50% (1 of 2 kept on time) ·······▄" in answer.fallback
+    assert "Kept on time: 50% (1 of 2 kept on time) ·······▅" in answer.fallback
     assert answer.activity["summary"] == answer.fallback
