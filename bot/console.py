@@ -6,6 +6,7 @@ as they arrive, by a sender that delivers only those.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -15,6 +16,7 @@ from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
 
 ClockCommand = Callable[[str], Awaitable[str]]  # `:clock <argument>` → what to print
+CLOSE_SECONDS = 5.0
 
 
 async def run_console(bot: Partnerbot, user: str, workspace: str,
@@ -41,6 +43,10 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
         await inbox_task
         await inbox.drain()
     finally:
+        # bounded: after Ctrl-C (the task cancelled mid-query), a PostgreSQL connection can be slow to
+        # give back; everything the user was told is saved is committed already
         inbox_task.cancel()
-        await asyncio.gather(inbox_task, return_exceptions=True)
-        await bot.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(inbox_task, return_exceptions=True), CLOSE_SECONDS)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(bot.close(), CLOSE_SECONDS)

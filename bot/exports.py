@@ -17,6 +17,7 @@ from aiohttp import web
 
 from handlers.kernel.dispatch import Clock
 from handlers.kernel.settings import SettingsLike
+from handlers.kernel.text import amount_text
 from handlers.pulse.service import DIMENSIONS, withheld
 from handlers.reports.export import TOKEN_SHAPE, token_hash
 from storage.db import Database
@@ -29,7 +30,9 @@ NOT_FOUND = "No export here: the link is wrong or has expired. Ask Partnerbot fo
 SCHEDULER = "Partnerbot"
 # Log fields that hold a person's id: the CSV shows their name instead.
 _PERSON_FIELDS = {"owner_id": "owner", "person_id": "person", "manager_id": "manager",
-                  "manager_a": "manager A", "manager_b": "manager B"}
+                  "manager_a": "manager A", "manager_b": "manager B", "from_id": "from", "to_id": "to"}
+# Amounts are logged in cents: the CSV shows them as people typed them (120,000).
+_AMOUNT_FIELDS = {"amount_cents": "amount"}
 # Fields that hold people only in some rows: a peer-sync digest's "answered" lists who answered,
 # a closed pulse's "answered" counts a side's answers.
 _PERSON_FIELDS_OF = {"peer_sync.digest": {"answered": "answered"}}
@@ -168,11 +171,13 @@ class _Writer:
     def label(self, key: str) -> str:
         if self.action == "pulse.closed" and key in _PULSE_SIDES:
             return _PULSE_SIDES[key]
-        return self.people.get(key, key)
+        return self.people.get(key) or _AMOUNT_FIELDS.get(key, key)
 
     def value(self, key: str, value: Any) -> str:
         if self.action == "pulse.closed" and key in _PULSE_SIDES and isinstance(value, dict):
             return self._pulse_side(value)
+        if key in _AMOUNT_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+            return amount_text(value)
         if key in self.people and _is_ids(value):
             ids = value if isinstance(value, list) else [value]
             return ", ".join(_name(i, self.names) for i in ids) or "nobody"

@@ -45,7 +45,7 @@ async def _create(ctx: Context, args: str) -> Reply:
         stage_changed_at=ctx.now, created_at=ctx.now,
     )
     await ctx.store.add(h)
-    await ctx.log("handoff.created", h.ref, after=snapshot(h))
+    await ctx.log("handoff.created", h.ref, after={**snapshot(h), "from_id": h.from_id, "to_id": h.to_id})
     if not await ctx.notify(receiver, "handoff.offered", h.ref, offered(h, ctx.caller)):
         return Reply(f"{h.ref} handed to {receiver.display_name}: {account} — {need}. "
                      f"{receiver.display_name} has not talked to Partnerbot yet, so I can't message them; "
@@ -87,7 +87,7 @@ async def _answer(ctx: Context, h: Handoff, action: str, reason: str | None) -> 
     else:
         h.declined_at, h.decline_reason = ctx.now, reason
     verb = "accepted" if action == "accept" else "declined"
-    await ctx.log(f"handoff.{verb}", h.ref, before=before, after=snapshot(h))
+    await ctx.log(f"handoff.{verb}", h.ref, before=before, after={**snapshot(h), "reason": reason})
     giver = await ctx.store.get_person(h.from_id)
     why = f" Reason: {reason}." if reason else ""
     await ctx.notify(giver, f"handoff.{verb}", h.ref, Reply(

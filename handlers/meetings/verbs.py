@@ -8,12 +8,13 @@ there is at least one.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from handlers.kernel.context import Context
 from handlers.kernel.dates import WEEKDAYS, format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
-from handlers.kernel.model import Card, Fact, Reply
+from handlers.kernel.model import Card, Fact, Mention, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.rules import fire_at_or_after
 from handlers.meetings.messages import FORM_ROWS, action_form, capture_button, summary, when_text
@@ -197,6 +198,8 @@ async def _close(ctx: Context, m: Meeting) -> Reply:
     leads = await ctx.store.leads_of_meeting(m.id)
     people = await ctx.store.people({who for r in (*actions, *leads) for who in (r.owner_id, r.created_by_id)})
     posted = summary(m, p, actions, leads, people, ctx.timezone_of)
+    owners = {c.owner_id: people[c.owner_id] for c in actions}  # told in the channel what they now owe
+    posted = replace(posted, mentions=tuple(Mention(person.display_name, person.id) for person in owners.values()))
     organiser = await ctx.store.get_person(m.organiser_id)
     await post_to_partnership(ctx, p, organiser, "meeting.summary", m.ref, posted)
     return Reply(f"{m.ref} closed; its summary is posted to {p.ref}'s channels.\n{posted.text}",

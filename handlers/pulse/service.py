@@ -7,11 +7,12 @@ least `cadence.pulse.min_answers` of it answered (results.withheld).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from handlers.kernel.context import JobContext
 from handlers.kernel.dates import format_instant
-from handlers.kernel.model import Button, Card, Fact, Reply
+from handlers.kernel.model import Button, Card, Fact, Mention, Reply
 from handlers.kernel.outbound import key, to_channel, to_person
 from handlers.pulse.results import (  # what reports and verbs read of a pulse, too
     COMMENT,
@@ -112,9 +113,12 @@ async def close(cad: JobContext, pulse: Pulse, p: Partnership) -> bool:
     for manager in {m.id: m for m in managers.values()}.values():
         await to_person(store, workspace_id=pulse.workspace_id, person=manager, kind="pulse.results",
                         record=p.ref, period=pulse.period, reply=results, now=cad.now)
+    # the managers, to notify them in the channel (naming who answered would break the anonymity)
+    shown = replace(results, mentions=tuple(Mention(m.display_name, m.id) for m in {m.id: m for m in managers.values()}
+                                            .values()))
     for binding in await store.channels(p.id):
         await to_channel(store, binding, kind="pulse.results", record_workspace_id=pulse.workspace_id,
-                         record=p.ref, period=pulse.period, reply=results, now=cad.now)
+                         record=p.ref, period=pulse.period, reply=shown, now=cad.now)
     summary = side_summary(answers, min_answers)  # the log keeps only the averages that were shown
     await cad.log("pulse.closed", p.ref, workspace_id=pulse.workspace_id, after={
         "period": pulse.period,

@@ -91,6 +91,7 @@ async def test_the_organiser_is_asked_for_action_items_at_the_end_and_cannot_clo
     summary = payload(posted).text
     assert posted.channel == "C1"
     assert PURPOSE in summary and "C-1 · maria: send the joint case study" in summary and "Contributed: ana" in summary
+    assert [m.name for m in payload(posted).mentions] == ["maria"]  # the action item's owner is notified
     await bot.at(datetime(2026, 11, 30, 14, 45, tzinfo=UTC))
     assert len(await sent(db, "meeting.nudge", "ana")) == 2  # closed: no more nudges
     await assert_refused_without_change(bot, db, "ana", "meeting close M-1", "was closed")

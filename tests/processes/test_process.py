@@ -117,7 +117,7 @@ async def test_ctrl_c_leaves_the_console_without_a_traceback_and_keeps_what_was_
         await process.stdin.drain()
         _, before = await read_until(process, r"C-1 saved")
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends; stdin stays open, as in a terminal
-        rest, _ = await asyncio.wait_for(process.communicate(), 20)
+        rest, _ = await asyncio.wait_for(process.communicate(), 30)
     finally:
         await stop(process)
     out = before + rest.decode()

@@ -174,6 +174,8 @@ async def test_when_everyone_has_answered_both_managers_and_the_channel_get_the_
     ana, dana = await person_named(db, "ana"), await person_named(db, "dana")
     assert sorted((m.recipient_person_id or 0, m.channel or "") for m in results) == [
         (0, "C1"), (ana.id, ""), (dana.id, "")]  # not the reps
+    (posted,) = [m for m in results if m.channel]  # the channel post notifies both managers, as managers
+    assert sorted(m.name for m in Reply.from_dict(posted.payload).mentions) == ["ana", "dana"]
     report = Reply.from_dict(results[0].payload)
     assert report.text == "\n".join([
         "Health pulse · P-1 Acme Alliance · December 2026",

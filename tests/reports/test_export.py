@@ -377,7 +377,7 @@ async def test_a_win_row_names_everyone_credited_with_their_share(server):
     download = await server.get(link_in(await chat.say("dana", "export P-1")))
     (won,) = [r for r in download.rows if r["action"] == "win.recorded"]
     assert (won["person"], won["record"]) == ("sam", "H-1")
-    assert won["details"].startswith("amount_cents: 12000000; credit: (person ")
+    assert won["details"].startswith("amount: 120,000; credit: (person ")
     # names, not ids: a compensation system reads this row
     assert set(re.findall(r"\(person (\w+), roles (\w+), share ([\d.]+)\)", won["details"])) == {
         ("rita", "originator", "0.3"), ("sam", "deliverer", "0.5"), ("ana", "contributor", "0.2")}
@@ -516,18 +516,20 @@ async def test_details_of_handoff_rows_say_its_stage_and_answer(server):
     for user, text in (("rita", "handoff <@sam|sam> Globex: needs a security review by fri"),
                        ("sam", "handoff H-1 accept"), ("rita", "handoff H-1 positioned sent the deck"),
                        ("sam", "handoff H-1 introduced"),
-                       ("rita", "handoff <@sam|sam> Initech: wants training"), ("sam", "handoff H-2 decline")):
+                       ("rita", "handoff <@sam|sam> Initech: wants training"),
+                       ("sam", "handoff H-2 decline no capacity this quarter")):
         await ok(chat, user, text)
 
     assert await export_rows(server, chat, ("handoff.",)) == [
         ("rita", "handoff.created", "H-1",
-         "stage: identified; accepted: no; declined: no; account: Globex; need: needs a security review"),
+         "stage: identified; accepted: no; declined: no; account: Globex; need: needs a security review; "
+         "from: rita; to: sam"),
         ("sam", "handoff.accepted", "H-1", "accepted: no → yes"),
         ("rita", "handoff.stage", "H-1", "stage: identified → positioned; note: sent the deck"),
         ("sam", "handoff.stage", "H-1", "stage: positioned → introduced"),
         ("rita", "handoff.created", "H-2",
-         "stage: identified; accepted: no; declined: no; account: Initech; need: wants training"),
-        ("sam", "handoff.declined", "H-2", "declined: no → yes"),
+         "stage: identified; accepted: no; declined: no; account: Initech; need: wants training; from: rita; to: sam"),
+        ("sam", "handoff.declined", "H-2", "declined: no → yes; reason: no capacity this quarter"),
     ]
 
 
@@ -581,10 +583,10 @@ async def test_details_of_win_rows_name_the_credited_people_of_a_handoff_and_a_l
 
     assert await export_rows(server, chat, ("win.", "lead.won", "handoff.stage")) == [
         ("sam", "handoff.stage", "H-1", "stage: identified → won"),
-        ("sam", "win.recorded", "H-1", "amount_cents: 12000000; credit: (person rita, roles originator,contributor, "
+        ("sam", "win.recorded", "H-1", "amount: 120,000; credit: (person rita, roles originator,contributor, "
                                        "share 0.5), (person sam, roles deliverer, share 0.5)"),
-        ("sam", "lead.won", "L-1", "status: open → won; amount_cents: 5000000"),
-        ("sam", "win.recorded", "L-1", "amount_cents: 5000000; credit: (person sam, roles originator,deliverer, "
+        ("sam", "lead.won", "L-1", "status: open → won; amount: 50,000"),
+        ("sam", "win.recorded", "L-1", "amount: 50,000; credit: (person sam, roles originator,deliverer, "
                                        "share 1.0)"),
     ]
 
