@@ -5,8 +5,12 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import re
+import signal
 import sys
+import threading
+from collections.abc import Coroutine
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,6 +35,36 @@ def _channel_name(value: str) -> str:
 def _default_user() -> str:
     name = re.sub(r"[^A-Za-z0-9._-]", "", getpass.getuser() or "") or "me"
     return name
+
+
+EXIT_GRACE_SECONDS = 8.0
+
+
+def _interactive(chat: Coroutine) -> int:
+    """Run a console; Ctrl-C leaves it with "Bye." and no traceback (exit status 130). Everything
+    the user was told is saved is committed already, so the process leaves within
+    EXIT_GRACE_SECONDS even when closing hangs (a PostgreSQL query cancelled mid-way did, under load)."""
+    async def until_interrupted() -> None:
+        task = asyncio.current_task()
+
+        def interrupted() -> None:
+            print("\nBye.", flush=True)
+            leave = threading.Timer(EXIT_GRACE_SECONDS, os._exit, (130,))
+            leave.daemon = True
+            leave.start()
+            task.cancel()
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, interrupted)
+        await chat
+
+    try:
+        asyncio.run(until_interrupted())
+    except asyncio.CancelledError:  # Ctrl-C, after "Bye."
+        return 130
+    except KeyboardInterrupt:  # Ctrl-C before the console was listening for it
+        print("\nBye.", flush=True)
+        return 130
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,20 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "console":
         from bot.console import run_console
 
-        try:
-            asyncio.run(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
-                                    getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
-        except KeyboardInterrupt:  # Ctrl-C: what was typed before it is saved; no traceback
-            print("\nBye.")
-            return 130
+        return _interactive(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
+                                        getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
     elif command == "demo":
         from bot.demo import run_demo
 
-        try:
-            asyncio.run(run_demo(settings, args.file, args.user))
-        except KeyboardInterrupt:
-            print("\nBye.")
-            return 130
+        return _interactive(run_demo(settings, args.file, args.user))
     elif command == "tick":
         now = args.now
         bot = Partnerbot(settings, clock=(lambda: now)) if now else Partnerbot(settings)

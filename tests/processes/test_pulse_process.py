@@ -164,7 +164,8 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
         assert tick.work["health pulses"] == 1
         reports = pulse_messages(tick.seen)
         assert where(reports) == [("slack", "C1", RESULTS), ("slack", "DU1", RESULTS), ("slack", "DU2", RESULTS)]
-        assert len({s.text for s in reports}) == 1
+        assert len({s.text.removesuffix("\ncc <@U1> <@U2>") for s in reports}) == 1
+        assert reports[0].text.endswith("\ncc <@U1> <@U2>")  # in C1, both managers are notified
         # Hand-worked: side A (Ana alone) 5, 4, 5, 4, 4; side B (Dana 2, 4, 2, 4, 3; Jonas 3, 4, 1, 5, 4)
         # 2.5, 4.0, 1.5, 4.5, 3.5. Gaps 2.5, 0.0, 3.5, 0.5, 0.5: risk and rewards are imbalances.
         report = reports[0].text
