@@ -168,7 +168,7 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
         assert reports[0].text.endswith("\ncc <@U1> <@U2>")  # in C1, both managers are notified
         # Hand-worked: side A (Ana alone) 5, 4, 5, 4, 4; side B (Dana 2, 4, 2, 4, 3; Jonas 3, 4, 1, 5, 4)
         # 2.5, 4.0, 1.5, 4.5, 3.5. Gaps 2.5, 0.0, 3.5, 0.5, 0.5: risk and rewards are imbalances.
-        report = reports[0].text
+        report = reports[0].text.removesuffix("\ncc <@U1> <@U2>")
         assert report.startswith("Health pulse · P-1 Acme Alliance · December 2026\n"
                                  "Side A (ana): 1 of 2 answered. Side B (dana): 2 of 2 answered.\n"
                                  "Imbalance: shared risk (A 5.0, B 2.5, gap 2.5); "
