@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -80,6 +80,44 @@ def parse_date(text: str, today: date) -> date:
     if result.year > today.year + MAX_YEARS_AHEAD:
         raise UserError(f"{result.isoformat()} is too far ahead. Pick a date within {MAX_YEARS_AHEAD} years.")
     return result
+
+
+_AGO = re.compile(r"^(\d{1,3})\s+(day|days|week|weeks)\s+ago$")
+PAST_FORMS = "YYYY-MM-DD, today, yesterday, a weekday (the latest, today's included), dec 3, or N days|weeks ago"
+
+
+def parse_past_date(text: str, today: date, *, after: str) -> date:
+    """A day at or before `today` (`list done since mon`): a weekday or a day and month is the
+    latest one not after today. `after` names what the date follows, for the refusal."""
+    phrase = " ".join(text.lower().split())
+    found: date | None = None
+    if phrase in ("today", "yesterday"):
+        found = today - timedelta(days=phrase == "yesterday")
+    elif phrase in WEEKDAYS:
+        found = today - timedelta(days=(today.weekday() - WEEKDAYS[phrase]) % 7)
+    elif m := _AGO.match(phrase):
+        found = today - timedelta(days=int(m.group(1)) * (7 if m.group(2).startswith("week") else 1))
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase):
+        with suppress(ValueError):
+            found = date.fromisoformat(phrase)
+    elif (m := _MONTH_DAY.match(phrase)) and m.group(1) in MONTHS:
+        found = _last_month_day(MONTHS[m.group(1)], int(m.group(2)), today)
+    elif (m := _DAY_MONTH.match(phrase)) and m.group(2) in MONTHS:
+        found = _last_month_day(MONTHS[m.group(2)], int(m.group(1)), today)
+    if found is None:
+        raise UserError(f"'{text}' is not a date I can read after {after}; try {PAST_FORMS}.")
+    if found > today:
+        raise UserError(f"{found.isoformat()} is in the future: {after} takes today or an earlier date.")
+    return found
+
+
+def _last_month_day(month: int, day: int, today: date) -> date | None:
+    """`dec 3` looking back: this year's, or last year's when this year's is still to come."""
+    for year in (today.year, today.year - 1):
+        with suppress(ValueError):
+            if (candidate := date(year, month, day)) <= today:
+                return candidate
+    return None
 
 
 def not_a_date(text: str) -> str:

@@ -2,15 +2,13 @@
 person's, the overdue, an account's or a partnership's."""
 from __future__ import annotations
 
-import re
-from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from handlers.handoffs.service import OPEN_STAGES, WITHDRAWN
 from handlers.kernel.context import Context
-from handlers.kernel.dates import MONTHS, WEEKDAYS, format_day
+from handlers.kernel.dates import format_day, parse_past_date
 from handlers.kernel.errors import UserError
 from handlers.kernel.grammar import parse_ref, take_mention
 from handlers.kernel.model import Reply
@@ -130,40 +128,6 @@ CLOSED = {
     "all": (("done", "dropped"), ("won", "lost", WITHDRAWN), True, ("won", "lost"), ("answered", "declined")),
 }
 _TITLES = {"done": "Done", "won": "Won", "lost": "Lost", "all": "Closed"}
-_AGO = re.compile(r"(\d{1,3}) (day|days|week|weeks) ago")
-SINCE_FORMS = "YYYY-MM-DD, today, yesterday, a weekday (the latest, today's included), dec 3, or N days|weeks ago"
-
-
-def since_date(text: str, today: date) -> date:
-    """A day at or before `today`: a weekday or a day and month is the latest one not after today."""
-    phrase = " ".join(text.lower().split())
-    found: date | None = None
-    if phrase == "today":
-        found = today
-    elif phrase == "yesterday":
-        found = today - timedelta(days=1)
-    elif phrase in WEEKDAYS:
-        found = today - timedelta(days=(today.weekday() - WEEKDAYS[phrase]) % 7)
-    elif m := _AGO.fullmatch(phrase):
-        found = today - timedelta(days=int(m.group(1)) * (7 if m.group(2).startswith("week") else 1))
-    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase):
-        with suppress(ValueError):
-            found = date.fromisoformat(phrase)
-    elif len(words := phrase.split()) == 2:
-        month_name, day = (words[0], words[1]) if words[0] in MONTHS else (words[1], words[0])
-        if month_name in MONTHS and day.isdigit():
-            for year in (today.year, today.year - 1):
-                with suppress(ValueError):
-                    if (candidate := date(year, MONTHS[month_name], int(day))) <= today:
-                        found = candidate
-                        break
-    if found is None:
-        raise UserError(f"'{text}' is not a date I can read after `since`; try {SINCE_FORMS}.")
-    if found > today:
-        raise UserError(f"{found.isoformat()} is in the future: `since` takes today or an earlier date.")
-    return found
-
-
 async def _closed(ctx: Context, word: str, rest: str) -> Reply:
     """`list done|won|lost|all [mine | @person | P-n] [since <date>]`: the newest first."""
     lowered = rest.lower()
@@ -178,7 +142,7 @@ async def _closed(ctx: Context, word: str, rest: str) -> Reply:
         target, since_text = rest, ""
     since, since_label = None, ""
     if since_text:
-        day = since_date(since_text, ctx.today)
+        day = parse_past_date(since_text, ctx.today, after="`since`")
         since = datetime.combine(day, time.min, tzinfo=ZoneInfo(ctx.tz))
         since_label = f" since {format_day(day, ctx.tz)}"
     first = target.split(" ", 1)[0].lower()
