@@ -39,6 +39,7 @@ class SlackDeliverer:
         try:
             channel = address.channel or await self._dm_channel(address.workspace, address.user)
             await self.client.chat_postMessage(channel=channel, **message(reply))
+            self.pacer.posted(address.key, paced_before)
         except SlackApiError as error:
             response = error.response
             if response.status_code == 429:

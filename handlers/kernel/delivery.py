@@ -81,6 +81,12 @@ class ChannelPacer:
             self._tat = {k: t for k, t in self._tat.items() if t > now}
         return before
 
+    def posted(self, key: Hashable, before: float) -> None:
+        """The send came back: count its pace from now, not from when it started. Opening a DM
+        or a slow loop may hold a request up, and the platform counts arrivals, so two posts
+        whose starts were a second apart could otherwise arrive closer than that."""
+        self._tat[key] = max(self._tat.get(key, 0.0), max(before, self.clock()) + self.interval)
+
     def refused(self, key: Hashable, before: float) -> None:
         """The platform turned the send away (throttled): it put nothing in the channel."""
         self._tat[key] = before
