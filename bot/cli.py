@@ -1,4 +1,4 @@
-"""The `partnerbot` command: serve, console, tick, db upgrade, org import/export."""
+"""The `partnerbot` command: serve, console, tick, db upgrade, org import/export, teams-package."""
 from __future__ import annotations
 
 import argparse
@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "manager's user id (all or nothing)")
     org_import.add_argument("file", type=Path, metavar="FILE.csv")
     org_sub.add_parser("export", help="the manager links in force, as CSV on stdout")
+    package = sub.add_parser("teams-package", help="the Teams app package (manifest and icons) to upload, "
+                                                   "from MICROSOFT_APP_ID and PUBLIC_URL")
+    package.add_argument("--out", type=Path, default=Path("partnerbot-teams.zip"), metavar="FILE.zip",
+                         help="where to write it (default partnerbot-teams.zip)")
+    package.add_argument("--name", default="Partnerbot", help="the app's name in Teams, up to 30 characters")
+    package.add_argument("--privacy-url", default=None, help="your privacy statement (https; default PUBLIC_URL)")
+    package.add_argument("--terms-url", default=None, help="your terms of use (https; default PUBLIC_URL)")
     return parser
 
 
@@ -113,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     level = args.log_level or ("WARNING" if command == "console" else "INFO")
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if command == "teams-package":
+        return _teams_package(settings, args)
 
     from bot.wiring import Partnerbot
 
@@ -141,6 +150,24 @@ def main(argv: list[str] | None = None) -> int:
 
         bot = Partnerbot(settings)
         return asyncio.run(org_import(bot, args.file) if args.org_command == "import" else org_export(bot))
+    return 0
+
+
+def _teams_package(settings, args: argparse.Namespace) -> int:
+    from bot.teams_package import PackageError, build_manifest, write_package
+
+    try:
+        manifest = build_manifest(settings, args.name, args.privacy_url, args.terms_url)
+        write_package(args.out, manifest)
+    except PackageError as error:
+        print(f"partnerbot teams-package: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"partnerbot teams-package: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: Teams app {manifest['name']['short']!r} for bot {manifest['bots'][0]['botId']}, "
+          f"valid domain {manifest['validDomains'][0]}, manifest {manifest['manifestVersion']}. Upload it in Teams "
+          "(Apps > Manage your apps > Upload an app) or in the Teams admin center.")
     return 0
 
 

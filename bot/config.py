@@ -151,7 +151,9 @@ class Settings:
     port: int = 3978
     public_url: str = "http://localhost:3978"
     slack_signing_secret: str | None = None
-    slack_bot_token: str | None = None
+    slack_bot_token: str | None = None  # one workspace
+    slack_client_id: str | None = None  # with the secret: any number of workspaces, installed by OAuth
+    slack_client_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     microsoft_app_id: str = ""  # empty: no Teams endpoint, unless teams.unauthenticated (local testing)
     microsoft_app_password: str = ""
@@ -202,7 +204,14 @@ class Settings:
 
     @property
     def slack_enabled(self) -> bool:
-        return bool(self.slack_signing_secret and self.slack_bot_token)
+        """/slack/events is served: for one workspace (its bot token) or for every one that installs the app."""
+        return bool(self.slack_signing_secret and (self.slack_bot_token or self.slack_multi_workspace))
+
+    @property
+    def slack_multi_workspace(self) -> bool:
+        """Slack's OAuth app credentials are set: `serve` offers /slack/install, and each workspace's
+        bot token comes from its installation (load_settings refuses them beside SLACK_BOT_TOKEN)."""
+        return bool(self.slack_signing_secret and self.slack_client_id and self.slack_client_secret)
 
     def __repr__(self) -> str:  # never print secrets
         return (f"Settings(database_url={_redact(self.database_url)!r}, slack_enabled={self.slack_enabled}, "
@@ -238,6 +247,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         # why: without a token anyone who reaches the port can act as anyone in Teams
         raise ConfigError(f"setting 'teams.unauthenticated' is refused unless HOST is a loopback address "
                           f"(127.0.0.1, ::1, localhost), got HOST={host}")
+    _check_slack_mode(env)
     return Settings(
         values=values,
         database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
@@ -246,12 +256,43 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("PUBLIC_URL") or default_public_url(host, port)).rstrip("/"),
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        slack_client_id=env.get("SLACK_CLIENT_ID") or None,
+        slack_client_secret=env.get("SLACK_CLIENT_SECRET") or None,
         slack_api_url=env.get("SLACK_API_URL") or "https://slack.com/api/",
         microsoft_app_id=env.get("MICROSOFT_APP_ID") or "",
         microsoft_app_password=env.get("MICROSOFT_APP_PASSWORD") or "",
         microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID") or "",
-        microsoft_app_type=env.get("MICROSOFT_APP_TYPE") or "MultiTenant",
+        microsoft_app_type=_microsoft_app_type(env),
     )
+
+
+def _microsoft_app_type(env: Mapping[str, str]) -> str:
+    """Single-tenant when a tenant id is given (what Azure creates for a new bot since 31 July
+    2025); MultiTenant only for a bot registered so before, which has no tenant id to give."""
+    tenant = env.get("MICROSOFT_APP_TENANT_ID")
+    app_type = env.get("MICROSOFT_APP_TYPE") or ("SingleTenant" if tenant else "MultiTenant")
+    if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
+        raise ConfigError(f"MICROSOFT_APP_TYPE must be SingleTenant, MultiTenant or UserAssignedMSI, got {app_type!r}")
+    if app_type == "SingleTenant" and not tenant and env.get("MICROSOFT_APP_ID"):
+        raise ConfigError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID (the Azure Bot's "
+                          "Configuration page shows it)")
+    return app_type
+
+
+def _check_slack_mode(env: Mapping[str, str]) -> None:
+    """One Slack mode at a time: SLACK_BOT_TOKEN (one workspace) or the OAuth app's client id and
+    secret (any number); each of the second pair is useless alone, and both need the signing secret."""
+    token, client_id, secret = (bool(env.get(name)) for name in
+                                ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"))
+    if token and (client_id or secret):
+        raise ConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                          "(any number of workspaces, installed through /slack/install), not both")
+    if client_id != secret:
+        raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both (Basic Information → "
+                          "App Credentials) or neither")
+    if client_id and not env.get("SLACK_SIGNING_SECRET"):
+        raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET need SLACK_SIGNING_SECRET too "
+                          "(Basic Information → App Credentials)")
 
 
 def _validate(values: dict) -> None:

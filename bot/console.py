@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.console import PLATFORM, ConsoleDeliverer, chat
+from bot.channel_reader import ChannelReader
 from bot.outbox import OutboxSender
 from bot.wiring import Partnerbot
 
@@ -27,26 +28,39 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
     `clock_command` (the demo's), `:clock …` lines move the bot's clock."""
     await bot.upgrade()
     workspace_id, person_id = await bot.dispatcher.identify(PLATFORM, workspace, user)
-    inbox = OutboxSender(bot.db, [ConsoleDeliverer(out)], bot.clock, poll_seconds=1.0, person_ids={person_id},
-                         channels={(workspace_id, channel)} if channel else None)
-    bot.dispatcher.on_outbox = inbox.wake  # a message to yourself shows at once
-    inbox_task = asyncio.create_task(inbox.run_forever())
+    deliverer = ConsoleDeliverer(out)
+    inbox = OutboxSender(bot.db, [deliverer], bot.clock, poll_seconds=1.0, person_ids={person_id})
+    readers = [inbox]
+    if channel:  # every console in the channel shows its posts (see bot/channel_reader.py)
+        readers.append(ChannelReader(bot.db, bot.clock, deliverer, workspace_id=workspace_id, workspace=workspace,
+                                     channel=channel))
+
+    def wake() -> None:
+        for reader in readers:
+            reader.wake()
+
+    bot.dispatcher.on_outbox = wake  # a message to yourself, or your own post to the channel, shows at once
+    tasks = [asyncio.create_task(reader.run_forever()) for reader in readers]
     try:
         async def clock(argument: str) -> str:
             said = await clock_command(argument)
-            inbox.wake()  # what the clock made due shows now
+            wake()  # what the clock made due shows now
             return said
 
         await chat(bot.dispatcher.dispatch, user, workspace, stdin, out, channel=channel,
                    clock_command=clock if clock_command else None)
-        inbox.stop()  # let a send in progress finish, then show what arrived while the last command ran
-        await inbox_task
+        for reader in readers:  # let a send in progress finish, then show what arrived while the last command ran
+            reader.stop()
+        await asyncio.gather(*tasks)
         await inbox.drain()
+        for reader in readers[1:]:
+            await reader.read()
     finally:
         # bounded: after Ctrl-C (the task cancelled mid-query), a PostgreSQL connection can be slow to
         # give back; everything the user was told is saved is committed already
-        inbox_task.cancel()
+        for task in tasks:
+            task.cancel()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(inbox_task, return_exceptions=True), CLOSE_SECONDS)
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), CLOSE_SECONDS)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(bot.close(), CLOSE_SECONDS)

@@ -4,9 +4,11 @@ outbox's SQL is storage/outbox.py).
 Rows are leased, so two processes never send the same row at once; a process killed
 mid-send leaves its lease to expire and another sender takes over.
 
-When a platform says "slow down" (429 with Retry-After; Teams also 412/502/504) the whole
-platform waits as told, in real seconds, then one probe request goes out before sending at
-full width again. When a deliverer paces a conversation (Slack: ~1 message a second per
+When a platform says "slow down" (429 with Retry-After; Teams also 412/502/504) the
+workspace it was said about waits as told, in real seconds, then one probe request goes out
+before sending at full width again. Slack's limits are per app per workspace (Teams': per
+tenant), so one throttled workspace never slows another: its messages are not even leased
+while it waits. When a deliverer paces a conversation (Slack: ~1 message a second per
 channel) only that conversation's messages wait; the rest go on. Messages to one
 conversation leave in the order they were owed.
 """
@@ -33,15 +35,30 @@ WAIT_FOR_CONTACT = timedelta(days=1)
 # A platform that throttles without saying how long: 0.5–1 s, then 1–2 s, 2–4 s… up to 16–32 s.
 THROTTLE_BACKOFF_SECONDS = 1.0
 THROTTLE_BACKOFF_CAP_SECONDS = 32.0
+# Batches sent at once, each of other workspaces than the rest (the `concurrency` sends in
+# flight are shared by them): one workspace waiting for its rate limit's next window or a
+# Retry-After does not hold the others to one batch at a time.
+BATCHES_IN_FLIGHT = 4
+PASSED_OVER_BEAT = 0.1  # seconds
+
+
+# Who a platform throttles: (platform, the platform's workspace id: Slack team, Teams tenant).
+ThrottleKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Claimed:
     id: int
     platform: str
+    workspace: str  # the platform's workspace id
     address: Address | None  # None: the recipient has no identity on that platform yet
     reply: Reply
     attempts: int
+
+    @property
+    def throttle_key(self) -> ThrottleKey:
+        """Messages with the same value wait together when the platform says "slow down"."""
+        return (self.platform, self.workspace)
 
     @property
     def conversation(self) -> Hashable:
@@ -56,9 +73,9 @@ def throttle_backoff(streak: int) -> float:
     return step / 2 + random.uniform(0, step / 2)
 
 
-class PlatformThrottle:
-    """One platform's "slow down": paused until a moment (time.monotonic()), then probing
-    with one request at a time until one gets through."""
+class WorkspaceThrottle:
+    """One workspace's "slow down" on one platform: paused until a moment (time.monotonic()),
+    then probing with one request at a time until one gets through."""
 
     def __init__(self):
         self.paused_until = 0.0
@@ -92,14 +109,18 @@ class PlatformThrottle:
 class _Pass:
     """One pass over every message due: what it sent, and what it had to leave for later."""
     sent: int = 0
-    closed: dict[str, float] = field(default_factory=dict)  # platform -> paused until
+    closed: dict[ThrottleKey, float] = field(default_factory=dict)  # workspace -> paused until
     held: dict[Hashable, float] = field(default_factory=dict)  # conversation -> paced until
-    released: list[int] = field(default_factory=list)  # leased, not sent: hand back
+    # workspaces left for the next pass because a batch of theirs was in flight when others were leased
+    passed_over: set[ThrottleKey] = field(default_factory=set)
 
     @property
     def resume_at(self) -> float | None:
         """When something left for later may go (time.monotonic()); None when nothing was."""
-        return min([*self.closed.values(), *self.held.values()], default=None)
+        # what was passed over goes at once, after a short beat when nothing went (all paced or
+        # paused: no spinning on them)
+        again = [time.monotonic() + (0.0 if self.sent else PASSED_OVER_BEAT)] if self.passed_over else []
+        return min([*self.closed.values(), *self.held.values(), *again], default=None)
 
 
 class OutboxSender:
@@ -126,7 +147,8 @@ class OutboxSender:
         self.channels = channels
         self._wake = asyncio.Event()
         self._stopping = False
-        self._throttles = {platform: PlatformThrottle() for platform in self.deliverers}
+        # one per workspace that has been sent to: a few hundred installations at most
+        self._throttles: dict[ThrottleKey, WorkspaceThrottle] = {}
         self._throttled_in_a_row: dict[int, int] = {}  # message id -> throttles it met in a row
         self._to_mark_sent: dict[int, asyncio.Future] = {}  # delivered, waiting for their "sent"
         self._marking = asyncio.Lock()
@@ -171,43 +193,78 @@ class OutboxSender:
             await asyncio.sleep(max(0.0, done.resume_at - time.monotonic()))
 
     async def _pass(self, *, stoppable: bool) -> _Pass:
-        """Every message due, in id order, in leased batches; what must wait is handed back."""
+        """Every message due, in id order, in leased batches; what must wait is handed back.
+
+        Up to BATCHES_IN_FLIGHT batches are sent at once, each of workspaces no other batch in
+        flight has: a workspace's messages are not spread over two batches at once, so they
+        keep their order, and while one workspace waits for its next rate-limit window the others'
+        batches go on. A workspace skipped because a batch of it was in flight sits out the rest
+        of the pass (its later messages must not overtake the skipped ones); the next pass, at
+        once, starts over from the first id. A pass also ends early once a workspace paused in it
+        may send again, so that workspace waits out its own pause, not the time the others take."""
         done = _Pass()
         after = 0
-        while not (stoppable and self._stopping):
-            batch = await self._claim(after, done)
-            if not batch:
-                break
-            after = batch[-1].id
-            await self._send_batch(batch, done, stoppable)
+        in_flight: dict[asyncio.Task, set[ThrottleKey]] = {}
+        slots = asyncio.Semaphore(self.concurrency)  # shared by the batches in flight
+        try:
+            while not (stoppable and self._stopping) and not self._reopened(done):
+                busy = set().union(*in_flight.values())
+                batch = await self._claim(after, done, busy) if len(in_flight) < BATCHES_IN_FLIGHT else []
+                if batch:
+                    after = batch[-1].id
+                    task = asyncio.create_task(self._send_batch(batch, done, stoppable, slots))
+                    in_flight[task] = {m.throttle_key for m in batch}
+                    continue
+                if not in_flight:
+                    break
+                finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    del in_flight[task]
+                    task.result()
+        finally:
+            # never cancelled: that could cut a message off after it was leased
+            results = await asyncio.gather(*in_flight, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return done
 
-    async def _send_batch(self, batch: list[Claimed], done: _Pass, stoppable: bool) -> None:
+    def _reopened(self, done: _Pass) -> bool:
+        now = time.monotonic()
+        return any(self._throttles[key].is_open(now) for key in done.closed)
+
+    async def _send_batch(self, batch: list[Claimed], done: _Pass, stoppable: bool,
+                          slots: asyncio.Semaphore) -> None:
         conversations: dict[Hashable, list[Claimed]] = {}
         for message in batch:  # id order within each conversation
             conversations.setdefault(message.conversation, []).append(message)
-        slots = asyncio.Semaphore(self.concurrency)
+        released: list[int] = []  # leased, not sent: hand back
 
         async def one_conversation(messages: list[Claimed]) -> None:
             async with slots:
                 for n, message in enumerate(messages):
                     if (stoppable and self._stopping) or not await self._send_in_turn(message, done):
-                        done.released += [m.id for m in messages[n:]]  # keep their order: all wait
+                        released.extend(m.id for m in messages[n:])  # keep their order: all wait
                         return
 
         try:
             await asyncio.gather(*(one_conversation(m) for m in conversations.values()))
         finally:
-            if done.released:
-                await self._release(done.released)
-                done.released = []
+            if released:
+                await self._release(released)
+
+    def _throttle(self, key: ThrottleKey) -> WorkspaceThrottle:
+        if (throttle := self._throttles.get(key)) is None:
+            throttle = self._throttles[key] = WorkspaceThrottle()
+        return throttle
 
     def _must_wait(self, message: Claimed, done: _Pass) -> bool:
         now = time.monotonic()
-        throttle = self._throttles[message.platform]
-        if message.platform in done.closed or not throttle.is_open(now):
-            # for the rest of this pass: a later message must not overtake one handed back
-            done.closed[message.platform] = throttle.paused_until
+        key = message.throttle_key
+        throttle = self._throttle(key)
+        if key in done.closed or not throttle.is_open(now):
+            # for the rest of this pass: a later message to the workspace must not overtake one handed back
+            done.closed[key] = throttle.paused_until
             return True
         if message.conversation in done.held:
             return True
@@ -219,10 +276,10 @@ class OutboxSender:
         return False
 
     async def _send_in_turn(self, message: Claimed, done: _Pass) -> bool:
-        """Send unless the platform or the conversation must wait (False: hand it back)."""
+        """Send unless the workspace or the conversation must wait (False: hand it back)."""
         if self._must_wait(message, done):
             return False
-        throttle = self._throttles[message.platform]
+        throttle = self._throttle(message.throttle_key)
         if throttle.probing:  # just throttled: one request at a time until one gets through
             async with throttle.probe:
                 if self._must_wait(message, done):
@@ -233,25 +290,33 @@ class OutboxSender:
         await self._send(message, done)
         return True
 
-    def _platforms_open(self, done: _Pass) -> list[str]:
+    def _workspaces_closed(self, done: _Pass) -> list[ThrottleKey]:
+        """The workspaces paused now or earlier in this pass: their messages are not leased, so a
+        batch is never filled with messages that can only be handed back (the others go on)."""
         now = time.monotonic()
-        for platform, throttle in self._throttles.items():
+        for key, throttle in self._throttles.items():
             if not throttle.is_open(now):
-                done.closed.setdefault(platform, throttle.paused_until)
-        return [p for p in self.deliverers if p not in done.closed]
+                done.closed.setdefault(key, throttle.paused_until)
+        return sorted(done.closed)
 
-    async def _claim(self, after: int, done: _Pass) -> list[Claimed]:
-        platforms = self._platforms_open(done)
-        if not platforms:
-            return []
+    async def _claim(self, after: int, done: _Pass, busy: set[ThrottleKey]) -> list[Claimed]:
+        """The next batch after id `after`, of workspaces neither paused nor `busy` (a batch of
+        theirs in flight). When one is leased, the busy workspaces' messages it went past are
+        left for the next pass: they sit this one out."""
+        closed = self._workspaces_closed(done)
         async with self.db.transaction() as store:
-            leased = await store.lease_due(platforms=platforms, now=self.clock(), after=after, limit=self.batch_size,
-                                           lease=self.lease, person_ids=self.person_ids, channels=self.channels)
-        return [Claimed(m.id, m.platform, _address(m), Reply.from_dict(m.payload), m.attempts) for m in leased]
+            leased = await store.lease_due(platforms=list(self.deliverers), now=self.clock(), after=after,
+                                           limit=self.batch_size, lease=self.lease, person_ids=self.person_ids,
+                                           channels=self.channels,
+                                           except_workspaces=sorted({*closed, *done.passed_over, *busy}))
+        if leased:
+            done.passed_over |= busy
+        return [Claimed(m.id, m.platform, m.workspace, _address(m), Reply.from_dict(m.payload), m.attempts)
+                for m in leased]
 
     async def _send(self, message: Claimed, done: _Pass) -> None:
         deliverer = self.deliverers[message.platform]
-        throttle = self._throttles[message.platform]
+        throttle = self._throttle(message.throttle_key)
         began_in = throttle.epoch
         try:
             if message.address is None:
@@ -280,15 +345,16 @@ class OutboxSender:
         done.sent += 1
 
     async def _throttled(self, message: Claimed, throttled: RetryAfter, began_in: int, done: _Pass) -> None:
-        """Not a failed attempt: the platform pauses, the message goes back in line. Only one
+        """Not a failed attempt: the workspace pauses, the message goes back in line. Only one
         message throttled max_attempts times in a row counts one attempt and steps aside, so a
-        message the platform always refuses this way cannot hold the whole platform up."""
-        throttle = self._throttles[message.platform]
+        message the platform always refuses this way cannot hold its workspace up."""
+        key = message.throttle_key
+        throttle = self._throttle(key)
         wait = throttle.throttled(throttled.seconds, began_in, time.monotonic())
-        done.closed[message.platform] = throttle.paused_until
+        done.closed[key] = throttle.paused_until
         if wait is not None:
             told = "as told" if throttled.seconds is not None else "backing off"
-            log.warning("%s throttled us; waiting %.1fs (%s)", message.platform, wait, told)
+            log.warning("%s throttled us; waiting %.1fs (%s) in workspace %s", key[0], wait, told, key[1])
         in_a_row = self._throttled_in_a_row.get(message.id, 0) + 1
         if in_a_row >= self.max_attempts:
             self._throttled_in_a_row.pop(message.id, None)

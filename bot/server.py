@@ -37,6 +37,8 @@ def build_web_app(bot: Partnerbot) -> web.Application:
     app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock, bot.settings).handle)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
+        if bot.slack.installer is not None:  # multi-workspace: "Add to Slack" and its redirect
+            app.router.add_routes(bot.slack.installer.routes())
     if settings.teams_enabled:  # a Slack-only deployment has no Teams surface at all
         app.router.add_post("/api/messages", bot.teams.handle)
 
@@ -70,7 +72,8 @@ async def serve(bot: Partnerbot) -> None:
     settings = bot.settings
     await bot.upgrade()
     if bot.slack is None:
-        log.warning("Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to enable /slack/events")
+        log.warning("Slack is off: set SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN (one workspace) or with "
+                    "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (any number) to enable /slack/events")
     if settings.teams_unauthenticated:
         warning = (f"!!! teams.unauthenticated: /api/messages accepts UNAUTHENTICATED Teams activities on "
                    f"{settings.host}. For local trials with the Bot Framework Emulator only. !!!")

@@ -47,16 +47,23 @@ class Partnerbot:
 
     @cached_property
     def slack(self) -> SlackAdapter | None:
-        """The Slack app, when Slack's credentials are set."""
+        """The Slack app, when Slack's credentials are set: one workspace's bot token, or the OAuth
+        app's client id and secret (any number of workspaces, installed through /slack/install)."""
         if not self.settings.slack_enabled:
             return None
         from adapters.slack.app import SlackAdapter
+        from adapters.slack.oauth import OAuthApp
+        from storage.installations import SlackInstallations
 
         settings = self.settings
+        oauth = None
+        if settings.slack_multi_workspace:  # each workspace's token from its installation, kept in the database
+            oauth = OAuthApp(client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+                             public_url=settings.public_url, records=SlackInstallations(self.db, self.clock))
         return SlackAdapter(
             signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token,
             api_url=settings.slack_api_url, dispatch=self.dispatcher.dispatch,
-            channel_seconds=settings.outbox.slack_channel_seconds,
+            channel_seconds=settings.outbox.slack_channel_seconds, oauth=oauth,
         )
 
     @cached_property

@@ -129,7 +129,7 @@ class Handoff(Numbered, SQLModel, table=True):
     to_id: int = Field(foreign_key="person.id", index=True)
     account: str
     need: str
-    due_date: Optional[date] = None
+    due_date: Optional[date] = Field(default=None, index=True)  # `by <date>`: reminded and overdue like a commitment
     stage: str = "identified"
     stage_changed_at: datetime = _utc(nullable=False)
     accepted_at: Optional[datetime] = _utc(nullable=True)
@@ -138,6 +138,10 @@ class Handoff(Numbered, SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     accept_nudged_at: Optional[datetime] = _utc(nullable=True)  # the receiver was nudged to accept
     stale_reported_at: Optional[datetime] = _utc(nullable=True)  # managers told it is stuck in its stage
+    # its `by` date's reminder and overdue notice were sent (to the sender before acceptance, else
+    # the receiver); each goes once
+    due_reminded_at: Optional[datetime] = _utc(nullable=True)
+    overdue_notified_at: Optional[datetime] = _utc(nullable=True)
 
 
 class Partnership(Numbered, SQLModel, table=True):
@@ -527,3 +531,52 @@ class PersonLink(SQLModel, table=True):
     # "table.column" -> [row as it was]: the absorbed person's rows deleted because the keeper had
     # one for the same record (both members of one partnership, say)
     deleted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SlackInstallation(SQLModel, table=True):
+    """The app's installation in one Slack workspace, or org-wide in an Enterprise Grid org
+    (`is_enterprise_install`, no team): the bot token the outbox and replies use there. One row
+    per workspace or org: a reinstall replaces it, an uninstall deletes it. The columns are
+    slack_sdk's Installation's (its SQLAlchemy store's), less the incoming webhook we never ask for."""
+
+    __tablename__ = "slack_installation"
+    # '' where Slack gives no id (no org; an org-wide install has no team): a unique key cannot hold NULL
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id", name="uq_slack_installation_workspace"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    app_id: Optional[str] = None
+    enterprise_id: str = ""
+    enterprise_name: Optional[str] = None
+    enterprise_url: Optional[str] = None
+    team_id: str = Field(default="", index=True)
+    team_name: Optional[str] = None
+    is_enterprise_install: bool = False
+    token_type: Optional[str] = None
+    bot_token: Optional[str] = None
+    bot_id: Optional[str] = None
+    bot_user_id: Optional[str] = None
+    bot_scopes: Optional[str] = None  # comma-separated, as Slack gives them
+    bot_refresh_token: Optional[str] = None  # token rotation only
+    bot_token_expires_at: Optional[datetime] = _utc(nullable=True)
+    user_id: str  # who installed
+    user_token: Optional[str] = None
+    user_scopes: Optional[str] = None
+    user_refresh_token: Optional[str] = None
+    user_token_expires_at: Optional[datetime] = _utc(nullable=True)
+    installed_at: datetime = _utc(nullable=False)
+
+
+class SlackOAuthState(SQLModel, table=True):
+    """The `state` of an "Add to Slack" link: good for one redirect, until it expires."""
+
+    __tablename__ = "slack_oauth_state"
+    state: str = Field(primary_key=True)
+    expires_at: datetime = _utc(nullable=False, index=True)
+
+
+class SlackOrgTeam(SQLModel, table=True):
+    """A workspace of an Enterprise Grid org, as a request from it showed: how a message owed
+    to that workspace (the outbox knows its team id only) finds the org-wide installation."""
+
+    __tablename__ = "slack_org_team"
+    team_id: str = Field(primary_key=True)
+    enterprise_id: str

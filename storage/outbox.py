@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.orm import aliased
 
 from storage.models import ChannelContact, Identity, OutboxMessage, Workspace
 from storage.queries.base import Queries
@@ -61,16 +62,24 @@ class OutboxQueries(Queries):
     # --- sending ----------------------------------------------------------------------------------
     async def lease_due(self, *, platforms: list[str], now: datetime, after: int, limit: int, lease: timedelta,
                         person_ids: set[int] | None = None,
-                        channels: set[tuple[int, str]] | None = None) -> list[Leased]:
+                        channels: set[tuple[int, str]] | None = None,
+                        except_workspaces: Iterable[tuple[str, str]] = ()) -> list[Leased]:
         """The next `limit` messages due on `platforms` after id `after`, in id order, leased until
         now + `lease`. Rows another sender holds locked are skipped (FOR UPDATE SKIP LOCKED). With
-        `person_ids` or `channels`, only messages to those people or (workspace id, channel)s."""
+        `person_ids` or `channels`, only messages to those people or (workspace id, channel)s.
+        None in `except_workspaces`, (platform, the platform's workspace id) pairs: the ones the
+        sender must not send to now (throttled, or sitting out its pass)."""
+        # A direct message goes through its recipient's own workspace (their Slack workspace's
+        # token, their tenant), which is not the record's when two companies share a partnership;
+        # a channel post through the channel's.
+        home = aliased(Workspace)
+        address_workspace = func.coalesce(home.external_id, Workspace.external_id)
         query = (
-            select(OutboxMessage, Workspace.external_id, Identity.external_id, Identity.contact,
-                   ChannelContact.contact)
+            select(OutboxMessage, address_workspace, Identity.external_id, Identity.contact, ChannelContact.contact)
             .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
             .outerjoin(Identity, (Identity.person_id == OutboxMessage.recipient_person_id)
                        & (Identity.platform == OutboxMessage.platform))
+            .outerjoin(home, home.id == Identity.workspace_id)
             .outerjoin(ChannelContact, (ChannelContact.workspace_id == OutboxMessage.workspace_id)
                        & (ChannelContact.channel == OutboxMessage.channel))
             .where(
@@ -89,6 +98,9 @@ class OutboxQueries(Queries):
             wanted += [and_(OutboxMessage.workspace_id == workspace_id, OutboxMessage.channel == channel)
                        for workspace_id, channel in sorted(channels or ())]
             query = query.where(or_(*wanted))
+        if excluded := [and_(OutboxMessage.platform == platform, address_workspace == paused)
+                        for platform, paused in except_workspaces]:
+            query = query.where(not_(or_(*excluded)))
         rows = (await self._session.exec(query)).all()
         if not rows:
             return []
@@ -97,6 +109,36 @@ class OutboxQueries(Queries):
         return [Leased(m.id, m.platform, workspace, m.channel, None if m.channel else user,
                        channel_contact if m.channel else contact, m.payload, m.attempts)
                 for m, workspace, user, contact, channel_contact in rows]
+
+    # --- a channel read like a channel (the console) ----------------------------------------------
+    async def channel_unread_from(self, *, platform: str, workspace_id: int, channel: str) -> int:
+        """Where a reader joining `channel` starts: before its first post nobody has seen yet,
+        else after its last post."""
+        in_channel = (OutboxMessage.platform == platform, OutboxMessage.workspace_id == workspace_id,
+                      OutboxMessage.channel == channel)
+        first_unread = (await self._session.exec(
+            select(func.min(OutboxMessage.id)).where(*in_channel, OutboxMessage.status == "pending"))).one()[0]
+        if first_unread is not None:
+            return first_unread - 1
+        last = (await self._session.exec(select(func.max(OutboxMessage.id)).where(*in_channel))).one()[0]
+        return last or 0
+
+    async def channel_posts(self, *, platform: str, workspace_id: int, channel: str, after: int, now: datetime,
+                            limit: int = 50) -> list[tuple[int, dict]]:
+        """The posts into `channel` after id `after` that are due, (id, payload) in id order, sent
+        or not: every reader of the channel sees each post (no lease: nothing is taken from
+        another reader). The ones nobody had seen are marked sent."""
+        rows = (await self._session.exec(
+            select(OutboxMessage.id, OutboxMessage.payload, OutboxMessage.status)
+            .where(OutboxMessage.platform == platform, OutboxMessage.workspace_id == workspace_id,
+                   OutboxMessage.channel == channel, OutboxMessage.id > after, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id).limit(limit))).all()
+        unseen = [row.id for row in rows if row.status == "pending"]
+        if unseen:
+            await self._session.exec(update(OutboxMessage).where(
+                OutboxMessage.id.in_(unseen), OutboxMessage.status == "pending").values(
+                status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1, lease_until=None))
+        return [(row.id, row.payload) for row in rows]
 
     async def mark_sent(self, message_ids: Iterable[int], now: datetime) -> None:
         await self._session.exec(update(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids))).values(

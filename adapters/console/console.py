@@ -61,14 +61,19 @@ async def ask_form(form: Form, read_line: ReadLine, out: TextIO, interactive: bo
     """Ask the form's questions in turn: one line for a single-line question, lines up to an
     empty one for a multiline question. A prefilled answer is kept by answering with nothing,
     and cleared with a lone `-`. A person question takes one `@name` (or `name`) and answers
-    the mention `<@name|name>`, asking again until it gets one; a date question passes the
-    phrase through as typed (both are one line). None when the input ends before the last
-    question."""
+    the mention `<@name|name>`, asking again until it gets one; a choice question asks again
+    until it gets one of its choices; a date question passes the phrase through as typed (all
+    three are one line). A form refused field by field (Form.refused) asks only the refused
+    questions again, each with its reason, and keeps the other answers. None when the input
+    ends before the last question."""
     out.write(f"── {form.title} ──\n")
-    if form.intro:
+    if form.intro and not form.errors:
         out.write(form.intro + "\n")
-    answers: dict[str, str] = {}
+    # a form refused field by field asks again only what was refused; the other answers stand
+    answers = {q.id: q.value for q in form.questions if form.errors and not q.error}
     for question in form.questions:
+        if question.id in answers:
+            continue
         multiline = _ask(question, out)
         while True:
             lines = await _read_lines(read_line, out, interactive, multiline)
@@ -79,22 +84,38 @@ async def ask_form(form: Form, read_line: ReadLine, out: TextIO, interactive: bo
             answer = _answer(question, lines)
             if answer is not None:
                 break
-            out.write(f"  '{' '.join(lines).strip()}' is not one person: type one @name "
-                      f"(Enter leaves it as it was).\n")
+            typed = " ".join(lines).strip() or question.value
+            if question.kind == "choice":
+                out.write(f"  '{typed}' is not one of {_choices_text(question.choices)}: pick one of them.\n")
+            else:
+                out.write(f"  '{typed}' is not one person: type one @name (Enter leaves it as it was).\n")
         answers[question.id] = answer
     out.write(f"[{form.submit_label}]\n")
     out.flush()
     return answers
 
 
+def _choices_text(choices: tuple[str, ...]) -> str:
+    """`1-5` for choices that count up from a number, else `a, b or c`."""
+    if len(choices) > 1 and all(c.isdigit() for c in choices) and \
+            [int(c) for c in choices] == list(range(int(choices[0]), int(choices[0]) + len(choices))):
+        return f"{choices[0]}-{choices[-1]}"
+    return " or ".join(filter(None, (", ".join(choices[:-1]), choices[-1] if choices else "")))
+
+
 def _ask(question: Question, out: TextIO) -> bool:
-    """Print the question with what helps answer it; True when it takes several lines."""
-    multiline = question.multiline and question.kind not in KIND_HINTS
+    """Print the question with what helps answer it (and why its last answer was refused);
+    True when it takes several lines."""
+    multiline = question.multiline and question.kind not in (*KIND_HINTS, "choice")
     out.write(f"{question.label}\n")
+    if question.error:
+        out.write(f"  ✗ {question.error}\n")
     if question.hint:
         out.write(f"  ({question.hint})\n")
     if question.kind in KIND_HINTS:
         out.write(f"  ({KIND_HINTS[question.kind]})\n")
+    if question.kind == "choice" and question.choices:
+        out.write(f"  (pick one: {_choices_text(question.choices)})\n")
     if question.value:
         out.write(f"  now: {_shown(question)}\n  (Enter keeps it, `-` clears it)\n")
     if multiline:
@@ -122,14 +143,19 @@ async def _read_lines(read_line: ReadLine, out: TextIO, interactive: bool, multi
 
 def _answer(question: Question, lines: list[str]) -> str | None:
     """What the lines answer: the prefilled value when empty, nothing for `-`, a person question's
-    mention; None when a person question did not get one person."""
+    mention; None when a person question did not get one person, or a choice question (or its
+    kept value) is not one of its choices."""
     answer = "\n".join(lines).strip()
+    if not answer and question.kind == "choice" and question.value and question.value not in question.choices:
+        return None  # a refused answer kept by Enter: still not one of them
     if not answer:
         return question.value
     if answer == "-":
         return ""
     if question.kind == "person":
         return person_token(answer)
+    if question.kind == "choice" and question.choices and answer not in question.choices:
+        return None
     return answer
 
 
@@ -202,7 +228,8 @@ async def chat(dispatch: Dispatch, user: str, workspace: str, stdin: TextIO, out
         reply = await dispatch(to_command(line, user, workspace, channel))
         out.write(render(reply) + "\n")
         out.flush()
-        while reply.form and reply.ok and not reply.repeated:  # answer it here, then submit
+        # answer it here, then submit; a form refused field by field comes back to fix those answers
+        while reply.form and (reply.ok or reply.form.errors) and not reply.repeated:
             answers = await ask_form(reply.form, read_line, SafeWriter(out), interactive)
             if answers is None:
                 break

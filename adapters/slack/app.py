@@ -26,10 +26,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.refusals import RefusalLog, nested_deeper_than
 from adapters.slack import translate
+from adapters.slack.clients import OneWorkspace
+from adapters.slack.connect import HomeTeams, mentioned_not_installed_line, not_installed_line
 from adapters.slack.deliver import SlackDeliverer
+from adapters.slack.oauth import OAuthApp, SlackInstaller
 from adapters.slack.profiles import CallerProfile, SlackTimezones
-from adapters.slack.render import FORM_CALLBACK, home_blocks, message, modal, refused_modal
+from adapters.slack.render import FORM_CALLBACK, field_errors, home_blocks, message, modal, refused_modal
 from handlers.kernel.delivery import Address
+from handlers.kernel.grammar import MENTION
 from handlers.kernel.model import Account, Command, Form, Reply
 
 log = logging.getLogger(__name__)
@@ -94,21 +98,42 @@ def _refused(view: dict, reason: str, answers: dict) -> dict:
 
 
 class SlackAdapter:
-    def __init__(self, *, signing_secret: str, token: str, api_url: str, dispatch: Dispatch,
-                 channel_seconds: float):
-        self.client = AsyncWebClient(token=token, base_url=api_url)
-        self.timezones = SlackTimezones(self.client)
-        self.deliverer = SlackDeliverer(self.client, channel_seconds=channel_seconds)
+    def __init__(self, *, signing_secret: str, token: str | None, api_url: str, dispatch: Dispatch,
+                 channel_seconds: float, oauth: OAuthApp | None = None):
+        # one workspace: `token` speaks for everything; with `oauth`, any number of workspaces,
+        # each call with its own workspace's token (the client here has none)
+        self.client = AsyncWebClient(token=None if oauth else token, base_url=api_url)
+        self.installer = SlackInstaller(oauth, self.client) if oauth else None
+        self.clients = self.installer.clients if self.installer else OneWorkspace(self.client)
+        self.timezones = SlackTimezones(self.client, clients=self.clients)
+        self.deliverer = SlackDeliverer(self.client, channel_seconds=channel_seconds, clients=self.clients)
         self.dispatch = dispatch
+        # Slack Connect (multi-workspace): people are their own workspace's; one whose workspace
+        # has not installed the app is told where to install it
+        self.home_teams = HomeTeams(self.clients, self._installed) if self.installer else None
+        self.install_url = oauth.install_url if oauth else ""
         self.verifier = SignatureVerifier(signing_secret)
         self.refusals = RefusalLog(log, "Slack")
+        # multi-workspace: bolt's OAuth flow and its authorize middleware, which gives each request
+        # the token of its workspace (the listeners' `client`); a workspace without an installation
+        # is told where to install
+        installs = {"oauth_flow": self.installer.flow, "user_facing_authorize_error_message": (
+            f"Partnerbot is not installed in this workspace yet: install it at {oauth.install_url}")
+        } if self.installer and oauth else {}
         # process_before_response: our listeners ack as soon as their answer is committed, so
         # bolt need not poll for the ack (a 10 ms sleep loop that puts a floor under every reply).
         # request_verification_enabled=False: handle() verifies every request before it reaches
         # bolt (async_dispatch has no other caller); bolt's own check logged the body of each
         # request it refused, at INFO, and raised on a timestamp that is not a number.
         self.app = AsyncApp(signing_secret=signing_secret, client=self.client, process_before_response=True,
-                            request_verification_enabled=False)
+                            request_verification_enabled=False, **installs)
+        if self.installer:
+            self.app.middleware(self.installer.note_org_workspace)
+            self.app.event("tokens_revoked")(self.installer.on_tokens_revoked)
+            self.app.event("app_uninstalled")(self.installer.on_app_uninstalled)
+        else:  # the manifest subscribes to both; one workspace has nothing to do but say so
+            self.app.event("tokens_revoked")(_token_gone)
+            self.app.event("app_uninstalled")(_token_gone)
         self.app.command("/partner")(self._on_slash_command)
         self.app.action(re.compile(r"^pb:"))(self._on_button)
         self.app.view_submission(re.compile(rf"^{re.escape(FORM_CALLBACK)}"))(self._on_form_submitted)
@@ -163,11 +188,56 @@ class SlackAdapter:
         team, user = command.get("team_id", ""), command.get("user_id", "")
         profile = await self.timezones.of_caller(team, user)
         cmd = _with_profile(translate.from_slash_command(command, None), profile)
+        cmd, unreachable = await self._with_home_workspaces(cmd, MENTION.findall(cmd.text))
+        if unreachable:
+            await ack(response_type="ephemeral", **message(Reply(unreachable, ok=False)))
+            return
         reply, _ = await self._open_reply_form(client, command.get("trigger_id"), await self.dispatch(cmd), cmd)
         await ack(response_type="ephemeral", **message(reply))
 
+    async def _installed(self, team: str) -> bool:
+        return bool(self.installer and await self.installer.store.bot_token_of(team))
+
+    async def _with_home_workspaces(self, command: Command,
+                                    mentioned: list[tuple[str, str]]) -> tuple[Command, str | None]:
+        """The command with each mentioned person of another workspace (Slack Connect) marked as
+        that workspace's; or, when a mentioned person's workspace has not installed the app, what
+        the caller is told instead (nothing is done: the person could never be reached)."""
+        names = {user: name for user, name in mentioned if user != command.user}
+        if not self.home_teams or not names:
+            return command, None
+        homes = await asyncio.gather(*(self.home_teams.of(command.workspace, user) for user in names))
+        accounts, unreachable = dict(command.accounts), []
+        for (user, name), home in zip(names.items(), homes, strict=True):
+            if not home or home == command.workspace:
+                continue
+            if await self._installed(home):
+                accounts[user] = replace(accounts.get(user) or Account(), workspace=home)
+            else:
+                unreachable.append(name or user)
+        if unreachable:
+            return command, mentioned_not_installed_line(unreachable, self.install_url)
+        return replace(command, accounts=accounts), None
+
+    async def _refused_not_installed(self, body: dict, client: AsyncWebClient) -> bool:
+        """A click by someone whose own workspace has not installed the app (a Slack Connect
+        channel member of a third company): told, in the channel, where to install it."""
+        team = translate.user_team(body)
+        if not self.home_teams or not team or await self._installed(team):
+            return False
+        channel = translate.text_of(translate.obj(body.get("container")).get("channel_id"))
+        user = translate.text_of(translate.obj(body.get("user")).get("id"))
+        try:
+            if channel and user:
+                await client.chat_postEphemeral(channel=channel, user=user, text=not_installed_line(self.install_url))
+        except Exception:  # nothing was done; only the explanation is lost
+            log.exception("could not tell %s that their workspace has not installed the app", user)
+        return True
+
     async def _on_button(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
+        if await self._refused_not_installed(body, client):
+            return
         cmd = translate.from_button(body, None)
         cmd = _with_profile(cmd, await self.timezones.of_caller(cmd.workspace, cmd.user))
         reply, opened = await self._open_reply_form(client, body.get("trigger_id"), await self.dispatch(cmd), cmd)
@@ -216,9 +286,10 @@ class SlackAdapter:
 
     async def _on_form_submitted(self, ack, body: dict, view: dict) -> None:
         """A form modal submitted: run its command with the answers. Accepted: the modal closes
-        and the result comes as a direct message. Refused: the modal shows why, answers kept."""
+        and the result comes as a direct message. Refused field by field: the modal stays open,
+        each reason under its field. Refused otherwise: the modal shows why on top, answers kept."""
         user = translate.obj(body.get("user"))
-        team = translate.text_of(translate.obj(body.get("team")).get("id")) or translate.text_of(user.get("team_id"))
+        team = translate.user_team(body)  # the submitter's own workspace (Slack Connect: not the channel's)
         tz, names = await asyncio.gather(self.timezones.of(team, translate.text_of(user.get("id"))),
                                          self._names_of(team, translate.picked_users(body)))
         command = translate.from_view_submission(body, tz)
@@ -229,9 +300,16 @@ class SlackAdapter:
             return
         if names:
             command = replace(command, mention_names=names)
+        command, unreachable = await self._with_home_workspaces(
+            command, [(picked, names.get(picked, "")) for picked in translate.picked_users(body)])
+        if unreachable:
+            await ack(response_action="update", view=_refused(view, unreachable, command.form_values or {}))
+            return
         reply = await self.dispatch(command)
         if reply.repeated:
             await ack()
+        elif not reply.ok and (errors := field_errors(translate.obj(view), reply.form)):
+            await ack(response_action="errors", errors=errors)  # under each field; the modal keeps the rest
         elif not reply.ok:
             await ack(response_action="update", view=_refused(view, reply.text, command.form_values or {}))
         elif reply.form:  # the answers lead to another form
@@ -249,7 +327,8 @@ class SlackAdapter:
             if (team, user) in self._names:
                 return
             try:
-                response = await asyncio.wait_for(self.client.users_info(user=user), self.timezones.timeout)
+                client = await self.clients.of(team)  # the workspace's own token
+                response = await asyncio.wait_for(client.users_info(user=user), self.timezones.timeout)
             except Exception as error:  # the form goes on without the name
                 log.warning("users.info for %s failed: %s", user, error)
                 return
@@ -299,6 +378,11 @@ class SlackAdapter:
                                        view={"type": "home", "blocks": home_blocks(reply, notice)})
         except Exception:  # the tab keeps its last view; the next opening publishes again
             log.exception("could not publish the Home tab of %s", command.user)
+
+
+async def _token_gone(event: dict) -> None:
+    log.warning("Slack says %s: SLACK_BOT_TOKEN no longer works; reinstall the app and set its new token",
+                event.get("type"))
 
 
 def _with_profile(command: Command, profile: CallerProfile) -> Command:

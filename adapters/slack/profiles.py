@@ -10,14 +10,17 @@ from typing import NamedTuple
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.clients import OneWorkspace, WorkspaceClients
+
 log = logging.getLogger(__name__)
 
 PROFILE_TTL_SECONDS = 600.0
 
 
 class SlackTimezones:
-    def __init__(self, client: AsyncWebClient, timeout: float = 1.5):
+    def __init__(self, client: AsyncWebClient, timeout: float = 1.5, clients: WorkspaceClients | None = None):
         self.client = client
+        self.clients = clients or OneWorkspace(client)  # asks with the workspace's own token
         self.timeout = timeout  # the lookup sits on the ack path of someone's first command
         self._known: dict[tuple[str, str], tuple[float, dict]] = {}
 
@@ -27,7 +30,8 @@ class SlackTimezones:
         if known and time.monotonic() - known[0] < PROFILE_TTL_SECONDS:
             return known[1]
         try:
-            response = await asyncio.wait_for(self.client.users_info(user=user), self.timeout)
+            client = await self.clients.of(team)
+            response = await asyncio.wait_for(client.users_info(user=user), self.timeout)
         except Exception as error:  # a slow or failing Slack must not fail the command
             log.warning("users.info for %s failed: %s", user, error)
             return None  # not remembered: try again next time

@@ -21,6 +21,7 @@ FIELD_LIMIT = 2000  # one of a section's fields
 FIELDS_PER_SECTION = 10
 TITLE_LIMIT = 24  # a modal's title, submit and close labels
 INPUT_LIMIT = 3000  # plain_text_input's longest value
+OPTION_LIMIT = 75  # an option's text and a select's placeholder
 LABEL_LIMIT = 2000  # an input block's label and hint
 FORM_CALLBACK = "pb:form"  # callback_id of every form modal; the submit listener matches its prefix
 ANSWER_ACTION = "answer"  # action_id of the input element (text, user or date picker) of each question
@@ -154,7 +155,7 @@ def _plain(text: str, limit: int) -> dict:
 
 # The element each kind of question is answered with; a refused modal is rebuilt from the
 # submitted view, so the element type also tells which kind a question was.
-_ELEMENTS = {"text": "plain_text_input", "person": "users_select", "date": "datepicker"}
+_ELEMENTS = {"text": "plain_text_input", "person": "users_select", "date": "datepicker", "choice": "static_select"}
 _KINDS = {element: kind for kind, element in _ELEMENTS.items()}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USER_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")  # a Slack user id in our neutral mention
@@ -170,12 +171,23 @@ def _iso_date(value: str) -> str | None:
         return None
 
 
-def _element(kind: str, multiline: bool, value: str) -> dict[str, Any]:
+def _option(choice: str) -> dict:
+    return {"text": _plain(choice, OPTION_LIMIT), "value": choice[:OPTION_LIMIT]}
+
+
+def _element(kind: str, multiline: bool, value: str, choices: tuple[str, ...] = ()) -> dict[str, Any]:
     """The input element of one question, prefilled with `value` when Slack can show it: a
-    person as a mention (`<@U…|Name>`), a date as YYYY-MM-DD. A date phrase cannot go in a
-    datepicker and is dropped; the picker starts empty."""
+    person as a mention (`<@U…|Name>`), a date as YYYY-MM-DD, a choice when it is one of the
+    choices. A date phrase cannot go in a datepicker and is dropped; the picker starts empty."""
     element: dict[str, Any] = {"type": _ELEMENTS.get(kind, "plain_text_input"), "action_id": ANSWER_ACTION}
-    if element["type"] == "users_select":
+    if element["type"] == "static_select" and not choices:
+        element["type"] = "plain_text_input"  # nothing to pick from: typed after all
+    if element["type"] == "static_select":
+        element["placeholder"] = _plain(_choices_text(choices), OPTION_LIMIT)
+        element["options"] = [_option(choice) for choice in choices[:100]]  # Slack's most
+        if value.strip() in choices[:100]:
+            element["initial_option"] = _option(value.strip())
+    elif element["type"] == "users_select":
         user = _USER_MENTION.match(value.strip())
         if user:
             element["initial_user"] = user.group(1)
@@ -190,16 +202,25 @@ def _element(kind: str, multiline: bool, value: str) -> dict[str, Any]:
     return element
 
 
-def _input_block(block_id: str, label: str, kind: str, multiline: bool, value: str = "", hint: str = "") -> dict:
+def _choices_text(choices: tuple[str, ...]) -> str:
+    """`Pick 1-5` for choices that count up from a number, else `Pick one`."""
+    counting = all(c.isdigit() for c in choices) and \
+        [int(c) for c in choices] == list(range(int(choices[0]), int(choices[0]) + len(choices)))
+    return f"Pick {choices[0]}-{choices[-1]}" if counting and len(choices) > 1 else "Pick one"
+
+
+def _input_block(block_id: str, label: str, kind: str, multiline: bool, value: str = "", hint: str = "",
+                 choices: tuple[str, ...] = ()) -> dict:
     block: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": True,
-                             "label": _plain(label, LABEL_LIMIT), "element": _element(kind, multiline, value)}
+                             "label": _plain(label, LABEL_LIMIT), "element": _element(kind, multiline, value, choices)}
     if hint:
         block["hint"] = _plain(hint, LABEL_LIMIT)
     return block
 
 
 def _question(question: Question) -> dict:
-    return _input_block(question.id, question.label, question.kind, question.multiline, question.value, question.hint)
+    return _input_block(question.id, question.label, question.kind, question.multiline, question.value, question.hint,
+                        question.choices)
 
 
 def form_metadata(form: Form, channel: str | None, direct: bool) -> str:
@@ -233,9 +254,10 @@ def refused_modal(view: Mapping[str, Any], reason: str, answers: Mapping[str, st
         if block.get("type") == "input":
             element = block.get("element") or {}
             kind = _KINDS.get(element.get("type"), "text")  # a picker stays a picker
+            choices = tuple(str((option or {}).get("value", "")) for option in element.get("options") or ())
             blocks.append(_input_block(block_id, (block.get("label") or {}).get("text", ""), kind,
                                        bool(element.get("multiline")), answers.get(block_id, ""),
-                                       (block.get("hint") or {}).get("text", "")))
+                                       (block.get("hint") or {}).get("text", ""), choices))
         elif block.get("type") == "section" and block.get("text"):
             blocks.append({"type": "section", "text": block["text"]})
     refused = {
@@ -247,3 +269,15 @@ def refused_modal(view: Mapping[str, Any], reason: str, answers: Mapping[str, st
     if any(b["type"] == "input" for b in refused["blocks"]):
         refused["submit"] = view.get("submit") or _plain("Submit", TITLE_LIMIT)
     return refused
+
+
+def field_errors(view: Mapping[str, Any], form: Form | None) -> dict[str, str] | None:
+    """What Slack shows under each field of the open modal (`response_action: "errors"`, by
+    block id) for a form refused field by field; None when the form has no field errors or
+    names a field the submitted view does not have (Slack would refuse the whole answer)."""
+    errors = form.errors if form else {}
+    inputs = {block.get("block_id") for block in view.get("blocks") or () if isinstance(block, Mapping)
+              and block.get("type") == "input"}
+    if not errors or not set(errors) <= inputs:
+        return None
+    return {block_id: _plain(message, LABEL_LIMIT)["text"] for block_id, message in errors.items()}

@@ -39,6 +39,13 @@ def typed_text(text: str) -> str:
     return _ESCAPED.sub(lambda m: _TYPED[m.group(0)], text)
 
 
+def user_team(body: Mapping[str, Any]) -> str:
+    """The workspace of the person who clicked or submitted (block_actions, view_submission):
+    `user.team_id`. Why not `team.id`: in a channel shared by two companies (Slack Connect) it
+    is the workspace whose installation posted the message, not the clicker's own."""
+    return text_of(obj(body.get("user")).get("team_id")) or text_of(obj(body.get("team")).get("id"))
+
+
 def from_slash_command(payload: Mapping[str, Any], timezone: str | None) -> Command:
     team = payload.get("team_id") or ""
     trigger = payload.get("trigger_id")
@@ -55,7 +62,7 @@ def from_button(body: Mapping[str, Any], timezone: str | None) -> Command:
     actions = body.get("actions")
     action = obj(actions[0]) if isinstance(actions, list) and actions else {}
     user = obj(body.get("user"))
-    team = text_of(obj(body.get("team")).get("id")) or text_of(user.get("team_id"))
+    team = user_team(body)
     trigger = text_of(body.get("trigger_id"))
     channel = obj(body.get("channel"))
     channel_id = text_of(obj(body.get("container")).get("channel_id")) or text_of(channel.get("id")) or None
@@ -98,7 +105,8 @@ def clicked_in_home(body: Mapping[str, Any]) -> bool:
 
 def _answer(action: Mapping[str, Any]) -> str | None:
     """One input's answer from a view's state (each kind keeps it under its own key, null when
-    left empty): a picked user as the neutral mention `<@U…>`, a picked date as YYYY-MM-DD;
+    left empty): a picked user as the neutral mention `<@U…>`, a picked date as YYYY-MM-DD, a
+    picked choice as its value;
     None for an element that is not one of our questions' inputs."""
     kind = action.get("type")
     if kind == "plain_text_input":
@@ -109,6 +117,8 @@ def _answer(action: Mapping[str, Any]) -> str | None:
     if kind == "datepicker":
         day = action.get("selected_date")
         return day if isinstance(day, str) else ""
+    if kind == "static_select":  # a picked choice: its option's value
+        return text_of(obj(action.get("selected_option")).get("value"))
     return None
 
 
@@ -141,7 +151,7 @@ def from_view_submission(body: Mapping[str, Any], timezone: str | None) -> Comma
             if answer is not None:
                 answers[block_id] = answer
     user = obj(body.get("user"))
-    team = text_of(obj(body.get("team")).get("id")) or text_of(user.get("team_id"))
+    team = user_team(body)
     trigger = text_of(body.get("trigger_id"))
     channel = meta.get("channel") if isinstance(meta.get("channel"), str) else None
     return Command(

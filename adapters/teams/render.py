@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from handlers.kernel.model import Card, Form, Question, Reply
+from handlers.kernel.model import FIX_FORM, Card, Form, Question, Reply
 from handlers.kernel.text import plain_mentions, shown_name
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -56,7 +56,7 @@ def _iso_date(value: str) -> str | None:
 def _input(question: Question, names: dict[str, str]) -> dict:
     """The input of one question: a people picker for a person (prefilled from a mention, its
     name as a static choice so Teams shows it), a date picker for a date (prefilled from
-    YYYY-MM-DD; a date phrase cannot be shown in it), else a text input."""
+    YYYY-MM-DD; a date phrase cannot be shown in it), a drop-down for a choice, else a text input."""
     if question.kind == "person":
         field = {"type": "Input.ChoiceSet", "id": question.id, "label": question.label, "isRequired": False,
                  "isMultiSelect": False, "choices": [],
@@ -67,6 +67,13 @@ def _input(question: Question, names: dict[str, str]) -> dict:
             if mentioned.group(2):
                 names[mentioned.group(1)] = mentioned.group(2)
                 field["choices"] = [{"title": mentioned.group(2), "value": mentioned.group(1)}]
+        return field
+    if question.kind == "choice" and question.choices:  # picked from a list, never typed
+        field = {"type": "Input.ChoiceSet", "id": question.id, "label": question.label, "isRequired": False,
+                 "isMultiSelect": False, "style": "compact", "placeholder": "Pick one",
+                 "choices": [{"title": choice, "value": choice} for choice in question.choices]}
+        if question.value.strip() in question.choices:
+            field["value"] = question.value.strip()
         return field
     if question.kind == "date":
         field = {"type": "Input.Date", "id": question.id, "label": question.label, "isRequired": False}
@@ -99,10 +106,13 @@ def _card_body(card: Card) -> tuple[list[dict], list[dict]]:
 
 def _form_body(form: Form) -> tuple[list[dict], list[dict]]:
     """The form's intro, one input per question, and a submit that carries its command;
-    Teams adds each input's value to the submit's data under the input's id."""
+    Teams adds each input's value to the submit's data under the input's id. A form refused
+    field by field (Form.refused) has each answer filled in and each reason under its field."""
     body: list[dict] = [_text_block(form.title, weight="Bolder", size="Medium", wrap=True)]
     if form.intro:
         body.append(_text_block(form.intro, wrap=True))
+    if form.errors:  # a refused submit shown again: what to do, then each reason under its field
+        body.append(_text_block(FIX_FORM, color="Attention", weight="Bolder", wrap=True))
     names: dict[str, str] = {}
     for question in form.questions:
         if question.id in FORM_KEYS:
@@ -110,6 +120,8 @@ def _form_body(form: Form) -> tuple[list[dict], list[dict]]:
         body.append(_input(question, names))
         if question.hint:
             body.append(_text_block(question.hint, isSubtle=True, size="Small", spacing="None", wrap=True))
+        if question.error:
+            body.append(_text_block(question.error, color="Attention", size="Small", spacing="None", wrap=True))
     data = {"command": form.submit_command, "pb_form": True, "pb_inputs": [q.id for q in form.questions]}
     people = [q.id for q in form.questions if q.kind == "person"]
     if people:

@@ -13,7 +13,7 @@ from handlers.asks.messages import answered_reply, ask_card, response_buttons, r
 from handlers.asks.service import link_text, respond, schedule_follow_up, snapshot
 from handlers.kernel.context import Context
 from handlers.kernel.dates import is_date, parse_date
-from handlers.kernel.errors import UserError
+from handlers.kernel.errors import FieldErrors, UserError
 from handlers.kernel.grammar import parse_ref, ref_kind, split_by_date
 from handlers.kernel.history import show_with_history
 from handlers.kernel.model import Reply
@@ -60,7 +60,7 @@ def split_request(text: str, today: date) -> tuple[str, str | None, str | None]:
 async def _links(ctx: Context, token: str) -> dict:
     kind = ref_kind(token)
     if kind == "H":
-        handoff = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"))
+        handoff = await ctx.store.handoff_for(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"), ctx.caller.id)
         if handoff is None:
             raise UserError(f"There is no handoff {token.upper()} here.")
         return {"handoff_id": handoff.id}
@@ -138,6 +138,8 @@ async def _respond(ctx: Context, args: str) -> Reply:
         if ctx.command.from_button and form_values is None:  # a button: ask for it in a form
             return Reply(f"{'Your answer to' if action == 'answer' else 'Why are you declining'} {ref}?",
                          form=response_form(a, asker, action))
+        if action == "answer" and form_values is not None:  # the form came back empty: keep it open
+            raise FieldErrors(response_form(a, asker, action), {"answer": "Write the answer before sending it."})
         if action == "answer":
             raise UserError(f"Say the answer: `ask {ref} answer <text>`.")
 

@@ -2,6 +2,9 @@
 gave you one, and its reminders (one `remind_before_hours` before due, then at due time)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from handlers.kernel.dates import format_instant
 from handlers.kernel.model import Button, Card, Fact, Reply
 from storage.models import Commitment, Person
@@ -39,25 +42,38 @@ def overdue(c: Commitment, owner_tz: str) -> Reply:
     )
 
 
-def together(due: list[tuple[Commitment, bool]], owner_tz: str) -> Reply:
+class AlsoDue(NamedTuple):
+    """Something other than a commitment owed in the same message (a handoff's `by` date): its
+    line, its card, whether it is overdue, and the last line's word on what to do with it."""
+
+    line: str
+    card: Card
+    overdue: bool
+    hint: str
+
+
+def together(due: list[tuple[Commitment, bool]], owner_tz: str, also: Sequence[AlsoDue] = ()) -> Reply:
     """Several reminders and overdue notices of one owner at once, as one message: a line and a
     card (with its Done, Snooze 1 day and Drop buttons) per commitment. `due`: (commitment,
-    whether it is overdue), in the order listed."""
+    whether it is overdue), in the order listed; `also`: other items listed after them."""
     lines, cards = [], []
     for c, is_overdue in due:
         ref, when = c.ref, format_instant(c.due_at, owner_tz)
         title = f"{ref} is overdue" if is_overdue else f"{ref} is due {when}"
         lines.append(f"• {title} (was due {when}): {c.what}" if is_overdue else f"• {title}: {c.what}")
         cards.append(Card(title=title, text=c.what, facts=_facts(c, when), buttons=commitment_buttons(ref)))
-    overdue_count = sum(1 for _, is_overdue in due if is_overdue)
-    head = (f"{len(due)} of your commitments are overdue:" if overdue_count == len(due)
-            else f"{len(due)} of your commitments are due soon:" if not overdue_count
-            else f"{len(due)} of your commitments need you ({overdue_count} overdue):")
-    return Reply(
-        "\n".join([head, *lines, "Mark each done, snooze it 1 day or drop it with a reason: `done C-n`, "
-                    "`snooze C-n`, `drop C-n <reason>`."]),
-        cards=tuple(cards),
-    )
+    lines += [f"• {item.line}" for item in also]
+    cards += [item.card for item in also]
+    count = len(due) + len(also)
+    overdue_count = sum(1 for _, is_overdue in due if is_overdue) + sum(1 for item in also if item.overdue)
+    things = "commitments" if not also else "handoffs" if not due else "commitments and handoffs"
+    head = (f"{count} of your {things} are overdue:" if overdue_count == count
+            else f"{count} of your {things} are due soon:" if not overdue_count
+            else f"{count} of your {things} need you ({overdue_count} overdue):")
+    hints = ["Mark each done, snooze it 1 day or drop it with a reason: `done C-n`, `snooze C-n`, "
+             "`drop C-n <reason>`."] if due else []
+    hints += list(dict.fromkeys(item.hint for item in also))  # each kind of advice once
+    return Reply("\n".join([head, *lines, *hints]), cards=tuple(cards))
 
 
 def _facts(c: Commitment, due: str) -> tuple[Fact, ...]:

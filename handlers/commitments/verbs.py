@@ -7,7 +7,7 @@ from datetime import date
 from handlers.commitments import service
 from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant, parse_date
-from handlers.kernel.errors import UserError
+from handlers.kernel.errors import FieldErrors, UserError
 from handlers.kernel.grammar import MENTION, DatedText, parse_ref, ref_kind, tail_mention
 from handlers.kernel.history import show_with_history
 from handlers.kernel.model import Form, Question, Reply
@@ -77,7 +77,8 @@ async def commit(ctx: Context, args: str) -> Reply:
     if re_target:
         kind = ref_kind(re_target)
         if kind == "H":
-            handoff = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(re_target, "H", "handoff"))
+            number = ctx.ref_number(re_target, "H", "handoff")
+            handoff = await ctx.store.handoff_for(ctx.workspace.id, number, ctx.caller.id)
             if handoff is None:
                 raise UserError(f"There is no handoff {re_target.upper()} here.")
             await policy.may_credit_handoff(ctx, handoff)
@@ -125,11 +126,13 @@ async def drop(ctx: Context, args: str) -> Reply:
     ref = c.ref
     reason = reason.strip() or (ctx.command.form_values or {}).get("reason", "").strip()
     if not reason:
+        form = Form(title=f"Drop {ref}", submit_command=f"drop {ref}", submit_label="Drop",
+                    intro=f"{ref}: {c.what}. Your partner sees the reason.",
+                    questions=(Question("reason", "Reason", multiline=False),))
+        if ctx.command.form_values is not None:  # the form came back empty: keep it open, say why
+            raise FieldErrors(form, {"reason": "Give a reason, so your partner knows why."})
         if ctx.command.from_button:  # the Drop button of a reminder: ask for the reason
-            return Reply(f"Why are you dropping {ref}?", form=Form(
-                title=f"Drop {ref}", submit_command=f"drop {ref}", submit_label="Drop",
-                intro=f"{ref}: {c.what}. Your partner sees the reason.",
-                questions=(Question("reason", "Reason", multiline=False),)))
+            return Reply(f"Why are you dropping {ref}?", form=form)
         raise UserError(f"Give a reason for dropping {ref}, so your partner knows why.")
     await service.drop(ctx, c, reason)
     return Reply(f"{ref} dropped: {c.what}. Reason: {reason}.", replace_source=ctx.command.from_button)

@@ -58,7 +58,7 @@ async def _act_on(ctx: Context, args: str) -> Reply:
     token, _, rest = args.strip().partition(" ")
     action, _, note = rest.strip().partition(" ")
     action, note = action.lower(), note.strip() or None
-    h = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"))
+    h = await ctx.store.handoff_for(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"), ctx.caller.id)
     if h is None:
         raise UserError(f"There is no handoff {token.upper()} here.")
     if not action:  # `handoff H-n`: show it with its history

@@ -72,7 +72,10 @@ class Context:
     async def mentioned_person(self, user_id: str, name: str | None) -> Person:
         name = name or self.command.mention_names.get(user_id)
         account = self.command.accounts.get(user_id) or Account()
-        return await self.store.person(self.workspace, user_id, name, self.now,
+        workspace = self.workspace
+        if account.workspace and account.workspace != self.command.workspace:  # Slack Connect: their own
+            workspace = await self.store.workspace(self.platform, account.workspace, self.now)
+        return await self.store.person(workspace, user_id, name, self.now,
                                        other_id=account.other_id, email=account.email)
 
     async def take_person(self, text: str, usage_hint: str) -> tuple[Person, str]:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from handlers.kernel.context import Context
 from handlers.kernel.dates import reading_at
-from handlers.kernel.errors import UserError
+from handlers.kernel.errors import FieldErrors, UserError
 from handlers.kernel.grammar import MAX_COMMAND_CHARS, split_verb
-from handlers.kernel.model import Account, Command, Reply
+from handlers.kernel.model import FIX_FORM, Account, Command, Reply
 from handlers.kernel.registry import Registry
 from handlers.kernel.settings import SettingsLike
 from storage.db import Database
@@ -104,6 +104,12 @@ class Dispatcher:
                     workspace, caller = await self._caller(store, command, now)
                     ctx = Context(command, store, now, self.settings, workspace, caller, self.registry)
                     reply = await verb.handler(ctx, args)
+        except FieldErrors as refusal:
+            await self.remember_contact(command)  # rolled back with the refused answers
+            # the form comes back as submitted, each reason beside its field (the text says them too)
+            return Reply(f"{FIX_FORM}\n{refusal}", ok=False, replace_source=command.from_button,
+                         form=refusal.form.refused({**(command.form_values or {}), **refusal.answers},
+                                                   refusal.errors))
         except UserError as refusal:
             await self.remember_contact(command)  # rolled back with the refused change
             return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)

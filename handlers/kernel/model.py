@@ -7,7 +7,7 @@ stands for, so a click comes back as a `Command` exactly like a typed one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -17,6 +17,9 @@ class Account:
 
     other_id: str | None = None  # Teams: the 29:… user id (what mentions carry) beside the AAD object id
     email: str | None = None  # Teams roster; Slack users.info with the users:read.email scope
+    # Slack Connect: a mentioned person's own workspace (team id) when it is not the caller's;
+    # they are that workspace's person, not a new one in the caller's
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,14 @@ class Question:
     multiline: bool = True
     value: str = ""  # prefilled answer (editing an earlier one)
     hint: str = ""
-    # text | person | date. A person answer arrives as a mention (`<@id|name>`, the form every
-    # adapter rewrites its mentions to): a Slack user picker, a Teams people picker, `@name`
-    # on the console. A date answer is a date phrase or YYYY-MM-DD (a date picker's value).
+    # text | person | date | choice. A person answer arrives as a mention (`<@id|name>`, the form
+    # every adapter rewrites its mentions to): a Slack user picker, a Teams people picker, `@name`
+    # on the console. A date answer is a date phrase or YYYY-MM-DD (a date picker's value). A
+    # choice answer is one of `choices`, picked (a Slack select, a Teams choice set, on the
+    # console typed and asked again until it is one of them), never typed freely.
     kind: str = "text"
+    choices: tuple[str, ...] = ()  # what a choice question offers, in order
+    error: str = ""  # why its submitted answer was refused, shown beside it (Form.refused)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,21 @@ class Form:
     questions: tuple[Question, ...]
     intro: str = ""
     submit_label: str = "Submit"
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """What is wrong with the answers of a refused submit, by question id; empty otherwise."""
+        return {q.id: q.error for q in self.questions if q.error}
+
+    def refused(self, values: Mapping[str, str], errors: Mapping[str, str]) -> Form:
+        """This form again as it was submitted: every answer as typed (the good ones too) and
+        the reason beside each refused one, to be fixed and submitted again."""
+        return replace(self, questions=tuple(
+            replace(q, value=values.get(q.id, q.value) or "", error=errors.get(q.id, "")) for q in self.questions))
+
+
+# What a form refused field by field says above its answers (each reason is beside its field).
+FIX_FORM = "Nothing was saved yet: fix the marked answers and submit again; the rest of what you typed is kept."
 
 
 def card_lines(card: Card, *, section: bool = False) -> list[str]:
@@ -156,7 +178,8 @@ class Reply:
         form = data.get("form")
         if form:
             form = Form(title=form["title"], submit_command=form["submit_command"],
-                        questions=tuple(Question(**q) for q in form.get("questions", ())),
+                        questions=tuple(Question(**{**q, "choices": tuple(q.get("choices", ()))})
+                                        for q in form.get("questions", ())),
                         intro=form.get("intro", ""), submit_label=form.get("submit_label", "Submit"))
         return cls(
             text=data["text"],

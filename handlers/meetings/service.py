@@ -10,13 +10,14 @@ coalesced: only the latest happens, and only while that meeting is on; the other
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from handlers.commitments import service as commitments
 from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import parse_date
 from handlers.kernel.errors import UserError
-from handlers.kernel.model import Reply
+from handlers.kernel.model import Mention, Reply
 from handlers.kernel.outbound import key, to_channel, to_person
 from handlers.kernel.rules import fires_before, follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
 from handlers.kernel.text import lead_line
@@ -96,8 +97,11 @@ async def _start_post(cad: JobContext, series: MeetingSeries, m: Meeting, p: Par
     leads = await store.open_leads_of_series(series.id)
     people = await store.people({c.owner_id for c in actions} | {lead.owner_id for lead in leads})
     next_activities = await store.next_activities([lead.id for lead in leads])
-    return start_post(m, p, tz, action_facts(actions, people, cad.timezone_of),
+    post = start_post(m, p, tz, action_facts(actions, people, cad.timezone_of),
                       [lead_line(lead, people, next_activities.get(lead.id), tz) for lead in leads])
+    # the people with something to report (an open action item or lead) are notified it starts
+    reporting = sorted(people.values(), key=lambda person: person.display_name.casefold())
+    return replace(post, mentions=tuple(Mention(person.display_name, person.id) for person in reporting))
 
 
 async def post_to_partnership(ctx: JobContext | Context, p: Partnership, organiser: Person, kind: str, record: str,

@@ -11,8 +11,8 @@ import re
 from dataclasses import replace
 
 from handlers.kernel.context import Context
-from handlers.kernel.dates import WEEKDAYS, format_instant
-from handlers.kernel.errors import UserError
+from handlers.kernel.dates import WEEKDAYS, format_instant, parse_date
+from handlers.kernel.errors import FieldErrors, UserError
 from handlers.kernel.grammar import MENTION, parse_ref, split_by_date
 from handlers.kernel.model import Card, Fact, Mention, Reply
 from handlers.kernel.registry import Verb
@@ -21,7 +21,7 @@ from handlers.meetings.messages import FORM_ROWS, action_form, capture_button, s
 from handlers.meetings.service import add_action_item, find_meeting, post_to_partnership
 from handlers.partnerships import policy
 from handlers.partnerships.service import find_partnership
-from storage.models import Meeting, MeetingSeries, Partnership
+from storage.models import Meeting, MeetingSeries, Partnership, Person
 
 _NEW = re.compile(r"^new\s+(?P<p>\S+)\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _PURPOSE = re.compile(r'^(?:"(?P<a>[^"]*)"|“(?P<b>[^”]*)”)\s*(?P<rest>.*)$', re.DOTALL)
@@ -151,32 +151,57 @@ async def _submit(ctx: Context, m: Meeting) -> Reply:
         raise UserError(f"Add action items with the form (`meeting actions {m.ref}`) or "
                         f"`action {m.ref} @owner <what> by <date>`.")
     _require_open(m, "an action item")
-    rows = []
+    rows, errors, owners = [], {}, {}
     for row in range(1, FORM_ROWS + 1):
         owner, what, due = ((values.get(f"{field}_{row}") or "").strip() for field in ("owner", "what", "due"))
-        if not (owner or what or due):
-            continue
-        missing = [name for name, value in (("an owner", owner), ("what", what), ("a due date", due)) if not value]
-        if missing:
-            raise UserError(f"Row {row} needs {' and '.join(missing)}; nothing was saved.")
-        mention = MENTION.fullmatch(owner)
-        if mention is None:
-            raise UserError(f"Row {row}: pick the owner as a person (a mention), not '{owner}'; nothing was saved.")
-        rows.append((row, await ctx.mentioned_person(mention.group(1), mention.group(2)), what, due))
-    if not rows:
-        raise UserError("Every row is empty: give at least one action item an owner, what and a due date.")
-    saved = []
-    for row, owner, what, due in rows:
-        try:
-            saved.append(await add_action_item(ctx, m, owner, what, due))
-        except UserError as refusal:
-            raise UserError(f"Row {row}: {refusal} Nothing was saved.") from None
+        if owner or what or due:
+            person = await _check_row(ctx, m, row, owner, what, due, errors)
+            if person:
+                owners[f"owner_{row}"] = f"<@{MENTION.fullmatch(owner).group(1)}|{_mention_name(person)}>"
+            if person and not {f"what_{row}", f"due_{row}"} & errors.keys():
+                rows.append((person, what, due))
+    if not rows and not errors:
+        errors["owner_1"] = "Every row is empty: give at least one action item an owner, what and a due date."
+    if errors:  # nothing is saved until every row is right, so a resubmit cannot add a row twice
+        raise FieldErrors(action_form(m), errors, answers=owners)
+    saved = [await add_action_item(ctx, m, owner, what, due) for owner, what, due in rows]
     people = await ctx.store.people({c.owner_id for c in saved})
     lines = [f"{c.ref} · {people[c.owner_id].display_name}: {c.what}, due "
              f"{format_instant(c.due_at, ctx.timezone_of(people[c.owner_id]))}" for c in saved]
     text = f"{len(saved)} action item(s) saved for {m.ref}:\n" + "\n".join(lines)
     return Reply(text + f"\nClose the meeting when you're done: `meeting close {m.ref}`.",
                  replace_source=ctx.command.from_button)
+
+
+async def _check_row(ctx: Context, m: Meeting, row: int, owner: str, what: str, due: str,
+                     errors: dict[str, str]) -> Person | None:
+    """One filled row of the action-item form, checked field by field: what is wrong goes in
+    `errors` under each field (owner_n, what_n, due_n); its owner when they may own it."""
+    person = None
+    if not owner:
+        errors[f"owner_{row}"] = "Pick who owns this action item."
+    elif (mention := MENTION.fullmatch(owner)) is None:
+        errors[f"owner_{row}"] = f"Pick the owner as a person (a mention), not '{owner[:40]}'."
+    else:
+        person = await ctx.mentioned_person(mention.group(1), mention.group(2))
+        if person.id != ctx.caller.id and not await policy.runs_meeting(ctx, m):
+            errors[f"owner_{row}"] = (f"Only the organiser of {m.ref} or a manager of its partnership gives "
+                                      f"action items to others; you can take one yourself.")
+    if not what:
+        errors[f"what_{row}"] = "Say what is to be done."
+    if not due:
+        errors[f"due_{row}"] = "Give a due date."
+    else:
+        try:
+            parse_date(due, ctx.today)
+        except UserError as refusal:
+            errors[f"due_{row}"] = str(refusal)
+    return person if f"owner_{row}" not in errors else None
+
+
+def _mention_name(person: Person) -> str:
+    """The name in a mention token `<@id|name>`, which ends at `|` or `>`."""
+    return person.display_name.replace("|", " ").replace(">", " ")
 
 
 # --- close and show ------------------------------------------------------------------------

@@ -132,7 +132,9 @@ async def _bind_channel(ctx: Context, p: Partnership) -> str | None:
     if not channel:
         return None
     for bound in await ctx.store.channels(p.id):
-        if bound.workspace_id == ctx.workspace.id and bound.channel == channel:
+        # a Slack channel shared by two companies is one channel: bound by either, it is bound
+        if bound.channel == channel and (bound.workspace_id == ctx.workspace.id
+                                         or bound.platform == ctx.platform == "slack"):
             raise UserError(f"This channel is already bound to {p.ref}.")
     ctx.store.stage(PartnershipChannel(partnership_id=p.id, workspace_id=ctx.workspace.id, channel=channel,
                                        platform=ctx.platform, bound_at=ctx.now))

@@ -5,7 +5,7 @@ import re
 
 from handlers.kernel.context import Context, JobContext
 from handlers.kernel.dates import format_instant
-from handlers.kernel.errors import UserError
+from handlers.kernel.errors import FieldErrors, UserError
 from handlers.kernel.grammar import parse_ref
 from handlers.kernel.model import Card, Form, Question, Reply
 from handlers.kernel.registry import Verb
@@ -15,6 +15,7 @@ from handlers.pulse.results import COMMENT, DIMENSIONS, SCALE, period_label
 from handlers.pulse.service import close, instant_period, open_pulse, prompt_members
 from storage.models import Partnership, Pulse, PulseAnswer
 
+RATINGS = ("1", "2", "3", "4", "5")  # picked, not typed: what each rating offers
 _WHOLE = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 
@@ -95,7 +96,7 @@ def answer_form(pulse: Pulse, p: Partnership, mine: PulseAnswer, tz: str) -> For
                f"invest), rewards (both gain), vision (the same goal), values (the same way of working). "
                f"Results go out per side, never per person."),
         submit_command=f"pulse submit {p.ref} {pulse.period}",
-        questions=tuple(Question(id=dim, label=label, multiline=False, hint=SCALE, kind="text")
+        questions=tuple(Question(id=dim, label=label, multiline=False, hint=SCALE, kind="choice", choices=RATINGS)
                         for dim, label in DIMENSIONS) + (
             Question(id=COMMENT, label="Comment (optional)", multiline=True,
                      hint="Unsigned; shown with your side's results when the sides are 2 points or more apart."),),
@@ -135,24 +136,23 @@ async def _answer(ctx: Context, p: Partnership) -> Reply:
 
 
 # --- pulse submit P-n [period] ----------------------------------------------------------------------
-def parse_scores(values: dict) -> dict[str, int]:
-    """The five ratings, each a whole number from 1 to 5; every one that is not, said by name."""
-    scores, problems = {}, []
-    for dim, label in DIMENSIONS:
+def score_problems(values: dict) -> tuple[dict[str, int], dict[str, str]]:
+    """The five ratings, each a whole number from 1 to 5, and what is wrong with every one that
+    is not, by rating (a picker sends only 1 to 5; a text client may send anything)."""
+    scores, problems = {}, {}
+    for dim, _ in DIMENSIONS:
         raw = (values.get(dim) or "").strip()
         if not raw:
-            problems.append(f"{label} is missing")
+            problems[dim] = f"Missing: pick {SCALE}."
         elif _WHOLE.match(raw) and 1 <= int(raw) <= 5:
             scores[dim] = int(raw)
         elif _WHOLE.match(raw):
-            problems.append(f"{label} is {raw}, outside 1 to 5")
+            problems[dim] = f"{raw} is outside 1 to 5: pick {SCALE}."
         elif _NUMBER.match(raw):
-            problems.append(f"{label} is {raw}, not a whole number")
+            problems[dim] = f"{raw} is not a whole number: pick {SCALE}."
         else:
-            problems.append(f"{label} is '{raw[:40]}', not a number")
-    if problems:
-        raise UserError(f"Rate each of the five from {SCALE}: {'; '.join(problems)}. Nothing was saved.")
-    return scores
+            problems[dim] = f"'{raw[:40]}' is not a number: pick {SCALE}."
+    return scores, problems
 
 
 async def _submit(ctx: Context, p: Partnership, period: str | None) -> Reply:
@@ -160,7 +160,9 @@ async def _submit(ctx: Context, p: Partnership, period: str | None) -> Reply:
     if values is None:
         raise UserError(f"Answer the health pulse with its form: click Answer or type `pulse answer {p.ref}`.")
     pulse, mine = await _answering(ctx, p, period)
-    scores = parse_scores(dict(values))
+    scores, problems = score_problems(dict(values))
+    if problems:  # the form comes back with every answer kept, the reason under each bad rating
+        raise FieldErrors(answer_form(pulse, p, mine, ctx.tz), problems)
     mine.scores, mine.answered_at = scores, ctx.now
     mine.comment = (values.get(COMMENT) or "").strip() or None
     # the log says who answered, not what: ratings are shown per side, never per person

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.handoffs.service import OPEN_STAGES
+from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.context import Context
 from handlers.kernel.model import Card, Fact
 from handlers.kernel.text import day_text, plural
@@ -152,7 +152,7 @@ async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Seque
     store, now = ctx.store, ctx.now
     since = now - timedelta(days=COACHING_DAYS)
     scope = People(tuple(reps))
-    handoffs = await store.report_handoffs(scope, since, OPEN_STAGES)
+    handoffs = await store.report_handoffs(scope, since, OPEN_STAGES, STAGES)
     commitments = await store.report_commitments(scope, since)
     leads = await store.report_leads(scope, since)
     asks = await store.report_asks(scope, since)

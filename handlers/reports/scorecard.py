@@ -75,7 +75,7 @@ async def _gather(ctx: Context, scope: Scope, window: metrics.Window) -> Rows:
     leads = await store.report_leads(scope, since)
     return Rows(
         commitments=await store.report_commitments(scope, since),
-        handoffs=await store.report_handoffs(scope, since, OPEN_STAGES),
+        handoffs=await store.report_handoffs(scope, since, OPEN_STAGES, STAGES),
         syncs=syncs, sync_answers=answers, meetings=meetings,
         action_items=await store.report_action_items([m.id for m in meetings]),
         leads=leads,

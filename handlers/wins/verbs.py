@@ -21,7 +21,7 @@ async def win(ctx: Context, args: str) -> Reply:
     correcting = word.lower() == "amount"  # `win H-3 amount 95k`: who may win it may correct its amount
     kind = ref_kind(token)
     if kind == "H":
-        record = await ctx.store.handoff(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"))
+        record = await ctx.store.handoff_for(ctx.workspace.id, ctx.ref_number(token, "H", "handoff"), ctx.caller.id)
         if record is None:
             raise UserError(f"There is no handoff {token.upper()} here.")
         await policy.may_move_handoff(ctx, record, "correct its amount" if correcting else "record its win")

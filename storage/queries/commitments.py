@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union
 
-from storage.models import Commitment
+from storage.models import Commitment, Handoff
 from storage.queries.base import Cursor, Page, Queries
+from storage.queries.handoffs import handoff_date_watcher, open_handoffs_dated_by
 
 
 class CommitmentQueries(Queries):
@@ -43,12 +44,19 @@ class CommitmentQueries(Queries):
             query = query.where(match)
         return await self._all(query.order_by(Commitment.due_at, Commitment.number).limit(limit))
 
-    async def commitment_owners_due_for_cadence(self, now: datetime, after: Cursor = None) -> Page:
-        """(workspace id, owner id) of everyone with an open commitment whose reminder or overdue
-        notice is due: what they are owed goes out together, as one message."""
-        order = (Commitment.workspace_id, Commitment.owner_id)
-        due = select(*order).where(Commitment.status == "open", Commitment.cadence_at <= now).distinct()
-        return await self._page(due, order, after, item=tuple)
+    async def people_due_for_reminders(self, now: datetime, handoffs_by: date, open_stages: tuple[str, ...],
+                                       after: Cursor = None) -> Page:
+        """(workspace id, person id) of everyone owed a commitment's reminder or overdue notice, or
+        who may be owed a handoff's (an open one dated `handoffs_by` or before, whose overdue
+        notice is not sent: its sender's until accepted, then its receiver's). What one person is
+        owed goes out together, as one message."""
+        owners = select(Commitment.workspace_id, Commitment.owner_id.label("person_id")).where(
+            Commitment.status == "open", Commitment.cadence_at <= now)
+        watchers = open_handoffs_dated_by(handoffs_by, open_stages,
+                                          Handoff.workspace_id, handoff_date_watcher().label("person_id"))
+        due = union(owners, watchers).subquery()  # UNION: each person once
+        order = (due.c.workspace_id, due.c.person_id)
+        return await self._page(select(*order), order, after, item=tuple)
 
     async def commitments_due_for_cadence(self, workspace_id: int, owner_id: int, now: datetime) -> list[Commitment]:
         """One owner's open commitments of one workspace whose reminder or overdue notice is due,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from storage.models import (
     CharterAgreement,
@@ -13,15 +13,21 @@ from storage.models import (
     PartnershipGoal,
     PartnershipInvite,
     PartnershipMember,
+    Workspace,
 )
 from storage.queries.base import Queries
 
 
 def bound_here(workspace_id: int, channel: str | None):
     """Partnership ids bound to this channel (a record of a partnership whose Slack channel
-    and Teams channel are both bound is reachable from either)."""
+    and Teams channel are both bound is reachable from either). A Slack channel id is one
+    channel in every workspace it is shared with (Slack Connect): bound by one company, it is
+    bound for the other company's people typing in it too."""
+    platform_here = select(Workspace.platform).where(Workspace.id == workspace_id).scalar_subquery()
     return select(PartnershipChannel.partnership_id).where(
-        PartnershipChannel.workspace_id == workspace_id, PartnershipChannel.channel == (channel or ""))
+        PartnershipChannel.channel == (channel or ""),
+        or_(PartnershipChannel.workspace_id == workspace_id,
+            and_(PartnershipChannel.platform == "slack", platform_here == "slack")))
 
 
 def member_of(person_id: int):

@@ -110,16 +110,19 @@ class ReportQueries(Queries):
         window = or_(Commitment.closed_at >= since, Commitment.status == "open")
         return await self._all(select(Commitment).where(owned, window).order_by(Commitment.due_at, Commitment.id))
 
-    async def report_handoffs(self, scope: Scope, since: datetime, open_stages: Sequence[str]) -> list[Handoff]:
+    async def report_handoffs(self, scope: Scope, since: datetime, open_stages: Sequence[str],
+                              stages: Sequence[str]) -> list[Handoff]:
         """Handoffs given or received (a partnership's: between its sides) that were made or
-        accepted in the window, or are still open (in one of `open_stages`, not declined)."""
+        accepted in the window, or are still open (in one of `open_stages`, not declined). Only
+        those in one of `stages`: a handoff taken back by its sender is not counted at all."""
         if isinstance(scope, People):
             whose = or_(Handoff.from_id.in_(scope.ids), Handoff.to_id.in_(scope.ids))
         else:
             whose = _between_sides(scope)
         still_open = and_(Handoff.stage.in_(open_stages), Handoff.declined_at.is_(None))
         window = or_(Handoff.created_at >= since, Handoff.accepted_at >= since, still_open)
-        return await self._all(select(Handoff).where(whose, window).order_by(Handoff.created_at, Handoff.id))
+        return await self._all(select(Handoff).where(whose, window, Handoff.stage.in_(stages))
+                               .order_by(Handoff.created_at, Handoff.id))
 
     async def report_syncs(self, scope: Scope, since: datetime) -> tuple[list[PeerSync], list[SyncAnswer]]:
         """Peer syncs opened in the window (a person's: of the partnerships they manage), and

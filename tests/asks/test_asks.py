@@ -139,7 +139,8 @@ async def test_answer_from_the_button_opens_a_form_whose_submission_answers(bot,
     assert await snapshot(db) == before and (await the_ask(db)).first_response_at is None  # asking changes nothing
 
     empty = await bot.say("bob", "ask Q-1 answer", form_values={"answer": "  "})
-    assert not empty.ok and "Say the answer" in empty.text
+    assert not empty.ok and "Write the answer before sending it." in empty.text
+    assert empty.form.errors == {"answer": "Write the answer before sending it."}  # the form stays open
     assert await snapshot(db) == before
 
     answered = await bot.say("bob", "ask Q-1 answer", form_values={"answer": "yes, net 60"})

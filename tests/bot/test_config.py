@@ -56,6 +56,8 @@ def test_env_overrides_file_overrides_defaults(tmp_path):
     ({"PARTNERBOT_CADENCE__ASKS__ESCALATE_AFTER_HOURS": "0"}, "greater than 0"),
     ({"PARTNERBOT_CREDIT__ORIGINATOR": "0.5"}, "add up to 1, got originator 0.5, deliverer 0.5, contributors 0.2"),
     ({"PARTNERBOT_CREDIT__ORIGINATOR": "-0.1", "PARTNERBOT_CREDIT__DELIVERER": "0.9"}, "must be 0 or more"),
+    ({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TYPE": "SingleTenant"}, "SingleTenant needs MICROSOFT_APP_TENANT_ID"),
+    ({"MICROSOFT_APP_TYPE": "single"}, "must be SingleTenant, MultiTenant or UserAssignedMSI"),
 ])
 def test_bad_settings_are_refused_at_start_with_a_clear_message(tmp_path, monkeypatch, env, message):
     monkeypatch.chdir(tmp_path)
@@ -102,3 +104,13 @@ def test_the_code_reads_the_same_values_through_typed_sections(tmp_path):
 def test_export_links_default_to_the_port_serve_listens_on_and_public_url_wins(tmp_path, monkeypatch, env, url):
     monkeypatch.chdir(tmp_path)
     assert load_settings(env).public_url == url
+
+
+@pytest.mark.parametrize("env, app_type", [
+    ({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TENANT_ID": "t"}, "SingleTenant"),  # what Azure creates now
+    ({"MICROSOFT_APP_ID": "a"}, "MultiTenant"),  # registered before 31 July 2025: no tenant id to give
+    ({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_TENANT_ID": "t", "MICROSOFT_APP_TYPE": "MultiTenant"}, "MultiTenant"),
+])
+def test_the_teams_app_type_follows_the_tenant_id_unless_given(tmp_path, monkeypatch, env, app_type):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env).microsoft_app_type == app_type

@@ -108,6 +108,42 @@ async def test_a_throttled_platform_is_probed_with_one_request_before_sending_at
 
 
 @pytest.mark.throttling
+async def test_a_throttled_workspace_waits_alone_while_the_other_workspace_sends(db, settings, clock, fake_slack):
+    """Slack's limits are per app per workspace: a 429 storm in T2 pauses only T2's messages
+    (quiet during each Retry-After, then one probe at a time); T1's all go out meanwhile, though
+    T2's were owed first and fill more than one batch."""
+    dispatcher = Dispatcher(db, settings, default_registry(), clock)
+    t1, t2 = Chat(dispatcher, platform="slack", workspace="T1"), Chat(dispatcher, platform="slack", workspace="T2")
+    t2_users = [f"W{i}" for i in range(2, 12)]
+    await _offer_handoffs(t2, t2_users)  # T2's first in line
+    await _offer_handoffs(t1, [f"U{i}" for i in range(2, 10)])
+    t2_channels = {f"D{user}" for user in t2_users}
+    sender = OutboxSender(db, [SlackDeliverer(AsyncWebClient(token="x", base_url=fake_slack.url))], clock,
+                          batch_size=4)
+    fake_slack.throttle_posts_to(t2_channels, 2.5, retry_after=1)
+    assert await sender.drain() == 18
+
+    posts = fake_slack.posts()
+    assert len(posts) == 18 and fake_slack.duplicate_posts() == {}  # every message once
+    to_t2 = [c for c in posts if c.args["channel"] in t2_channels]
+    to_t1 = [c for c in posts if c.args["channel"] not in t2_channels]
+    throttled = fake_slack.throttled_posts()
+    assert throttled and all(c.args["channel"] in t2_channels for c in throttled)  # T1 was never refused
+    assert len(to_t1) == 8 and max(c.at for c in to_t1) < throttled[0].at + 1  # all within T2's first pause
+    assert len(to_t2) == 10 and min(c.at for c in to_t2) >= throttled[0].at + 2.5 - GRACE  # T2's after its storm
+
+    def t2_calls(calls):
+        return [c for c in calls if c.args.get("channel") in t2_channels or c.args.get("users") in t2_users]
+    first_wave = [c for c in throttled if c.at < throttled[0].at + GRACE]
+    probes = throttled[len(first_wave):]
+    assert len(first_wave) <= sender.concurrency and 1 <= len(probes) <= 3  # one request per probe
+    for refusal in [first_wave[0], *probes]:  # T2 heard nothing from us while told to wait
+        during = [c for c in t2_calls(fake_slack.calls) if refusal.at + GRACE <= c.at < refusal.at + 1]
+        assert during == [], f"{len(during)} call(s) to T2 within 1s of a 429: {during}"
+    assert all(m.status == "sent" and m.attempts == 1 for m in await outbox(db))  # a 429 is not a failed attempt
+
+
+@pytest.mark.throttling
 async def test_a_rate_limited_fan_out_is_delivered_once_with_few_refusals(slack_chat, sender, fake_slack, db):
     await _offer_handoffs(slack_chat, [f"U{i}" for i in range(2, 52)])
     fake_slack.rate_per_second = 20

@@ -30,10 +30,13 @@ def slash_body(text: str, user: str = "U1", team: str = "T1", channel: str = "C1
 
 
 def button_body(value: str, user: str, channel: str, message_ts: str, team: str = "T1",
-                action_id: str = "pb:0:0") -> str:
+                action_id: str = "pb:0:0", user_team: str | None = None) -> str:
+    """A click on a button of a message. `team` is the workspace whose installation posted it;
+    `user_team` the clicker's own when it is another (a Slack Connect channel), as Slack sends
+    them: `team.id` and `user.team_id`."""
     payload = {
         "type": "block_actions", "team": {"id": team, "domain": "test"},
-        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "user": {"id": user, "username": user.lower(), "team_id": user_team or team},
         "api_app_id": "A1", "token": "legacy", "trigger_id": uuid.uuid4().hex,
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
         "channel": {"id": channel, "name": "directmessage"},
@@ -61,7 +64,8 @@ def home_button_body(value: str, user: str, team: str = "T1", action_id: str = "
 
 
 # Where view.state keeps each element's answer, and where the element keeps its prefilled one.
-_STATE_KEYS = {"users_select": ("selected_user", "initial_user"), "datepicker": ("selected_date", "initial_date")}
+_STATE_KEYS = {"users_select": ("selected_user", "initial_user"), "datepicker": ("selected_date", "initial_date"),
+               "static_select": ("selected_option", "initial_option")}
 
 
 def view_submission_body(view: dict, answers: dict[str, str | None], user: str = "U1", team: str = "T1",
@@ -69,7 +73,8 @@ def view_submission_body(view: dict, answers: dict[str, str | None], user: str =
     """A modal submitted, as Slack posts it: `view` as the app opened it (views.open's `view`),
     each input's value from `answers` by block id (else what the field started with; an empty
     input is null, as Slack sends it). A text input's answer is its `value`, a user picker's
-    its `selected_user` (a user id), a date picker's its `selected_date` (YYYY-MM-DD)."""
+    its `selected_user` (a user id), a date picker's its `selected_date` (YYYY-MM-DD), a select's
+    its `selected_option` (the option whose value the answer is: a select offers nothing else)."""
     values = {}
     for block in view.get("blocks", []):
         if block.get("type") != "input":
@@ -77,6 +82,9 @@ def view_submission_body(view: dict, answers: dict[str, str | None], user: str =
         element = block["element"]
         key, initial = _STATE_KEYS.get(element["type"], ("value", "initial_value"))
         value = answers.get(block["block_id"], element.get(initial))
+        if element["type"] == "static_select" and isinstance(value, str):  # picked: the option itself
+            value = next((o for o in element["options"] if o["value"] == value), None)
+            assert value, f"{answers[block['block_id']]!r} is not an option of {block['block_id']}"
         values[block["block_id"]] = {element["action_id"]: {"type": element["type"], key: value or None}}
     payload = {
         "type": "view_submission", "team": {"id": team, "domain": "test"},

@@ -40,6 +40,7 @@ async def test_a_series_posts_its_purpose_and_capture_button_in_the_channel_at_i
     assert post.channel == "C1" and post.recipient_person_id is None
     start = payload(post)
     assert "M-1" in start.text and PURPOSE in start.text and "None open." in start.text
+    assert start.mentions == ()  # nobody has anything to report yet: nobody is singled out
     assert ("Capture action items", "meeting actions M-1") in [(b.label, b.command) for b in start.cards[0].buttons]
     (m,) = await rows(db, Meeting)
     assert (m.number, m.starts_at, m.ends_at) == (1, STARTS, ENDS)
@@ -121,11 +122,22 @@ async def test_the_action_item_form_saves_every_complete_row_or_nothing(bot, db)
                   "owner_2": "<@dana|dana>", "what_2": "intro to their CFO", "due_2": ""}
     before = await snapshot(db)
     refused = await bot.say("ana", "meeting submit M-1", form_values=incomplete, channel="C1")
-    assert not refused.ok and "Row 2 needs a due date" in refused.text
+    # the form comes back with every row as typed, the reason under row 2's due date only
+    assert not refused.ok and "2. Due: Give a due date." in refused.text
+    assert refused.form.errors == {"due_2": "Give a due date."}
+    assert {q.id: q.value for q in refused.form.questions if q.value} == {k: v for k, v in incomplete.items() if v}
     assert await snapshot(db) == before
-    past = {"owner_3": "<@dana|dana>", "what_3": "intro to their CFO", "due_3": "2026-11-01"}
-    refused = await bot.say("ana", "meeting submit M-1", form_values=past, channel="C1")
-    assert not refused.ok and "Row 3: 2026-11-01 is in the past" in refused.text
+    bad = {"owner_1": "maria", "what_1": "", "due_1": "2026-12-04",
+           "owner_3": "<@dana|dana>", "what_3": "intro to their CFO", "due_3": "2026-11-01"}
+    refused = await bot.say("ana", "meeting submit M-1", form_values=bad, channel="C1")
+    assert not refused.ok and refused.form.errors == {
+        "owner_1": "Pick the owner as a person (a mention), not 'maria'.", "what_1": "Say what is to be done.",
+        "due_3": "2026-11-01 is in the past. Pick today or a later date."}
+    assert "3. Due: 2026-11-01 is in the past" in refused.text
+    assert await snapshot(db) == before
+    empty = await bot.say("ana", "meeting submit M-1", form_values={}, channel="C1")
+    assert empty.form.errors == {"owner_1": "Every row is empty: give at least one action item an owner, "
+                                            "what and a due date."}
     assert await snapshot(db) == before
     saved = await bot.say("ana", "meeting submit M-1", form_values={**incomplete, "due_2": "fri"}, channel="C1")
     assert saved.ok and "2 action item(s) saved for M-1" in saved.text
@@ -215,7 +227,9 @@ async def test_next_weeks_start_post_and_the_digest_show_open_items_and_leads_wi
     await bot.say("ana", "action M-1 <@maria|maria> send the joint case study by 2026-12-04", channel="C1")
     await bot.say("ana", "meeting close M-1")
     await bot.at(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))
-    second = payload((await sent(db, "meeting.start"))[-1]).text
+    second_post = payload((await sent(db, "meeting.start"))[-1])
+    second = second_post.text
+    assert [m.name for m in second_post.mentions] == ["maria"]  # she has items to report on: notified
     assert "M-2" in second and "C-1 · maria: send the joint case study" in second
     assert "L-1 · Acme: cross-sell the analytics add-on · owner maria · no next activity" in second
     # the peer-sync digest lists the partnership's open leads the same way

@@ -295,23 +295,19 @@ async def test_slack_meeting_start_post_idea_end_prompt_nudges_form_and_summary_
     assert (due["label"]["text"], due["element"]) == ("1. Due", {"type": "datepicker", "action_id": "answer"})
     assert room.delivered() == [] and fake_slack.calls_to("chat.postEphemeral") == []  # the modal is the answer
 
-    # a row without its due date is refused in the modal, what she picked kept on screen
+    # a good row and a row without its due date: the modal stays open (Slack keeps what she
+    # picked and typed), the reason under row 2's due date only, and nothing is saved
     before = await snapshot(db)
-    refused = await room.submit(view, {"owner_1": "U3", "what_1": "send the joint case study"}, user="U1")
-    assert refused["response_action"] == "update"
-    again = refused["view"]
-    assert "Row 1 needs a due date; nothing was saved." in again["blocks"][0]["text"]["text"]
-    kept = {b["block_id"]: b["element"] for b in inputs_of(again)}
-    assert kept["owner_1"] == {"type": "users_select", "action_id": "answer", "initial_user": "U3"}
-    assert kept["what_1"]["initial_value"] == "send the joint case study"
-    assert kept["due_1"] == {"type": "datepicker", "action_id": "answer"}
+    fake_slack.names["U4"] = "Lee Park"
+    typed = {"owner_1": "U3", "what_1": "send the joint case study", "due_1": "2026-12-04",
+             "owner_2": "U4", "what_2": "book the follow-up workshop"}
+    refused = await room.submit(view, typed, user="U1")
+    assert refused == {"response_action": "errors", "errors": {"due_2": "Give a due date."}}
     assert await snapshot(db) == before and room.delivered() == []
 
-    # she picks Fri 4 Dec for Maria, and Lee (who never used the bot) for a second row: both saved
-    # as action items of M-1, Lee under the name his Slack profile gives
-    fake_slack.names["U4"] = "Lee Park"
-    accepted = await room.submit(again, {"due_1": "2026-12-04", "owner_2": "U4", "what_2": "book the follow-up workshop",
-                                         "due_2": "2026-12-08"}, user="U1")
+    # she picks Tue 8 Dec for Lee (who never used the bot): both rows saved, once each, as action
+    # items of M-1, Lee under the name his Slack profile gives
+    accepted = await room.submit(view, {**typed, "due_2": "2026-12-08"}, user="U1")
     assert accepted is None  # the modal closes
     items = sorted(await rows(db, Commitment), key=lambda c: c.number)
     (m1,) = await rows(db, Meeting)
@@ -562,6 +558,26 @@ async def test_a_teams_organiser_captures_action_items_in_a_card_from_the_end_pr
     data = save["data"]
     assert (save["title"], data["command"], data["pb_form"]) == ("Save", "meeting submit M-1", True)
     assert data["pb_inputs"] == list(inputs) and data["pb_people"] == ["owner_1", "owner_2", "owner_3"]
+
+    # a good first row and a second without an owner, due in the past: the card comes back in
+    # place with both rows as he typed them (Maria picked, by name) and a reason under each bad
+    # field of row 2; nothing is saved, so saving again cannot add row 1 twice
+    typed = {"owner_1": "aad-maria", "what_1": "send the Globex pilot plan", "due_1": "2026-12-04",
+             "what_2": "book the workshop", "due_2": "2026-11-01"}
+    again = await room.teams(JONAS, None, conversation=chat, reply_to=opened.id, value={**data, **typed})
+    assert (again.method, again.reply_to) == ("PUT", opened.id)
+    body = again.card["body"]
+    shown = {e["id"]: e["value"] for e in body if e["type"].startswith("Input.") and e.get("value")}
+    assert shown == typed
+    owner_1 = next(e for e in body if e.get("id") == "owner_1")
+    assert owner_1["choices"] == [{"title": "Maria", "value": "aad-maria"}]
+    reasons = {body[i - 1]["id"]: e["text"] for i, e in enumerate(body) if e.get("color") == "Attention" and i
+               and "id" in body[i - 1]}
+    assert reasons == {"owner_2": "Pick who owns this action item.",
+                       "due_2": "2026-11-01 is in the past. Pick today or a later date."}
+    assert again.fallback.startswith("Nothing was saved yet: fix the marked answers and submit again")
+    assert await rows(db, Commitment) == []
+    (data,) = [a["data"] for a in again.card["actions"]]
 
     # he picks Maria (the people picker gives her AAD object id) and Fri 4 Dec, and saves
     saved = await room.teams(JONAS, None, conversation=chat, reply_to=opened.id, value={

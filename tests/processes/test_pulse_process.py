@@ -116,22 +116,24 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
         assert view["title"]["text"] == "Health pulse P-1" and view["submit"]["text"] == "Submit"
         assert json.loads(view["private_metadata"])["command"] == "pulse submit P-1 2026-12"
         fields = inputs_of(view)
-        assert [(b["block_id"], b["label"]["text"], b["element"]["multiline"]) for b in fields] == [
-            ("risk", "Shared risk", False), ("resources", "Shared resources", False),
-            ("rewards", "Shared rewards", False), ("vision", "Shared vision", False),
-            ("values", "Shared values", False), ("comment", "Comment (optional)", True)]
+        assert [(b["block_id"], b["label"]["text"], b["element"]["type"]) for b in fields] == [
+            ("risk", "Shared risk", "static_select"), ("resources", "Shared resources", "static_select"),
+            ("rewards", "Shared rewards", "static_select"), ("vision", "Shared vision", "static_select"),
+            ("values", "Shared values", "static_select"), ("comment", "Comment (optional)", "plain_text_input")]
         assert {b["hint"]["text"] for b in fields[:5]} == {"1 (poor) to 5 (strong)"}
+        # a rating is picked from 1 to 5, never typed
+        assert [o["value"] for o in fields[0]["element"]["options"]] == ["1", "2", "3", "4", "5"]
+        assert fields[0]["element"]["placeholder"]["text"] == "Pick 1-5"
 
-        # a rating of 7 is refused in the modal, saying which, with what she typed kept
+        # a rating left unpicked: the modal stays open, the reason under that rating, nothing saved
         before = await snapshot(db)
-        refused = await room.submit(view, ratings(7, 4, 2, 4, 3, "Margins go to them"), user="U2")
-        assert refused["response_action"] == "update"
-        again_view = refused["view"]
-        assert "Shared risk is 7, outside 1 to 5" in again_view["blocks"][0]["text"]["text"]
-        assert {b["block_id"]: b["element"].get("initial_value") for b in inputs_of(again_view)}["comment"] == \
-            "Margins go to them"
+        answers = {**ratings(2, 4, 2, 4, 3, "Margins go to them"), "risk": None}
+        refused = await room.submit(view, answers, user="U2")
+        assert refused == {"response_action": "errors",
+                           "errors": {"risk": "Missing: pick 1 (poor) to 5 (strong)."}}
         assert await snapshot(db) == before and room.delivered() == []
-        assert await room.submit(again_view, {"risk": "2"}, user="U2") is None  # the modal closes
+        # Slack keeps the modal and what she picked and typed; she picks the missing rating
+        assert await room.submit(view, {**answers, "risk": "2"}, user="U2") is None  # the modal closes
         (told,) = room.delivered()
         assert told.to == "DU2" and told.text.startswith("Your health pulse answer for P-1 Acme Alliance is saved.")
 
@@ -139,11 +141,26 @@ async def test_monthly_pulse_slack_modal_and_teams_card_answers_and_the_imbalanc
         form = await room.teams(JONAS, None, conversation="a:personal-aad-jonas",
                                 value={"command": "pulse answer P-1"}, reply_to=jonas_prompt.raw.id)
         assert form.fallback == "Opening the health pulse form of P-1 Acme Alliance."
-        inputs = [(e["id"], e["isMultiline"]) for e in form.card["body"] if e["type"] == "Input.Text"]
-        assert inputs == [("risk", False), ("resources", False), ("rewards", False), ("vision", False),
-                          ("values", False), ("comment", True)]
+        inputs = [(e["id"], e["type"], e.get("style")) for e in form.card["body"] if e["type"].startswith("Input.")]
+        assert inputs == [(dim, "Input.ChoiceSet", "compact") for dim in DIMS] + [("comment", "Input.Text", None)]
+        assert [c["value"] for c in form.card["body"][2]["choices"]] == ["1", "2", "3", "4", "5"]
         (submit,) = form.card["actions"]
         assert submit["data"]["command"] == "pulse submit P-1 2026-12"
+        # a rating his client sent out of range: the card comes back in place, his answers in it,
+        # the reason under that rating; nothing is saved
+        before = await snapshot(db)
+        again = await room.teams(JONAS, None, value={**submit["data"], **ratings(3, 4, 9, 5, 4, "Joint calls help")},
+                                 reply_to=form.id)
+        assert (again.method, again.reply_to) == ("PUT", form.id)
+        body = again.card["body"]
+        shown = {e["id"]: e.get("value") for e in body if e["type"].startswith("Input.")}
+        assert shown == {"risk": "3", "resources": "4", "rewards": None, "vision": "5", "values": "4",
+                         "comment": "Joint calls help"}  # 9 is no choice: the set shows none
+        rewards = next(i for i, e in enumerate(body) if e.get("id") == "rewards")
+        assert [(e["text"], e.get("color")) for e in body[rewards + 1:rewards + 3]] == [
+            ("1 (poor) to 5 (strong)", None), ("9 is outside 1 to 5: pick 1 (poor) to 5 (strong).", "Attention")]
+        assert await snapshot(db) == before
+        (submit,) = again.card["actions"]
         saved = await room.teams(JONAS, None, value={**submit["data"], **ratings(3, 4, 1, 5, 4, "Joint calls help")},
                                  reply_to=form.id)
         assert (saved.method, saved.reply_to) == ("PUT", form.id)  # the filled form becomes the result

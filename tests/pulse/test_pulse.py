@@ -80,6 +80,18 @@ async def refused(bot, db, user, text, reason, **kw):
     assert [(a.person_id, a.scores, a.comment, a.answered_at) for a in await rows(db, PulseAnswer)] == answers
 
 
+async def field_refused(bot, db, user, values):
+    """A pulse answer refused field by field: the form comes back as typed, nothing saved."""
+    before = await snapshot(db)
+    answers = [(a.person_id, a.scores, a.comment, a.answered_at) for a in await rows(db, PulseAnswer)]
+    reply = await bot.say(user, "pulse submit P-1", form_values=values)
+    assert not reply.ok and reply.text.startswith("Nothing was saved yet: fix the marked answers"), reply.text
+    assert reply.form.submit_command.startswith("pulse submit P-1")
+    assert await snapshot(db) == before
+    assert [(a.person_id, a.scores, a.comment, a.answered_at) for a in await rows(db, PulseAnswer)] == answers
+    return reply
+
+
 # --- the clock -------------------------------------------------------------------------------------
 async def test_the_pulse_opens_at_nine_on_the_first_monday_on_side_as_clock_and_again_in_january(bot, db):
     await start_partnership(bot)
@@ -132,8 +144,8 @@ async def test_the_answer_button_opens_six_questions_and_the_answer_is_saved_wit
     assert opened.ok and opened.text == "Opening the health pulse form of P-1 Acme Alliance."
     form = opened.form
     assert (form.title, form.submit_command) == ("Health pulse P-1", "pulse submit P-1 2026-12")
-    assert [(q.id, q.label, q.kind, q.multiline, q.hint) for q in form.questions[:5]] == [
-        (dim, f"Shared {dim}", "text", False, "1 (poor) to 5 (strong)") for dim in DIMS]
+    assert [(q.id, q.label, q.kind, q.choices, q.hint) for q in form.questions[:5]] == [
+        (dim, f"Shared {dim}", "choice", ("1", "2", "3", "4", "5"), "1 (poor) to 5 (strong)") for dim in DIMS]
     comment = form.questions[5]
     assert (comment.id, comment.label, comment.multiline) == ("comment", "Comment (optional)", True)
     assert "side A" in form.intro
@@ -369,18 +381,19 @@ async def test_each_bad_answer_is_refused_saying_why_and_nothing_changes(bot, db
     await start_partnership(bot)
     await bot.at(OPENS)
     good = ANSWERS["rita"]
-    await refused(bot, db, "rita", "pulse submit P-1", "Shared risk is 6, outside 1 to 5",
-                  form_values={**good, "risk": "6"})
-    await refused(bot, db, "rita", "pulse submit P-1", "Shared resources is 0, outside 1 to 5",
-                  form_values={**good, "resources": "0"})
-    await refused(bot, db, "rita", "pulse submit P-1", "Shared vision is 'great', not a number",
-                  form_values={**good, "vision": "great"})
-    await refused(bot, db, "rita", "pulse submit P-1", "Shared rewards is 3.5, not a whole number",
-                  form_values={**good, "rewards": "3.5"})
-    await refused(bot, db, "rita", "pulse submit P-1", "Shared values is missing", form_values={**good, "values": " "})
-    both = await bot.say("rita", "pulse submit P-1", form_values={"risk": "4", "resources": "4", "rewards": "9"})
-    assert "Shared rewards is 9, outside 1 to 5; Shared vision is missing; Shared values is missing. " \
-           "Nothing was saved." in both.text
+    # each bad rating comes back under its own field, the other answers (the comment too) kept
+    cases = [("risk", "6", "6 is outside 1 to 5"), ("resources", "0", "0 is outside 1 to 5"),
+             ("vision", "great", "'great' is not a number"), ("rewards", "3.5", "3.5 is not a whole number"),
+             ("values", " ", "Missing")]
+    for dim, typed, reason in cases:
+        reply = await field_refused(bot, db, "rita", {**good, dim: typed, "comment": "Keep this"})
+        assert reply.form.errors == {dim: f"{reason}: pick 1 (poor) to 5 (strong)."}
+        assert f"Shared {dim}: {reason}" in reply.text
+        assert {q.id: q.value for q in reply.form.questions}["comment"] == "Keep this"
+    both = await field_refused(bot, db, "rita", {"risk": "4", "resources": "4", "rewards": "9"})
+    assert list(both.form.errors) == ["rewards", "vision", "values"]
+    assert "• Shared rewards: 9 is outside 1 to 5" in both.text and "• Shared values: Missing" in both.text
+    assert [q.value for q in both.form.questions[:3]] == ["4", "4", "9"]
     # typed without the form
     await assert_refused_without_change(bot.chat, db, "rita", "pulse submit P-1",
                                         "Answer the health pulse with its form: click Answer or type "

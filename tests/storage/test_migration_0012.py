@@ -11,6 +11,7 @@ from storage.models import ActivityLog, Handoff, Identity, OutboxMessage, Person
 from tests.helpers import rows
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
+STORED_NOW = NOW.replace(tzinfo=None)  # as a UTC column keeps it, for rows inserted as SQL
 REFERENCE = {"user": {"id": "29:aad-megan", "name": "Megan Bowen", "aadObjectId": "aad-megan"},
              "conversation": {"id": "a:personal-aad-megan", "conversationType": "personal"},
              "serviceUrl": "https://smba.trafficmanager.net/emea/", "channelId": "msteams"}
@@ -34,8 +35,10 @@ async def test_a_mentioned_twin_is_folded_into_the_person_who_wrote(db_url):
                         {"id": 2, "person": 2, "external": "aad-megan", "contact": _json(REFERENCE)},
                         {"id": 3, "person": 3, "external": "29:aad-megan", "contact": None}):
                 await s.exec(insert, params=row)
-            s.add(Handoff(id=1, workspace_id=1, number=1, from_id=1, to_id=3, account="Contoso", need="a review",
-                          due_date=date(2026, 11, 27), stage_changed_at=NOW, created_at=NOW))
+            # the table as it is at 0011 (the model has columns added since)
+            await s.exec(text("INSERT INTO handoff (id, workspace_id, number, from_id, to_id, account, need, due_date, "
+                              "stage, stage_changed_at, created_at) VALUES (1, 1, 1, 1, 3, 'Contoso', 'a review', "
+                              ":due, 'identified', :now, :now)"), params={"due": date(2026, 11, 27), "now": STORED_NOW})
             s.add(OutboxMessage(workspace_id=1, idempotency_key="handoff.new:H-1:-:3", platform="teams",
                                 recipient_person_id=3, payload={"text": "Jonas handed you H-1"},
                                 next_attempt_at=datetime(2100, 1, 1, tzinfo=timezone.utc), created_at=NOW))

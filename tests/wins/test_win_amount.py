@@ -46,6 +46,9 @@ async def test_handoff_won_with_an_amount_records_it_and_the_scorecard_counts_it
     ("120,000.50 after a long pilot", 120_000_50, "after a long pilot"),
     ("$ 80 k two-year deal", 80_000_00, "two-year deal"),
     ("signed on Friday", None, "signed on Friday"),  # no amount first: all of it is the note, as before
+    ("2 year deal, renewal", None, "2 year deal, renewal"),  # a number that counts years is not the amount
+    ("30 seats of the analytics add-on", None, "30 seats of the analytics add-on"),
+    ("90k 2 year deal", 90_000_00, "2 year deal"),
 ])
 async def test_an_amount_after_won_is_the_wins_and_what_follows_stays_a_note(chat, db, clock, typed, cents, note):
     await handoff_history(chat, clock)
