@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 from sqlalchemy import text
 
+from adapters.web.app import Dashboard
 from bot.exports import ExportDownload
 from bot.scheduler import start_scheduler
 from bot.wiring import Partnerbot
@@ -35,6 +36,8 @@ def build_web_app(bot: Partnerbot) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock, bot.settings).handle)
+    # the web dashboard under /app/ (signed in from the chat's `dashboard` link)
+    Dashboard(bot.dashboard, secure_cookie=settings.public_url.startswith("https://")).install(app)
     if bot.slack is not None:
         app.router.add_post("/slack/events", bot.slack.handle)
         if bot.slack.installer is not None:  # multi-workspace: "Add to Slack" and its redirect

@@ -24,6 +24,7 @@ from storage.migrate import upgrade
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
     from adapters.teams.app import TeamsAdapter
+    from adapters.web.app import Backend
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,33 @@ class Partnerbot:
             service_url_hosts=settings.teams.service_url_hosts, tenants=settings.teams.tenants,
             unauthenticated=settings.teams.unauthenticated,
         )
+
+    @cached_property
+    def dashboard(self) -> Backend:
+        """What the web dashboard (adapters/web) asks of the rest: each call one transaction, on the bot's clock."""
+        from adapters.web.app import Backend
+        from handlers.dashboard import service
+        from handlers.reports.pages import person_page
+
+        db, clock = self.db, self.clock
+
+        async def sign_in(token: str) -> str | None:
+            async with db.transaction() as store:
+                return await service.sign_in(store, token, clock())
+
+        async def person_of(session: str) -> int | None:
+            async with db.transaction() as store:
+                return await service.session_person(store, session, clock())
+
+        async def end_session(session: str) -> bool:
+            async with db.transaction() as store:
+                return await service.end_session(store, session, clock())
+
+        async def page_of(person_id: int):
+            async with db.transaction() as store:
+                return await person_page(store, person_id, clock())
+
+        return Backend(sign_in=sign_in, person_of=person_of, end_session=end_session, person_page=page_of)
 
     async def upgrade(self) -> None:
         await upgrade(self.db)

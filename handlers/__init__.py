@@ -12,11 +12,25 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from handlers import asks, commitments, handoffs, leads, meetings, partnerships, peer_sync, people, pulse, reports, wins
+from handlers import (
+    asks,
+    commitments,
+    dashboard,
+    handoffs,
+    leads,
+    meetings,
+    partnerships,
+    peer_sync,
+    people,
+    pulse,
+    reports,
+    wins,
+)
 from handlers.kernel import help
 from handlers.kernel.registry import Registry
 
-CAPABILITIES = (commitments, handoffs, partnerships, peer_sync, meetings, leads, asks, pulse, wins, reports, people)
+CAPABILITIES = (commitments, handoffs, partnerships, peer_sync, meetings, leads, asks, pulse, wins, reports, people,
+                dashboard)
 
 
 @lru_cache(maxsize=1)

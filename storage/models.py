@@ -580,3 +580,27 @@ class SlackOrgTeam(SQLModel, table=True):
     __tablename__ = "slack_org_team"
     team_id: str = Field(primary_key=True)
     enterprise_id: str
+
+
+class DashboardSignIn(SQLModel, table=True):
+    """A one-time sign-in link to the web dashboard (`dashboard`): good once, for 10 minutes.
+    Only the token's SHA-256 is kept, so the database alone gives nobody a working link."""
+
+    __tablename__ = "dashboard_sign_in"
+    token_hash: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    expires_at: datetime = _utc(nullable=False)
+    used_at: Optional[datetime] = _utc(nullable=True)
+
+
+class DashboardSession(SQLModel, table=True):
+    """A browser signed in to the dashboard: its cookie's SHA-256, whose it is, until when; ended
+    by /app/logout or `dashboard signout` (ended_at set)."""
+
+    __tablename__ = "dashboard_session"
+    token_hash: str = Field(primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = _utc(nullable=False)
+    expires_at: datetime = _utc(nullable=False)
+    ended_at: Optional[datetime] = _utc(nullable=True)

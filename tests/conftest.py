@@ -21,6 +21,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from tests.postgres import MigratedDatabases, create_database, drop_database, fresh_postgres_url, url_of
 
+pytest_plugins = ["tests.fakes.browser"]  # the `browser` fixture (headless Chromium)
+
 # Mon 23 Nov 2026, 10:00 UTC: "fri" is the 27th, "next week" the 30th.
 FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 

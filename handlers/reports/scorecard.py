@@ -8,6 +8,7 @@ Nothing is written: a report only reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.context import Context
@@ -25,6 +26,7 @@ from handlers.reports.coaching import coaching_cards
 from handlers.reports.sparkline import sparkline
 from storage.models import Partnership, PartnershipMember, Person
 from storage.queries.reports import People, Scope
+from storage.store import Store
 
 OPEN_CARDS = 10  # open commitments shown under one's own scorecard, soonest due first
 
@@ -68,8 +70,8 @@ class Rows:
     asks: list
 
 
-async def _gather(ctx: Context, scope: Scope, window: metrics.Window) -> Rows:
-    store, since = ctx.store, window.start
+async def _gather(store: Store, scope: Scope, window: metrics.Window) -> Rows:
+    since = window.start
     meetings = await store.report_meetings(scope, since, window.now)
     syncs, answers = await store.report_syncs(scope, since)
     leads = await store.report_leads(scope, since)
@@ -85,23 +87,48 @@ async def _gather(ctx: Context, scope: Scope, window: metrics.Window) -> Rows:
 
 
 # --- how a figure reads -----------------------------------------------------------------------
-def _with_trend(text: str, weekly, bounds: tuple[float, float] | None = None) -> str:
-    return f"{text} {sparkline(weekly, bounds)}"
+@dataclass(frozen=True)
+class Trend:
+    """A figure's text and its weekly series (oldest first; None: no data that week), between
+    `bounds` when it has them (a rate: 0 to 1). Chat shows it as a sparkline, the dashboard as a chart."""
+
+    text: str
+    weekly: tuple[float | None, ...]
+    bounds: tuple[float, float] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.text} {sparkline(self.weekly, self.bounds)}"
 
 
-def _rate(rate: metrics.Rate, what: str, none: str) -> str:
+@dataclass(frozen=True)
+class Figure:
+    """One line of a scorecard: what `report` shows as a Fact and the dashboard as a chart."""
+
+    label: str
+    value: str | Trend
+
+    @property
+    def fact(self) -> Fact:
+        return Fact(self.label, str(self.value))
+
+
+def _with_trend(text: str, weekly, bounds: tuple[float, float] | None = None) -> Trend:
+    return Trend(text, tuple(weekly), bounds)
+
+
+def _rate(rate: metrics.Rate, what: str, none: str) -> Trend:
     if rate.percent is None:
         return _with_trend(f"— ({none})", rate.weekly, (0.0, 1.0))
     return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly, (0.0, 1.0))
 
 
-def _median(m: metrics.Median, what: str, none: str) -> str:
+def _median(m: metrics.Median, what: str, none: str) -> Trend:
     if m.value is None:
         return _with_trend(f"— ({none})", m.weekly)
     return _with_trend(f"median {hours_text(m.value)} ({m.count} {what})", m.weekly)
 
 
-def _stages(f: metrics.HandoffFigures) -> str:
+def _stages(f: metrics.HandoffFigures) -> Trend:
     parts = [str(f.created.total)]
     stages = ", ".join(f"{stage} {f.by_stage[stage]}" for stage in STAGES if f.by_stage.get(stage))
     if stages:
@@ -111,59 +138,70 @@ def _stages(f: metrics.HandoffFigures) -> str:
     return _with_trend(" · ".join(parts), f.created.weekly)
 
 
-def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Fact], list[Fact]]:
+def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Figure], list[Figure]]:
     """The figures every scorecard has: (before the handoffs, after them)."""
     w = window
     overdue = metrics.overdue(rows.commitments, w)
     before = [
-        Fact("Kept on time", _rate(metrics.kept_rate(rows.commitments, w), "kept on time", "nothing due yet")),
-        Fact("Overdue now", _with_trend(str(overdue.total), overdue.weekly)),
+        Figure("Kept on time", _rate(metrics.kept_rate(rows.commitments, w), "kept on time", "nothing due yet")),
+        Figure("Overdue now", _with_trend(str(overdue.total), overdue.weekly)),
     ]
     leads = metrics.lead_figures(rows.leads, rows.leads_with_next, w)
     won = str(leads.won.total) + (f" · {amount_text(leads.amount_won_cents)}" if leads.amount_won_cents else "")
     after = [
-        Fact("Time to accept", _median(metrics.accept_hours(rows.handoffs, w), "accepted", "none accepted")),
-        Fact("Handoffs won", _rate(metrics.won_share(rows.handoffs, w), "reached won", "no handoffs")),
-        Fact("Peer syncs", _rate(metrics.sync_participation(rows.syncs, rows.sync_answers, w),
+        Figure("Time to accept", _median(metrics.accept_hours(rows.handoffs, w), "accepted", "none accepted")),
+        Figure("Handoffs won", _rate(metrics.won_share(rows.handoffs, w), "reached won", "no handoffs")),
+        Figure("Peer syncs", _rate(metrics.sync_participation(rows.syncs, rows.sync_answers, w),
                                  "weeks both managers answered", "no peer sync due")),
-        Fact("Meetings with action items", _rate(metrics.meeting_action_rate(rows.meetings, rows.action_items, w),
+        Figure("Meetings with action items", _rate(metrics.meeting_action_rate(rows.meetings, rows.action_items, w),
                                                  "meetings held were closed with an action item", "no meeting held")),
-        Fact("Action items kept", _rate(metrics.kept_rate(rows.action_items, w), "kept on time",
+        Figure("Action items kept", _rate(metrics.kept_rate(rows.action_items, w), "kept on time",
                                         "no action item due yet")),
-        Fact("Leads", _with_trend(f"{leads.created.total} created · {leads.with_next_activity} of {leads.open} open "
+        Figure("Leads", _with_trend(f"{leads.created.total} created · {leads.with_next_activity} of {leads.open} open "
                                   f"with a next activity", leads.created.weekly)),
-        Fact("Leads won", _with_trend(won, leads.won.weekly)),
+        Figure("Leads won", _with_trend(won, leads.won.weekly)),
     ]
     return before, after
 
 
-def _ask_facts(asks: metrics.AskFigures) -> list[Fact]:
+def _ask_facts(asks: metrics.AskFigures) -> list[Figure]:
     return [
-        Fact("Asks received", _with_trend(f"{asks.received.total} · {asks.answered} answered", asks.received.weekly)),
-        Fact("First response", _median(asks.first_response, "responded", "no response")),
+        Figure("Asks received", _with_trend(f"{asks.received.total} · {asks.answered} answered", asks.received.weekly)),
+        Figure("First response", _median(asks.first_response, "responded", "no response")),
     ]
 
 
 
 
 # --- a person ---------------------------------------------------------------------------------
-async def _person_report(ctx: Context, person: Person) -> Reply:
-    window = metrics.Window(ctx.now)
+async def person_figures(store: Store, person: Person, now: datetime) -> tuple[list[Figure], Rows]:
+    """A person's scorecard of the 8 weeks before `now`, and the rows it was computed from:
+    `report` and the dashboard's person page both show exactly these."""
+    window = metrics.Window(now)
     scope = People((person.id,))
-    rows = await _gather(ctx, scope, window)
+    rows = await _gather(store, scope, window)
     before, after = _common_facts(rows, window)
     given = [h for h in rows.handoffs if h.from_id == person.id]
     received = [h for h in rows.handoffs if h.to_id == person.id]
-    handoffs = [Fact("Handoffs given", _stages(metrics.handoff_figures(given, window))),
-                Fact("Handoffs received", _stages(metrics.handoff_figures(received, window)))]
-    credit = metrics.credit_figures(await ctx.store.report_credits([person.id], window.start), window)
+    handoffs = [Figure("Handoffs given", _stages(metrics.handoff_figures(given, window))),
+                Figure("Handoffs received", _stages(metrics.handoff_figures(received, window)))]
+    credit = metrics.credit_figures(await store.report_credits([person.id], window.start), window)
     credited = plural(credit.wins.total, "win") + (
         f" · {amount_text(credit.amount_cents)} credited" if credit.amount_cents else "") + (
         f" · {credit.without_amount} without an amount" if credit.without_amount else "")
     facts = [*before, *handoffs, *after, *_ask_facts(metrics.ask_figures(rows.asks, window)),
-             Fact("Credit on wins", _with_trend(credited, credit.wins.weekly))]
-    title = f"Scorecard of {person.display_name} — last 8 weeks"
-    scorecard = Card(title=title, facts=tuple(facts))
+             Figure("Credit on wins", _with_trend(credited, credit.wins.weekly))]
+    return facts, rows
+
+
+def person_title(person: Person) -> str:
+    return f"Scorecard of {person.display_name} — last 8 weeks"
+
+
+async def _person_report(ctx: Context, person: Person) -> Reply:
+    facts, rows = await person_figures(ctx.store, person, ctx.now)
+    title = person_title(person)
+    scorecard = Card(title=title, facts=tuple(f.fact for f in facts))
     if person.id != ctx.caller.id:
         return Reply.of_cards(scorecard)
     open_now = [c for c in rows.commitments if c.status == "open"]  # fetched soonest due first
@@ -183,23 +221,23 @@ async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMembe
     members = await ctx.store.members(p.id)
     scope = between_sides(p, members)
     sides = {"a": scope.side_a, "b": scope.side_b}
-    rows = await _gather(ctx, scope, window)
+    rows = await _gather(ctx.store, scope, window)
     before, after = _common_facts(rows, window)
     a_to_b = [h for h in rows.handoffs if h.from_id in sides["a"]]
     b_to_a = [h for h in rows.handoffs if h.from_id in sides["b"]]
-    handoffs = [Fact("Handoffs A → B", _stages(metrics.handoff_figures(a_to_b, window))),
-                Fact("Handoffs B → A", _stages(metrics.handoff_figures(b_to_a, window)))]
+    handoffs = [Figure("Handoffs A → B", _stages(metrics.handoff_figures(a_to_b, window))),
+                Figure("Handoffs B → A", _stages(metrics.handoff_figures(b_to_a, window)))]
     asks = _ask_facts(metrics.ask_figures(rows.asks, window))
     for s in SIDES:  # responsiveness per side: the side of the person asked
         side_asks = metrics.ask_figures([a for a in rows.asks if a.person_id in sides[s]], window)
-        asks.append(Fact(f"Asks answered by side {s.upper()}", _side_asks(side_asks)))
+        asks.append(Figure(f"Asks answered by side {s.upper()}", _side_asks(side_asks)))
     wins, amount = metrics.win_figures(await ctx.store.report_wins(scope, window.start), window)
     won = plural(wins.total, "win") + (f" · {amount_text(amount)}" if amount else "")
-    facts = [*before, *handoffs, *after, *asks, Fact("Wins", _with_trend(won, wins.weekly)),
+    facts = [*before, *handoffs, *after, *asks, Figure("Wins", _with_trend(won, wins.weekly)),
              *await _health_facts(ctx, p)]
     if status := await status_line(ctx.store, p):
-        facts.insert(0, Fact("Status", status))
-    scorecard = Card(title=f"{p.ref} {p.name} — last 8 weeks", facts=tuple(facts))
+        facts.insert(0, Figure("Status", status))
+    scorecard = Card(title=f"{p.ref} {p.name} — last 8 weeks", facts=tuple(f.fact for f in facts))
     if me.role != "manager":
         return Reply.of_cards(scorecard)
     return Reply.of_cards(scorecard, *await coaching_cards(ctx, p, me.side, members))
@@ -214,21 +252,21 @@ def _side_asks(f: metrics.AskFigures) -> str:
     return text
 
 
-async def _health_facts(ctx: Context, p: Partnership) -> list[Fact]:
+async def _health_facts(ctx: Context, p: Partnership) -> list[Figure]:
     """The latest closed health pulse: per-side averages of the five dimensions and their gaps."""
     pulse = await ctx.store.last_closed_pulse(p.id)
     if pulse is None:
-        return [Fact("Health", "no pulse closed yet")]
+        return [Figure("Health", "no pulse closed yet")]
     summary = side_summary(await ctx.store.pulse_answers(pulse.id), ctx.settings.cadence.pulse.min_answers)
     flagged = {dim for dim, _, _ in imbalances(summary)}
     answered = " · ".join(f"{s.upper()} {summary[s].count_text}" for s in SIDES)
-    facts = [Fact("Health", f"pulse of {period_label(pulse, ctx.tz)} · {answered}")]
+    facts = [Figure("Health", f"pulse of {period_label(pulse, ctx.tz)} · {answered}")]
     a, b = summary["a"].averages, summary["b"].averages
     for dim, label in DIMENSIONS:
         value = " · ".join(f"{s.upper()} {summary[s].averages.get(dim, '—')}" for s in SIDES)
         if dim in a and dim in b:
             value += f" · gap {abs(a[dim] - b[dim])}"
-        facts.append(Fact(label, value + (" · imbalance" if dim in flagged else "")))
+        facts.append(Figure(label, value + (" · imbalance" if dim in flagged else "")))
     return facts
 
 

@@ -1,0 +1,42 @@
+"""Store methods for the web dashboard: its one-time sign-in links and its browser sessions.
+
+Both are looked up by the SHA-256 of their token (the caller hashes it): the raw tokens live
+only in the link and in the browser's cookie.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+
+from storage.models import DashboardSession, DashboardSignIn
+from storage.queries.base import Queries
+
+
+class DashboardQueries(Queries):
+    async def take_dashboard_sign_in(self, token_hash: str, now: datetime) -> DashboardSignIn | None:
+        """Use a sign-in link: its row when it was live and unused, marked used in the same
+        statement (so two browsers racing with one link cannot both get in); None otherwise."""
+        result = await self._session.exec(
+            update(DashboardSignIn)
+            .where(DashboardSignIn.token_hash == token_hash, DashboardSignIn.used_at.is_(None),
+                   DashboardSignIn.expires_at > now)
+            .values(used_at=now))
+        if result.rowcount != 1:
+            return None
+        return await self._session.get(DashboardSignIn, token_hash)
+
+    async def live_dashboard_session(self, token_hash: str, now: datetime) -> DashboardSession | None:
+        found = await self._session.get(DashboardSession, token_hash)
+        if found is None or found.ended_at is not None or found.expires_at <= now:
+            return None
+        return found
+
+    async def end_dashboard_sessions(self, now: datetime, *, person_id: int | None = None,
+                                     token_hash: str | None = None) -> int:
+        """End one session (by its hash) or every live one of a person; how many ended."""
+        where = [DashboardSession.ended_at.is_(None), DashboardSession.expires_at > now]
+        where.append(DashboardSession.person_id == person_id if token_hash is None
+                     else DashboardSession.token_hash == token_hash)
+        result = await self._session.exec(update(DashboardSession).where(*where).values(ended_at=now))
+        return result.rowcount
