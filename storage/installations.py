@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Database
-from storage.models import OutboxMessage, SlackInstallation, SlackOAuthState, SlackOrgTeam
+from storage.models import SlackInstallation, SlackOAuthState, SlackOrgTeam
+from storage.outbox import resume_parked
 
 FIELDS = tuple(name for name in SlackInstallation.model_fields if name != "id")
 # How the Slack deliverer says a message is parked for want of a live installation
@@ -68,12 +69,9 @@ class SlackInstallations:
         else:
             teams = list((await session.exec(
                 select(SlackOrgTeam.team_id).where(SlackOrgTeam.enterprise_id == enterprise_id))).scalars())
-        if not teams:
-            return
-        await session.exec(update(OutboxMessage).where(
-            OutboxMessage.platform == "slack", OutboxMessage.status == "failed",
-            or_(*(OutboxMessage.last_error.startswith(f"{PARKED_PREFIX}{team}:", autoescape=True) for team in teams)),
-        ).values(status="pending", next_attempt_at=self.clock(), lease_until=None))
+        if teams:
+            await session.exec(resume_parked(platform="slack", reasons=[f"{PARKED_PREFIX}{team}:" for team in teams],
+                                             now=self.clock()))
 
     async def find(self, *, enterprise_id: str | None, team_id: str | None) -> dict[str, Any] | None:
         """The installation of exactly this workspace (team_id None: the org-wide one of enterprise_id)."""

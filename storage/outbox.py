@@ -26,6 +26,15 @@ def message_row(*, workspace_id: int, key: str, platform: str, payload: dict, no
             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
 
 
+def resume_parked(*, platform: str, reasons: list[str], now: datetime):
+    """The statement that makes due again the messages of `platform` parked (failed) for one of
+    `reasons` (the start of their last_error): a workspace reinstalled, say."""
+    return update(OutboxMessage).where(
+        OutboxMessage.platform == platform, OutboxMessage.status == "failed",
+        or_(*(OutboxMessage.last_error.startswith(reason, autoescape=True) for reason in reasons)),
+    ).values(status="pending", next_attempt_at=now, lease_until=None)
+
+
 @dataclass(frozen=True)
 class Leased:
     """A message leased for sending, with what it takes to address it on its platform."""
