@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "timezone": "UTC",
     # "platform:workspace:user id" of admins beyond the platform's own (Teams has none without Graph)
     "admins": [],
+    # "platform:workspace:user id" of executives: their dashboard sees the whole workspace, as admins' does
+    "executives": [],
     "cadence": {
         "tick_seconds": 60,
         "peer_sync": {"weekday": "mon", "time": "09:00", "nudge_after_hours": 24, "max_nudges": 2},
@@ -186,6 +188,10 @@ class Settings:
     @property
     def admins(self) -> frozenset[str]:
         return frozenset(self.values["admins"])
+
+    @property
+    def executives(self) -> frozenset[str]:
+        return frozenset(self.values["executives"])
 
     @property
     def platform_credentials(self) -> bool:

@@ -84,30 +84,38 @@ class Partnerbot:
 
     @cached_property
     def dashboard(self) -> Backend:
-        """What the web dashboard (adapters/web) asks of the rest: each call one transaction, on the bot's clock."""
+        """What the web dashboard (adapters/web) asks of the rest: each call one transaction, on the
+        bot's clock. The pages are scoped by the session's DashboardView (handlers/reports/dashboard)."""
         from adapters.web.app import Backend
         from handlers.dashboard import service
-        from handlers.reports.pages import person_page
+        from handlers.reports import dashboard as pages
 
-        db, clock = self.db, self.clock
+        db, clock, settings = self.db, self.clock, self.settings
 
-        async def sign_in(token: str) -> str | None:
+        def in_transaction(read):
+            async def run(*args):
+                async with db.transaction() as store:
+                    return await read(store, *args)
+            return run
+
+        async def credit_csv(view, start, end):
             async with db.transaction() as store:
-                return await service.sign_in(store, token, clock())
+                report = await pages.credit(store, view, start, end, clock(), settings)
+            return pages.credit_csv(report) if report is not None else None
 
-        async def person_of(session: str) -> int | None:
-            async with db.transaction() as store:
-                return await service.session_person(store, session, clock())
-
-        async def end_session(session: str) -> bool:
-            async with db.transaction() as store:
-                return await service.end_session(store, session, clock())
-
-        async def page_of(person_id: int):
-            async with db.transaction() as store:
-                return await person_page(store, person_id, clock())
-
-        return Backend(sign_in=sign_in, person_of=person_of, end_session=end_session, person_page=page_of)
+        return Backend(
+            sign_in=in_transaction(lambda store, token: service.sign_in(store, token, clock())),
+            view_of=in_transaction(lambda store, session: service.session_view(store, session, clock())),
+            end_session=in_transaction(lambda store, session: service.end_session(store, session, clock())),
+            overview=in_transaction(lambda store, view: pages.overview_page(store, view, clock(), settings)),
+            partnership_page=in_transaction(
+                lambda store, view, pid: pages.partnership(store, view, pid, clock(), settings)),
+            person_page=in_transaction(lambda store, view, pid: pages.person(store, view, pid, clock(), settings)),
+            leaders=in_transaction(lambda store, view: pages.leaders_page(store, view, clock(), settings)),
+            credit=in_transaction(
+                lambda store, view, start, end: pages.credit(store, view, start, end, clock(), settings)),
+            credit_csv=credit_csv,
+        )
 
     async def upgrade(self) -> None:
         await upgrade(self.db)

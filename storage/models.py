@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -592,6 +592,9 @@ class DashboardSignIn(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id")
     expires_at: datetime = _utc(nullable=False)
     used_at: Optional[datetime] = _utc(nullable=True)
+    # an admin or executive when they asked for the link (the platform said so then): the
+    # session it opens sees the whole workspace (handlers/partnerships/policy.dashboard_view)
+    whole_workspace: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class DashboardSession(SQLModel, table=True):
@@ -604,3 +607,4 @@ class DashboardSession(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     expires_at: datetime = _utc(nullable=False)
     ended_at: Optional[datetime] = _utc(nullable=True)
+    whole_workspace: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

@@ -24,11 +24,13 @@ from storage.queries.handoffs import HandoffQueries
 from storage.queries.leads import LeadQueries
 from storage.queries.meetings import MeetingQueries
 from storage.queries.org import OrgQueries
+from storage.queries.overview import OverviewQueries
 from storage.queries.partnerships import PartnershipQueries
 from storage.queries.peer_sync import PeerSyncQueries
 from storage.queries.people import PeopleQueries
 from storage.queries.pulse import PulseQueries
 from storage.queries.reports import ReportQueries
+from storage.queries.scope import ScopeQueries
 from storage.queries.wins import WinQueries
 
 Row = TypeVar("Row")
@@ -36,7 +38,8 @@ Row = TypeVar("Row")
 
 class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries, PeerSyncQueries, MeetingQueries,
             LeadQueries, AskQueries, PulseQueries, WinQueries, ReportQueries, ExportQueries, ClaimQueries,
-            OutboxQueries, OrgQueries, DashboardQueries):
+            OutboxQueries, OrgQueries, DashboardQueries, ScopeQueries,
+            OverviewQueries):
     def __init__(self, session: AsyncSession):
         self._session = session
         self.enqueued = 0  # messages written to the outbox in this transaction

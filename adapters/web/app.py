@@ -1,39 +1,61 @@
 """The routes under /app/ and what every response of them carries.
 
 GET /app/signin/<token> uses a one-time link and sets the session cookie; GET /app/ is the
-signed-in person's own page; GET /app/logout ends the session. Anything without a live session,
-or not theirs to see, is a 404 like a page that does not exist: a 403 would confirm it does.
+overview of the partnerships in the session's scope, /app/partnerships/<id> one of them,
+/app/people/<id> a person's scorecard, /app/leaders and /app/credit (with its CSV) what a manager
+or executive may see; GET /app/logout ends the session. Anything without a live session, or not
+theirs to see, is a 404 like a page that does not exist: a 403 would confirm it does.
+
+The pages get plain data from the read model (handlers/reports) through `Backend` and only
+arrange it: which text goes in which cell, how a table is sorted, the charts drawn from it.
 """
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from adapters.web import chart_kinds
 from adapters.web.charts import chart_svg, value_text
+from handlers.kernel.text import amount_text
 
 PREFIX = "/app"
 COOKIE = "partnerbot_session"
 SESSION_SECONDS = 8 * 3600
 _JINJA = web.AppKey("dashboard_jinja", jinja2.Environment)
 _NONCE = web.RequestKey("dashboard_nonce", str)
-NOT_FOUND = "Not found. Send `dashboard` to Partnerbot for a new sign-in link."
+# the same page for every 404, whether the thing is missing or not the viewer's: a way back and how
+# to sign in again, nothing about what was asked for
+NOT_FOUND_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found · Partnerbot</title>'
+                   '</head><body><h1>Not found</h1><p><a href="/app/">Back to the dashboard</a>. Signed out? Send '
+                   '<code>dashboard</code> to Partnerbot for a new sign-in link.</p></body></html>')
 
 
 @dataclass(frozen=True)
 class Backend:
-    """What the pages need from the rest of Partnerbot, passed in by bot/ (each call its own transaction)."""
+    """What the pages need from the rest of Partnerbot, passed in by bot/ (each call its own
+    transaction). A `view` is what one session may see (handlers.partnerships.policy.DashboardView:
+    viewer_id, whole_workspace, may_see_leaders, may_see_credit); a page out of it comes back None."""
 
     sign_in: Callable[[str], Awaitable[str | None]]  # a link's token -> a new session's token, or None
-    person_of: Callable[[str], Awaitable[int | None]]  # a session's token -> its person's id, or None
+    view_of: Callable[[str], Awaitable[Any | None]]  # a session's token -> its view, or None
     end_session: Callable[[str], Awaitable[Any]]
-    person_page: Callable[[int], Awaitable[Any | None]]  # a person's id -> their page's figures (reports.pages)
+    overview: Callable[[Any], Awaitable[Any]]  # view -> reports.overview.Overview
+    partnership_page: Callable[[Any, int], Awaitable[Any | None]]  # view, id -> reports.partnership_page
+    person_page: Callable[[Any, int], Awaitable[Any | None]]  # view, id -> reports.pages.PersonPage
+    leaders: Callable[[Any], Awaitable[Any | None]]  # view -> tuple of reports.leaders.LeaderRow
+    # view, from, to (YYYY-MM-DD or None) -> reports.credit_report.CreditReport; ValueError: a bad period
+    credit: Callable[[Any, str | None, str | None], Awaitable[Any | None]]
+    credit_csv: Callable[[Any, str | None, str | None], Awaitable[str | None]]  # the same, as CSV text
 
 
 def _security_headers(nonce: str) -> dict[str, str]:
@@ -56,13 +78,117 @@ async def _headers(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as refused:  # the router's 404 and 405 under /app/ too
-        response = web.Response(status=refused.status, text=NOT_FOUND if refused.status == 404 else refused.reason)
+        response = _not_found() if refused.status == 404 else web.Response(status=refused.status, text=refused.reason)
     response.headers.update(_security_headers(nonce))
     return response
 
 
 def _not_found() -> web.Response:
-    return web.Response(status=404, text=NOT_FOUND)
+    return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
+
+
+# --- what the templates get: each chart drawn, with the rows of its data table ----------------
+@dataclass(frozen=True)
+class Drawn:
+    label: str
+    text: str  # what it says in words
+    svg: Markup
+    corner: str  # the data table's first header: what its columns are ("Week of", "Stage")
+    x: Sequence[str]
+    rows: Sequence[tuple[str, Sequence[str]]]  # (series, the text of each value)
+
+
+def _weekly(chart_id: str, label: str, text: str, weeks: Sequence[str], weekly: Sequence[float | None],
+            is_rate: bool, nonce: str) -> Drawn:
+    return Drawn(label, text, Markup(chart_svg(chart_id, label, text, weeks, weekly, is_rate, nonce)), "Week of",
+                 weeks, [(label, [value_text(v, is_rate) for v in weekly])])
+
+
+def _grouped(chart_id: str, chart: Any, corner: str, nonce: str) -> Drawn:
+    return Drawn(chart.label, chart.text, Markup(chart_kinds.grouped_bars_svg(chart_id, chart, nonce)), corner, chart.x,
+                 chart_kinds.table_rows(chart))
+
+
+# --- the overview's order: by any column, without JavaScript ------------------------------------
+DEFAULT_SORT = "attention"  # the read model's order: needs attention first
+
+
+def _number(row: Any, key: str) -> float | None:
+    return row.health.number if key == "health" else row.cells[key].number
+
+
+def sort_rows(rows: Sequence[Any], keys: Sequence[str], sort: str | None,
+              order: str | None) -> tuple[list[Any], str, str]:
+    """The rows in the order asked for, and the (sort, order) applied: an unknown sort is the
+    read model's order, an unknown order the sort's own (names A to Z, figures largest first);
+    a row without a number is last whichever way."""
+    if sort not in ("partnership", "health", *keys, DEFAULT_SORT):
+        sort, order = DEFAULT_SORT, None
+    if order not in ("asc", "desc"):
+        order = "asc" if sort == "partnership" else "desc"
+    descending = order == "desc"
+    if sort == DEFAULT_SORT:
+        return (list(rows) if descending else list(reversed(rows))), sort, order
+    if sort == "partnership":
+        return sorted(rows, key=lambda r: r.name.lower(), reverse=descending), sort, order
+    known = sorted((r for r in rows if _number(r, sort) is not None), key=lambda r: _number(r, sort),
+                   reverse=descending)
+    return known + [r for r in rows if _number(r, sort) is None], sort, order
+
+
+def _headers_of(columns: Sequence[tuple[str, str]], sort: str, order: str) -> list[dict]:
+    """Each column's header: a link to sort by it (the other way when it is the sort already)."""
+    headers = []
+    for key, label in columns:
+        if key == sort:
+            next_order = "asc" if order == "desc" else "desc"
+            aria = "descending" if order == "desc" else "ascending"
+        else:
+            next_order, aria = ("asc" if key == "partnership" else "desc"), None
+        headers.append({"key": key, "label": label, "aria_sort": aria,
+                        "href": "?" + urlencode({"sort": key, "order": next_order})})
+    return headers
+
+
+# --- the credit report's cells ------------------------------------------------------------------
+def money(cents: int | None) -> str:
+    return "—" if cents is None else amount_text(cents)
+
+
+def share_text(share: float) -> str:
+    """0.5 -> '50%', 1/3 -> '33.3%': at most one decimal."""
+    return f"{share * 100:.1f}".removesuffix(".0") + "%"
+
+
+def _credit_lines(report: Any) -> list[dict]:
+    """One line per credited person of each win, the win's cells repeated on each."""
+    lines = []
+    for win in report.wins:
+        cells = {"record": win.record, "account": win.account, "won_on": win.won_on.isoformat(),
+                 "amount": money(win.amount_cents)}
+        for i, credit in enumerate(win.credits or (None,)):
+            lines.append({**cells, "first": i == 0,
+                          "person": credit.name if credit else "nobody credited",
+                          "person_id": credit.person_id if credit else None,
+                          "roles": credit.roles if credit else "",
+                          "share": share_text(credit.share) if credit else "",
+                          "credited": money(credit.cents) if credit else ""})
+    return lines
+
+
+_NUMBERED = re.compile(r"\s*\d+[.)]\s+(.*)")
+
+
+def coaching_text(text: str) -> tuple[list[str], list[str]]:
+    """A coaching card's text as (its sentences, its numbered questions)."""
+    said, questions = [], []
+    for line in (line.strip() for line in text.splitlines()):
+        numbered = _NUMBERED.fullmatch(line)
+        if numbered:
+            questions.append(numbered.group(1))
+        elif line:
+            said.append(line)
+    return said, questions
 
 
 class Dashboard:
@@ -74,7 +200,12 @@ class Dashboard:
         aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("adapters.web", "templates"),
                              autoescape=jinja2.select_autoescape(default=True), app_key=_JINJA)
         app.router.add_get(PREFIX + "/signin/{token}", self.signin)
-        app.router.add_get(PREFIX + "/", self.home)
+        app.router.add_get(PREFIX + "/", self.overview)
+        app.router.add_get(PREFIX + "/partnerships/{id:\\d+}", self.partnership)
+        app.router.add_get(PREFIX + "/people/{id:\\d+}", self.person)
+        app.router.add_get(PREFIX + "/leaders", self.leaders)
+        app.router.add_get(PREFIX + "/credit", self.credit)
+        app.router.add_get(PREFIX + "/credit.csv", self.credit_csv)
         app.router.add_get(PREFIX + "/logout", self.logout)
 
     async def signin(self, request: web.Request) -> web.StreamResponse:
@@ -86,28 +217,124 @@ class Dashboard:
                             samesite="Lax", secure=self.secure_cookie)
         return response
 
-    async def _person(self, request: web.Request) -> int | None:
+    async def _view(self, request: web.Request) -> Any | None:
         session = request.cookies.get(COOKIE)
-        return await self.backend.person_of(session) if session else None
+        return await self.backend.view_of(session) if session else None
 
-    async def home(self, request: web.Request) -> web.StreamResponse:
-        person_id = await self._person(request)
-        page = await self.backend.person_page(person_id) if person_id is not None else None
+    def _render(self, request: web.Request, template: str, view: Any, page: str, context: dict,
+                status: int = 200) -> web.Response:
+        """A page in the layout: its nav marks `page` as the current one."""
+        response = aiohttp_jinja2.render_template(template, request, {
+            **context, "view": view, "current": page, "nonce": request[_NONCE]}, app_key=_JINJA)
+        response.set_status(status)
+        return response
+
+    async def overview(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        if view is None:
+            return _not_found()
+        page = await self.backend.overview(view)
+        if page is None:
+            return _not_found()
+        columns = self._overview_columns(page)
+        keys = [key for key, _ in columns[2:-1]]
+        rows, sort, order = sort_rows(page.rows, keys, request.query.get("sort"), request.query.get("order"))
+        nonce = request[_NONCE]
+        trends = [{"label": t.label, "text": t.text,
+                   "chart": _weekly(f"trend-{i}", t.label, t.text, page.weeks, t.weekly, t.is_rate, nonce)}
+                  for i, t in enumerate(page.trends, start=1)]
+        return self._render(request, "overview.html", view, "overview", {
+            "rows": rows, "keys": keys, "headers": _headers_of(columns, sort, order), "trends": trends})
+
+    @staticmethod
+    def _overview_columns(page: Any) -> list[tuple[str, str]]:
+        return [("partnership", "Partnership"), ("health", "Health"), *page.columns, (DEFAULT_SORT, "Needs attention")]
+
+    async def partnership(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        if view is None:
+            return _not_found()
+        page = await self.backend.partnership_page(view, int(request.match_info["id"]))
         if page is None:
             return _not_found()
         nonce = request[_NONCE]
         figures = []
         for i, figure in enumerate(page.figures, start=1):
-            svg = Markup(chart_svg(f"chart-{i}", figure.label, figure.text, page.weeks, figure.weekly,
-                                   figure.is_rate, nonce)) if figure.weekly else None
-            figures.append({"label": figure.label, "text": figure.text, "svg": svg,
-                            "cells": [value_text(v, figure.is_rate) for v in figure.weekly]})
-        return aiohttp_jinja2.render_template("person.html", request, {
-            "page": page, "weeks": page.weeks, "figures": figures, "nonce": nonce}, app_key=_JINJA)
+            chart = figure.chart
+            drawn = _weekly(f"chart-{i}", figure.label, figure.text, chart.x, chart.series[0].values,
+                            chart.is_rate, nonce) if chart is not None else None
+            figures.append({"label": figure.label, "text": figure.text, "chart": drawn})
+        return self._render(request, "partnership.html", view, "overview", {
+            "page": page, "figures": figures,
+            "funnels": [_grouped(f"funnel-{i}", c, "Stage", nonce) for i, c in enumerate(page.funnels, start=1)],
+            "pulse": [_grouped(f"pulse-{i}", c, "Pulse of", nonce) for i, c in enumerate(page.pulse, start=1)]})
+
+    async def person(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        if view is None:
+            return _not_found()
+        page = await self.backend.person_page(view, int(request.match_info["id"]))
+        if page is None:
+            return _not_found()
+        nonce = request[_NONCE]
+        figures = [{"label": f.label, "text": f.text,
+                    "chart": _weekly(f"chart-{i}", f.label, f.text, page.weeks, f.weekly, f.is_rate, nonce)
+                    if f.weekly else None} for i, f in enumerate(page.figures, start=1)]
+        coaching = [{"person_id": c.person_id, "name": c.name, "facts": c.card.facts,
+                     "text": coaching_text(c.card.text)} for c in page.coaching]
+        return self._render(request, "person.html", view, "me" if page.person_id == view.viewer_id else "person",
+                            {"page": page, "figures": figures, "coaching": coaching})
+
+    async def leaders(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        rows = await self.backend.leaders(view) if view is not None else None
+        if rows is None:
+            return _not_found()
+        return self._render(request, "leaders.html", view, "leaders", {"rows": rows})
+
+    async def credit(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        if view is None:
+            return _not_found()
+        start, end = request.query.get("from") or None, request.query.get("to") or None
+        try:
+            report = await self.backend.credit(view, start, end)
+        except ValueError as bad:
+            return self._render(request, "credit.html", view, "credit",
+                                {"error": str(bad).rstrip("."), "start": start or "", "end": end or ""}, status=400)
+        if report is None:
+            return _not_found()
+        period = {"from": report.start.isoformat(), "to": report.end.isoformat()}
+        return self._render(request, "credit.html", view, "credit", {
+            "report": report, "start": period["from"], "end": period["to"], "lines": _credit_lines(report),
+            "credited": money(sum(line.cents or 0 for win in report.wins for line in win.credits)),
+            "amount": money(report.amount_cents), "money": money,
+            "csv": f"{PREFIX}/credit.csv?{urlencode(period)}"})
+
+    async def credit_csv(self, request: web.Request) -> web.StreamResponse:
+        view = await self._view(request)
+        if view is None:
+            return _not_found()
+        start, end = request.query.get("from") or None, request.query.get("to") or None
+        try:
+            if start is None and end is None:  # this quarter so far: the backend knows which days
+                report = await self.backend.credit(view, None, None)
+                if report is None:
+                    return _not_found()
+                start, end = report.start.isoformat(), report.end.isoformat()
+            text = await self.backend.credit_csv(view, start, end)
+        except ValueError as bad:
+            return web.Response(status=400, text=str(bad))
+        if text is None:
+            return _not_found()
+        # the backend read both as dates, so the file's name is theirs in one spelling
+        name = f"partnerbot-credit-{date.fromisoformat(start).isoformat()}-{date.fromisoformat(end).isoformat()}.csv"
+        return web.Response(text=text, content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
         session = request.cookies.get(COOKIE)
-        if session is None or await self.backend.person_of(session) is None:
+        if session is None or await self.backend.view_of(session) is None:
             return _not_found()
         await self.backend.end_session(session)
         response = web.Response(text="Signed out of the Partnerbot dashboard. Send `dashboard` for a new link.")

@@ -12,7 +12,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from handlers.kernel.context import Context
-from storage.models import DashboardSession, DashboardSignIn
+from handlers.partnerships import policy
+from handlers.partnerships.policy import DashboardView
+from storage.models import DashboardSession, DashboardSignIn, Person
 from storage.store import Store
 
 SIGN_IN_LIFETIME = timedelta(minutes=10)
@@ -29,10 +31,12 @@ async def issue_sign_in(ctx: Context) -> tuple[str, datetime]:
     """A new sign-in link of the caller, and when it stops working."""
     token = secrets.token_urlsafe(32)
     expires_at = ctx.now + SIGN_IN_LIFETIME
+    whole_workspace = policy.sees_whole_workspace(ctx)
     await ctx.store.add(DashboardSignIn(token_hash=token_hash(token), person_id=ctx.caller.id,
-                                        workspace_id=ctx.workspace.id, expires_at=expires_at))
+                                        workspace_id=ctx.workspace.id, expires_at=expires_at,
+                                        whole_workspace=whole_workspace))
     await ctx.log("dashboard.sign_in_link", f"person:{ctx.caller.id}",
-                  after={"expires_at": expires_at.isoformat()})
+                  after={"expires_at": expires_at.isoformat(), "whole_workspace": whole_workspace})
     return ctx.settings.public_url + SIGN_IN_PATH + token, expires_at
 
 
@@ -46,18 +50,22 @@ async def sign_in(store: Store, token: str, now: datetime) -> str | None:
         return None
     session = secrets.token_urlsafe(32)
     await store.add(DashboardSession(token_hash=token_hash(session), person_id=taken.person_id,
-                                     created_at=now, expires_at=now + SESSION_LIFETIME))
+                                     created_at=now, expires_at=now + SESSION_LIFETIME,
+                                     whole_workspace=taken.whole_workspace))
     await store.log(workspace_id=taken.workspace_id, at=now, person_id=taken.person_id, platform="web",
                     action="dashboard.signed_in", record=f"person:{taken.person_id}")
     return session
 
 
-async def session_person(store: Store, session: str, now: datetime) -> int | None:
-    """Whose live session the cookie is; None for anything else."""
+async def session_view(store: Store, session: str, now: datetime) -> DashboardView | None:
+    """What the live session of this cookie may see (policy.dashboard_view); None for anything else."""
     if not TOKEN_SHAPE.fullmatch(session):
         return None
     found = await store.live_dashboard_session(token_hash(session), now)
-    return found.person_id if found is not None else None
+    if found is None:
+        return None
+    viewer = await store.get(Person, found.person_id)
+    return await policy.dashboard_view(store, viewer, found.whole_workspace) if viewer is not None else None
 
 
 async def end_session(store: Store, session: str, now: datetime) -> bool:

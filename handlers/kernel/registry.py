@@ -59,6 +59,25 @@ class Job:
     run_page: Callable[[JobContext, list], Awaitable[tuple[int, list]]] | None = None
 
 
+def pruning_job(name: str, cutoff: Callable[[JobContext], datetime],
+                find: Callable[[Store, datetime, Any], Awaitable[list]],
+                forget: Callable[[Store, list, datetime], Awaitable[int]]) -> Job:
+    """A job that deletes the rows older than `cutoff`: found a page at a time (`find(store,
+    cutoff, cursor)`), deleted many at once (`forget(store, keys, cutoff)`, which re-checks each
+    row is still due, so two processes running the tick forget each row once)."""
+
+    async def due(cad: JobContext, after) -> list:
+        return await find(cad.store, cutoff(cad), after)
+
+    async def run_page(cad: JobContext, keys: list) -> tuple[int, list]:
+        return await forget(cad.store, keys, cutoff(cad)), []
+
+    async def run(cad: JobContext, key) -> bool:
+        return await forget(cad.store, [key], cutoff(cad)) == 1
+
+    return Job(name, find=due, run=run, run_page=run_page)
+
+
 class Registry:
     def __init__(self, verbs: Iterable[Verb] = (), jobs: Iterable[Job] = (),
                  timezone_followers: Iterable[TimezoneFollower] = ()):

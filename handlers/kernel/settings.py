@@ -81,6 +81,7 @@ class RetentionSettings:
 class SettingsLike(Protocol):
     timezone: str  # the default clock of people whose own is not known
     admins: frozenset[str]  # "platform:workspace:user id" of people who may set managers
+    executives: frozenset[str]  # "platform:workspace:user id" whose dashboard sees the whole workspace
     public_url: str  # where people reach `serve` (download links)
     cadence: CadenceSettings
     credit: CreditSettings

@@ -7,26 +7,12 @@ from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Button, Card, Reply
-from handlers.partnerships.service import not_agreed, status_line
+from handlers.partnerships.service import DEFAULT_RULES, charter_rules, not_agreed, status_line
 from storage.models import CharterAgreement, CharterRule, Partnership
-from storage.store import Store
 
-DEFAULT_RULES = (
-    "Treat your partner the way you want to be treated.",
-    "Be honest, and steer clear of anything that could even look dishonest.",
-    "Respect the other side's culture and policies.",
-    "Think and act as a member of the alliance, not only of your own side.",
-    "When in doubt, don't.",
-)
 RESOLUTION = ("Problems go on the weekly peer sync (\"Problems to resolve together\"). What the two managers "
               "cannot settle there within two syncs goes to their own managers, together, never around "
               "the partner.")
-
-
-async def rules(store: Store, p: Partnership) -> list[str]:
-    """The code of conduct: the default five until the managers write their own."""
-    written = await store.charter_rules(p.id)
-    return [r.text for r in written] if written else list(DEFAULT_RULES)
 
 
 def agree_button(p: Partnership) -> Button:
@@ -53,7 +39,7 @@ async def changed(ctx: Context, p: Partnership, what: str) -> str:
 
 async def show(ctx: Context, p: Partnership) -> Reply:
     goals = [g.text for g in await ctx.store.goals(p.id)]
-    code = await rules(ctx.store, p)
+    code = await charter_rules(ctx.store, p)
     agreements = {a.person_id: a for a in await ctx.store.charter_agreements(p.id)
                   if a.version == p.charter_version}
     managers = [m.person_id for m in await ctx.store.members(p.id) if m.role == "manager"]

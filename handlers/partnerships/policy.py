@@ -10,6 +10,8 @@ rule applies.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers.kernel.context import Context
 from handlers.kernel.errors import UserError
 from storage.models import (
@@ -24,6 +26,7 @@ from storage.models import (
     PartnershipMember,
     Person,
 )
+from storage.store import Store
 
 
 # --- admins ------------------------------------------------------------------------------------
@@ -247,3 +250,61 @@ def may_respond(ctx: Context, a: Ask, person: Person) -> None:
     if a.person_id != ctx.caller.id:
         raise UserError(f"{a.ref} is someone else's record: only {person.display_name}, who was asked, "
                         f"can accept, decline or answer it.")
+
+
+# --- the web dashboard -------------------------------------------------------------------------
+def sees_whole_workspace(ctx: Context) -> bool:
+    """Admins and the ids in setting `executives`. Asked when the sign-in link is made (only the
+    platform knows who is a workspace admin), and carried by the session it opens."""
+    cmd = ctx.command
+    return is_admin(ctx) or f"{cmd.platform}:{cmd.workspace}:{cmd.user}" in ctx.settings.executives
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """What one signed-in person may see on the dashboard; every page asks here, and anything
+    else is answered as if it did not exist."""
+
+    viewer_id: int
+    workspace_id: int
+    whole_workspace: bool  # an admin or executive
+    people: frozenset[int]  # whose person pages
+    partnerships: frozenset[int]  # whose partnership pages (the overview's rows)
+    reports: frozenset[int]  # who reports to the viewer, directly or below
+
+    def may_see_person(self, person_id: int) -> bool:
+        return person_id in self.people
+
+    def may_see_partnership(self, partnership_id: int) -> bool:
+        return partnership_id in self.partnerships
+
+    @property
+    def may_see_leaders(self) -> bool:
+        return self.whole_workspace or bool(self.reports)
+
+    @property
+    def may_see_credit(self) -> bool:
+        """Admins, executives, and managers (for their people): compensation is not a rep's page."""
+        return self.whole_workspace or bool(self.reports)
+
+    @property
+    def credited_people(self) -> frozenset[int] | None:
+        """Whose wins the credit report lists: None for every win of the workspace."""
+        return None if self.whole_workspace else self.reports | {self.viewer_id}
+
+
+async def dashboard_view(store: Store, viewer: Person, whole_workspace: bool) -> DashboardView:
+    """A rep sees their own page and the partnerships they are in; a manager also the people
+    below them and their partnerships, and (as `report @person` allows) the members of the
+    partnerships they manage; admins and executives see the workspace's people and every
+    partnership it takes part in (a linked workspace's shared ones included)."""
+    reports = frozenset(await store.people_below(viewer.id))
+    if whole_workspace:
+        people = frozenset(await store.workspace_people(viewer.workspace_id))
+        partnerships = frozenset(await store.partnerships_touching(viewer.workspace_id))
+    else:
+        own = reports | {viewer.id}
+        managed = await store.partnerships_of_people([viewer.id], role="manager")
+        people = own | await store.partnership_member_ids(managed)
+        partnerships = frozenset(await store.partnerships_of_people(own))
+    return DashboardView(viewer.id, viewer.workspace_id, whole_workspace, frozenset(people), partnerships, reports)

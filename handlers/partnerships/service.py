@@ -43,3 +43,19 @@ async def not_agreed(store: Store, p: Partnership) -> list[Person]:
     managers = [m.person_id for m in await store.members(p.id) if m.role == "manager"]
     people = await store.people(set(managers))
     return [people[pid] for pid in managers if pid not in agreed]
+
+
+# the charter's code of conduct until the managers write their own
+DEFAULT_RULES = (
+    "Treat your partner the way you want to be treated.",
+    "Be honest, and steer clear of anything that could even look dishonest.",
+    "Respect the other side's culture and policies.",
+    "Think and act as a member of the alliance, not only of your own side.",
+    "When in doubt, don't.",
+)
+
+
+async def charter_rules(store: Store, p: Partnership) -> list[str]:
+    """The code of conduct: the default five until the managers write their own."""
+    written = await store.charter_rules(p.id)
+    return [r.text for r in written] if written else list(DEFAULT_RULES)

@@ -8,34 +8,14 @@ run it: each delete re-checks the row is still due, so two at once forget each r
 """
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from handlers.kernel.context import JobContext
 from handlers.kernel.outbound import to_person
-from handlers.kernel.registry import Job
+from handlers.kernel.registry import Job, pruning_job
 from handlers.people.link import WRONG_CODE_WINDOW
 from handlers.people.link_messages import lapsed_to_requester
 from storage.store import Store
-
-
-def _pruning(name: str, cutoff: Callable[[JobContext], datetime],
-             find: Callable[[Store, datetime, Any], Awaitable[list]],
-             forget: Callable[[Store, list, datetime], Awaitable[int]]) -> Job:
-    """A job that deletes the rows older than `cutoff`: found a page at a time (`find(store,
-    cutoff, cursor)`), deleted ITEMS_PER_TRANSACTION at once (`forget(store, keys, cutoff)`)."""
-
-    async def due(cad: JobContext, after) -> list:
-        return await find(cad.store, cutoff(cad), after)
-
-    async def run_page(cad: JobContext, keys: list) -> tuple[int, list]:
-        return await forget(cad.store, keys, cutoff(cad)), []
-
-    async def run(cad: JobContext, key) -> bool:
-        return await forget(cad.store, [key], cutoff(cad)) == 1
-
-    return Job(name, find=due, run=run, run_page=run_page)
 
 
 def _delivery_cutoff(cad: JobContext) -> datetime:
@@ -62,8 +42,8 @@ async def _lapse(cad: JobContext, request_id: int) -> bool:
 
 JOBS = [
     Job("lapsed link requests", find=_lapsed_requests, run=_lapse),
-    _pruning("expired link codes", lambda cad: cad.now, Store.expired_link_codes, Store.forget_link_codes),
-    _pruning("old wrong link codes", lambda cad: cad.now - WRONG_CODE_WINDOW,
+    pruning_job("expired link codes", lambda cad: cad.now, Store.expired_link_codes, Store.forget_link_codes),
+    pruning_job("old wrong link codes", lambda cad: cad.now - WRONG_CODE_WINDOW,
              Store.old_link_attempts, Store.forget_link_attempts),
-    _pruning("old delivery ids", _delivery_cutoff, Store.old_deliveries, Store.forget_deliveries),
+    pruning_job("old delivery ids", _delivery_cutoff, Store.old_deliveries, Store.forget_deliveries),
 ]

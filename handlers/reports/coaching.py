@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.context import Context
 from handlers.kernel.model import Card, Fact
+from handlers.kernel.settings import HandoffSettings
 from handlers.kernel.text import day_text, plural
 from storage.models import Ask, Commitment, Handoff, Lead, Partnership, PartnershipMember, Person
 from storage.queries.reports import People
+from storage.store import Store
 
 COACHING_DAYS = 28
 MAX_QUESTIONS = 3
@@ -124,7 +126,7 @@ def activity_text(a: Activity) -> str:
 
 
 def rep_card(facts: RepFacts, asked: list[str], people: dict[int, Person], now: datetime, tz: str,
-             side: str) -> Card:
+             side: str | None) -> Card:
     rows = [Fact("Activity", activity_text(facts.activity))]
     if facts.unaccepted:
         rows.append(Fact("Not accepted", "; ".join(
@@ -138,8 +140,8 @@ def rep_card(facts: RepFacts, asked: list[str], people: dict[int, Person], now: 
             f"{c.ref} {c.what}{' (sync pledge)' if c.peer_sync_id else ''}, due {_day(c.due_at, tz)}"
             for c in facts.overdue)))
     text = "Questions for your next one-to-one:\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(asked, 1))
-    return Card(title=f"Coaching · {facts.rep.display_name} (side {side.upper()}) — last 4 weeks", text=text,
-                facts=tuple(rows))
+    where = f" (side {side.upper()})" if side else ""
+    return Card(title=f"Coaching · {facts.rep.display_name}{where} — last 4 weeks", text=text, facts=tuple(rows))
 
 
 async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Sequence[PartnershipMember]) -> list[Card]:
@@ -149,21 +151,36 @@ async def coaching_cards(ctx: Context, p: Partnership, side: str, members: Seque
         add = f"partnership {p.ref} add @rep"
         return [Card(title=f"Coaching · side {side.upper()}",
                      text=f"No reps on your side of {p.ref} yet: add one with `{add}`.")]
-    store, now = ctx.store, ctx.now
+    partner_ids = [m.person_id for m in members if m.side != side and m.role == "rep"]
+    people = await ctx.store.people(set(reps))
+    return await _coaching(ctx.store, [people[pid] for pid in reps], ctx.now, ctx.settings.cadence.handoffs, ctx.tz,
+                           side, partner_ids)
+
+
+async def reports_coaching(store: Store, reps: Sequence[Person], now: datetime, handoffs_rule: HandoffSettings,
+                           tz: str) -> list[Card]:
+    """The same coaching, per person reporting to a manager, across all their partnerships (the
+    dashboard's person page of a manager)."""
+    return await _coaching(store, reps, now, handoffs_rule, tz) if reps else []
+
+
+async def _coaching(store: Store, reps: Sequence[Person], now: datetime, handoffs_rule: HandoffSettings, tz: str,
+                    side: str | None = None, partner_ids: Sequence[int] = ()) -> list[Card]:
+    """A card per rep, from four SELECTs for all of them; `partner_ids`: the partner side's reps,
+    whom a rep with no activity could bring a customer to."""
     since = now - timedelta(days=COACHING_DAYS)
-    scope = People(tuple(reps))
+    scope = People(tuple(r.id for r in reps))
     handoffs = await store.report_handoffs(scope, since, OPEN_STAGES, STAGES)
     commitments = await store.report_commitments(scope, since)
     leads = await store.report_leads(scope, since)
     asks = await store.report_asks(scope, since)
-    partner_ids = [m.person_id for m in members if m.side != side and m.role == "rep"]
-    people = await store.people(set(reps) | set(partner_ids) | {h.to_id for h in handoffs})
+    people = {r.id: r for r in reps} | await store.people(
+        set(partner_ids) | {h.to_id for h in handoffs} | {h.from_id for h in handoffs})
     partner_reps = [people[pid].display_name for pid in partner_ids]
-    handoffs_rule = ctx.settings.cadence.handoffs
     accept_within = timedelta(hours=handoffs_rule.accept_within_hours)
     stale_after = timedelta(days=handoffs_rule.stale_after_days)
     cards = []
-    for rep_id in reps:
-        facts = rep_facts(people[rep_id], handoffs, commitments, leads, asks, now, accept_within, stale_after)
-        cards.append(rep_card(facts, questions(facts, people, partner_reps), people, now, ctx.tz, side))
+    for rep in reps:
+        facts = rep_facts(rep, handoffs, commitments, leads, asks, now, accept_within, stale_after)
+        cards.append(rep_card(facts, questions(facts, people, partner_reps), people, now, tz, side))
     return cards

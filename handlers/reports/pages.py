@@ -1,5 +1,6 @@
 """The dashboard's person page as plain data, computed by the very code of `report`
-(scorecard.person_figures), so that the page and the chat never disagree.
+(scorecard.person_figures), so that the page and the chat never disagree; for a manager, the
+coaching view of each person reporting to them (coaching.reports_coaching).
 
 bot/ calls `person_page` and hands the result to adapters/web, which renders it; nothing here
 knows about HTML or charts.
@@ -9,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from handlers.kernel.model import Card
+from handlers.kernel.settings import SettingsLike
 from handlers.reports import metrics
+from handlers.reports.coaching import reports_coaching
+from handlers.reports.overview import week_labels
 from handlers.reports.scorecard import Trend, person_figures, person_title
 from storage.models import Person
 from storage.store import Store
@@ -24,12 +29,20 @@ class PageFigure:
 
 
 @dataclass(frozen=True)
+class Coaching:
+    person_id: int
+    name: str
+    card: Card  # the coaching card of `report P-n`'s managers, for this person across partnerships
+
+
+@dataclass(frozen=True)
 class PersonPage:
     person_id: int
     name: str
     title: str
     weeks: tuple[str, ...]  # the label of each week of `weekly`, e.g. "26 Oct"
     figures: tuple[PageFigure, ...]
+    coaching: tuple[Coaching, ...] = ()  # one per direct report, when shown to their manager
 
 
 def _figure(label: str, value: str | Trend) -> PageFigure:
@@ -38,14 +51,18 @@ def _figure(label: str, value: str | Trend) -> PageFigure:
     return PageFigure(label, value, (), False)
 
 
-async def person_page(store: Store, person_id: int, now: datetime) -> PersonPage | None:
-    """The scorecard of one person as of `now`; None when there is no such person."""
+async def person_page(store: Store, person_id: int, now: datetime, settings: SettingsLike | None = None,
+                      tz: str = "UTC", *, coaching_for: int | None = None) -> PersonPage | None:
+    """The scorecard of one person as of `now`; None when there is no such person. With
+    `coaching_for` (the viewer) equal to the person, it adds the coaching of their direct reports."""
     person = await store.get(Person, person_id)
     if person is None:
         return None
     figures, _ = await person_figures(store, person, now)
-    window = metrics.Window(now)
-    weeks = tuple(f"{start.day} {start:%b}" for start in (window.start + i * metrics.WEEK
-                                                         for i in range(window.weeks)))
-    return PersonPage(person.id, person.display_name, person_title(person), weeks,
-                      tuple(_figure(f.label, f.value) for f in figures))
+    coaching: tuple[Coaching, ...] = ()
+    if settings is not None and coaching_for == person.id:
+        reps = await store.direct_reports(person.id)
+        cards = await reports_coaching(store, reps, now, settings.cadence.handoffs, tz)
+        coaching = tuple(Coaching(rep.id, rep.display_name, card) for rep, card in zip(reps, cards, strict=True))
+    return PersonPage(person.id, person.display_name, person_title(person), week_labels(metrics.Window(now)),
+                      tuple(_figure(f.label, f.value) for f in figures), coaching)

@@ -7,6 +7,7 @@ Nothing is written: a report only reads.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,8 @@ from handlers.pulse.service import DIMENSIONS, SIDES, imbalances, period_label, 
 from handlers.reports import metrics
 from handlers.reports.coaching import coaching_cards
 from handlers.reports.sparkline import sparkline
-from storage.models import Partnership, PartnershipMember, Person
+from handlers.wins.service import credited_amounts
+from storage.models import Partnership, PartnershipMember, Person, Pulse, PulseAnswer, Win
 from storage.queries.reports import People, Scope
 from storage.store import Store
 
@@ -95,6 +97,7 @@ class Trend:
     text: str
     weekly: tuple[float | None, ...]
     bounds: tuple[float, float] | None = None
+    number: float | None = None  # the headline value (a rate's percent, a count, cents), to sort a table by
 
     def __str__(self) -> str:
         return f"{self.text} {sparkline(self.weekly, self.bounds)}"
@@ -112,20 +115,21 @@ class Figure:
         return Fact(self.label, str(self.value))
 
 
-def _with_trend(text: str, weekly, bounds: tuple[float, float] | None = None) -> Trend:
-    return Trend(text, tuple(weekly), bounds)
+def _with_trend(text: str, weekly, bounds: tuple[float, float] | None = None, number: float | None = None) -> Trend:
+    return Trend(text, tuple(weekly), bounds, number)
 
 
 def _rate(rate: metrics.Rate, what: str, none: str) -> Trend:
     if rate.percent is None:
         return _with_trend(f"— ({none})", rate.weekly, (0.0, 1.0))
-    return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly, (0.0, 1.0))
+    return _with_trend(f"{rate.percent}% ({rate.hits} of {rate.total} {what})", rate.weekly, (0.0, 1.0),
+                       rate.percent)
 
 
 def _median(m: metrics.Median, what: str, none: str) -> Trend:
     if m.value is None:
         return _with_trend(f"— ({none})", m.weekly)
-    return _with_trend(f"median {hours_text(m.value)} ({m.count} {what})", m.weekly)
+    return _with_trend(f"median {hours_text(m.value)} ({m.count} {what})", m.weekly, number=m.value)
 
 
 def _stages(f: metrics.HandoffFigures) -> Trend:
@@ -135,7 +139,7 @@ def _stages(f: metrics.HandoffFigures) -> Trend:
         parts.append(stages)
     if f.declined:
         parts.append(f"{f.declined} declined")
-    return _with_trend(" · ".join(parts), f.created.weekly)
+    return _with_trend(" · ".join(parts), f.created.weekly, number=f.created.total)
 
 
 def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Figure], list[Figure]]:
@@ -144,7 +148,7 @@ def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Figure], lis
     overdue = metrics.overdue(rows.commitments, w)
     before = [
         Figure("Kept on time", _rate(metrics.kept_rate(rows.commitments, w), "kept on time", "nothing due yet")),
-        Figure("Overdue now", _with_trend(str(overdue.total), overdue.weekly)),
+        Figure("Overdue now", _with_trend(str(overdue.total), overdue.weekly, number=overdue.total)),
     ]
     leads = metrics.lead_figures(rows.leads, rows.leads_with_next, w)
     won = str(leads.won.total) + (f" · {amount_text(leads.amount_won_cents)}" if leads.amount_won_cents else "")
@@ -158,10 +162,16 @@ def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Figure], lis
         Figure("Action items kept", _rate(metrics.kept_rate(rows.action_items, w), "kept on time",
                                         "no action item due yet")),
         Figure("Leads", _with_trend(f"{leads.created.total} created · {leads.with_next_activity} of {leads.open} open "
-                                  f"with a next activity", leads.created.weekly)),
-        Figure("Leads won", _with_trend(won, leads.won.weekly)),
+                                  f"with a next activity", leads.created.weekly, number=leads.open)),
+        Figure("Leads won", _with_trend(won, leads.won.weekly, number=leads.won.total)),
     ]
     return before, after
+
+
+def common_figures(rows: Rows, window: metrics.Window) -> list[Figure]:
+    """The figures every scorecard has, in their order (the dashboard's trends)."""
+    before, after = _common_facts(rows, window)
+    return [*before, *after]
 
 
 def _ask_facts(asks: metrics.AskFigures) -> list[Figure]:
@@ -185,13 +195,25 @@ async def person_figures(store: Store, person: Person, now: datetime) -> tuple[l
     received = [h for h in rows.handoffs if h.to_id == person.id]
     handoffs = [Figure("Handoffs given", _stages(metrics.handoff_figures(given, window))),
                 Figure("Handoffs received", _stages(metrics.handoff_figures(received, window)))]
-    credit = metrics.credit_figures(await store.report_credits([person.id], window.start), window)
+    credits = await store.report_credits([person.id], window.start)
+    credit = metrics.credit_figures(credits, window, await _credited_parts(store, [win for _, win in credits]))
     credited = plural(credit.wins.total, "win") + (
         f" · {amount_text(credit.amount_cents)} credited" if credit.amount_cents else "") + (
         f" · {credit.without_amount} without an amount" if credit.without_amount else "")
     facts = [*before, *handoffs, *after, *_ask_facts(metrics.ask_figures(rows.asks, window)),
              Figure("Credit on wins", _with_trend(credited, credit.wins.weekly))]
     return facts, rows
+
+
+async def _credited_parts(store: Store, wins: Sequence[Win]) -> dict[tuple[int, int], int | None]:
+    """Each credited person's cents of these wins, as the credit report splits them."""
+    every = await store.credits_of_wins([w.id for w in wins])
+    parts = {}
+    for win in wins:
+        lines = every.get(win.id, [])
+        for line, cents in zip(lines, credited_amounts(lines, win.amount_cents), strict=True):
+            parts[(win.id, line.person_id)] = cents
+    return parts
 
 
 def person_title(person: Person) -> str:
@@ -217,11 +239,41 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
 
 # --- a partnership ----------------------------------------------------------------------------
 async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMember) -> Reply:
-    window = metrics.Window(ctx.now)
-    members = await ctx.store.members(p.id)
+    facts, _, members = await partnership_figures(ctx.store, p, ctx.now, ctx.settings.cadence.pulse.min_answers,
+                                                  ctx.tz)
+    scorecard = Card(title=partnership_title(p), facts=tuple(f.fact for f in facts))
+    if me.role != "manager":
+        return Reply.of_cards(scorecard)
+    return Reply.of_cards(scorecard, *await coaching_cards(ctx, p, me.side, members))
+
+
+def partnership_title(p: Partnership) -> str:
+    return f"{p.ref} {p.name} — last 8 weeks"
+
+
+async def partnership_figures(store: Store, p: Partnership, now: datetime, min_answers: int,
+                              tz: str) -> tuple[list[Figure], Rows, list[PartnershipMember]]:
+    """A partnership's scorecard of the 8 weeks before `now`, the rows it was computed from and
+    its members: `report P-n` and the dashboard's partnership page both show exactly these."""
+    window = metrics.Window(now)
+    members = await store.members(p.id)
     scope = between_sides(p, members)
-    sides = {"a": scope.side_a, "b": scope.side_b}
-    rows = await _gather(ctx.store, scope, window)
+    rows = await _gather(store, scope, window)
+    wins = await store.report_wins(scope, window.start)
+    pulse = await store.last_closed_pulse(p.id)
+    answers = await store.pulse_answers(pulse.id) if pulse is not None else []
+    facts = [*collaboration_figures(rows, scope.side_a, scope.side_b, wins, window),
+             *health_figures(pulse, answers, min_answers, tz)]
+    if status := await status_line(store, p):
+        facts.insert(0, Figure("Status", status))
+    return facts, rows, members
+
+
+def collaboration_figures(rows: Rows, side_a: Sequence[int], side_b: Sequence[int], wins: Sequence[Win],
+                          window: metrics.Window) -> list[Figure]:
+    """What a partnership's sides did together, from its rows (fetched for it alone by `report
+    P-n`, or split from many partnerships' by the dashboard's overview)."""
+    sides = {"a": set(side_a), "b": set(side_b)}
     before, after = _common_facts(rows, window)
     a_to_b = [h for h in rows.handoffs if h.from_id in sides["a"]]
     b_to_a = [h for h in rows.handoffs if h.from_id in sides["b"]]
@@ -231,16 +283,9 @@ async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMembe
     for s in SIDES:  # responsiveness per side: the side of the person asked
         side_asks = metrics.ask_figures([a for a in rows.asks if a.person_id in sides[s]], window)
         asks.append(Figure(f"Asks answered by side {s.upper()}", _side_asks(side_asks)))
-    wins, amount = metrics.win_figures(await ctx.store.report_wins(scope, window.start), window)
-    won = plural(wins.total, "win") + (f" · {amount_text(amount)}" if amount else "")
-    facts = [*before, *handoffs, *after, *asks, Figure("Wins", _with_trend(won, wins.weekly)),
-             *await _health_facts(ctx, p)]
-    if status := await status_line(ctx.store, p):
-        facts.insert(0, Figure("Status", status))
-    scorecard = Card(title=f"{p.ref} {p.name} — last 8 weeks", facts=tuple(f.fact for f in facts))
-    if me.role != "manager":
-        return Reply.of_cards(scorecard)
-    return Reply.of_cards(scorecard, *await coaching_cards(ctx, p, me.side, members))
+    won, amount = metrics.win_figures(wins, window)
+    text = plural(won.total, "win") + (f" · {amount_text(amount)}" if amount else "")
+    return [*before, *handoffs, *after, *asks, Figure("Wins", _with_trend(text, won.weekly, number=amount))]
 
 
 def _side_asks(f: metrics.AskFigures) -> str:
@@ -252,15 +297,14 @@ def _side_asks(f: metrics.AskFigures) -> str:
     return text
 
 
-async def _health_facts(ctx: Context, p: Partnership) -> list[Figure]:
+def health_figures(pulse: Pulse | None, answers: list[PulseAnswer], min_answers: int, tz: str) -> list[Figure]:
     """The latest closed health pulse: per-side averages of the five dimensions and their gaps."""
-    pulse = await ctx.store.last_closed_pulse(p.id)
     if pulse is None:
         return [Figure("Health", "no pulse closed yet")]
-    summary = side_summary(await ctx.store.pulse_answers(pulse.id), ctx.settings.cadence.pulse.min_answers)
+    summary = side_summary(answers, min_answers)
     flagged = {dim for dim, _, _ in imbalances(summary)}
     answered = " · ".join(f"{s.upper()} {summary[s].count_text}" for s in SIDES)
-    facts = [Figure("Health", f"pulse of {period_label(pulse, ctx.tz)} · {answered}")]
+    facts = [Figure("Health", f"pulse of {period_label(pulse, tz)} · {answered}")]
     a, b = summary["a"].averages, summary["b"].averages
     for dim, label in DIMENSIONS:
         value = " · ".join(f"{s.upper()} {summary[s].averages.get(dim, '—')}" for s in SIDES)

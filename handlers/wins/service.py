@@ -130,6 +130,18 @@ async def _log(ctx: Context, record: Record, action: str, before: dict | None = 
 
 
 # --- how the split reads -------------------------------------------------------------------
+def credited_amounts(credits: list[WinCredit], amount_cents: int | None) -> list[int | None]:
+    """Each stored credit's part of a win's amount, in whole cents adding up to it exactly, split
+    as the win's announcement split it (largest share first): the credit report and its CSV."""
+    ordered = sorted(range(len(credits)), key=lambda i: (-credits[i].share, credits[i].person_id))
+    parts = _amounts([credit.Credit(credits[i].person_id, tuple(credits[i].roles.split(",")), credits[i].share)
+                      for i in ordered], amount_cents)
+    out: list[int | None] = [None] * len(credits)
+    for i, cents in zip(ordered, parts, strict=True):
+        out[i] = cents
+    return out
+
+
 def _amounts(credits: list[credit.Credit], amount_cents: int | None) -> list[int | None]:
     return credit.amounts(credits, amount_cents) if amount_cents is not None else [None] * len(credits)
 

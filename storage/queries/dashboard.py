@@ -1,16 +1,17 @@
 """Store methods for the web dashboard: its one-time sign-in links and its browser sessions.
 
 Both are looked up by the SHA-256 of their token (the caller hashes it): the raw tokens live
-only in the link and in the browser's cookie.
+only in the link and in the browser's cookie. The tick forgets both a day after they stop working
+(handlers/dashboard/jobs.py).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, select, update
 
 from storage.models import DashboardSession, DashboardSignIn
-from storage.queries.base import Queries
+from storage.queries.base import Cursor, Page, Queries
 
 
 class DashboardQueries(Queries):
@@ -40,3 +41,29 @@ class DashboardQueries(Queries):
                      else DashboardSession.token_hash == token_hash)
         result = await self._session.exec(update(DashboardSession).where(*where).values(ended_at=now))
         return result.rowcount
+
+    # --- retention: what the tick forgets -----------------------------------------------------
+    async def old_dashboard_sign_ins(self, before: datetime, after: Cursor = None) -> Page:
+        """The hashes of sign-in links that stopped working before `before`, used or not."""
+        order = (DashboardSignIn.token_hash,)
+        return await self._page(select(*order).where(DashboardSignIn.expires_at < before), order, after)
+
+    async def forget_dashboard_sign_ins(self, hashes: list[str], before: datetime) -> int:
+        result = await self._session.exec(delete(DashboardSignIn).where(DashboardSignIn.token_hash.in_(hashes),
+                                                                        DashboardSignIn.expires_at < before))
+        return result.rowcount
+
+    async def old_dashboard_sessions(self, before: datetime, after: Cursor = None) -> Page:
+        """The hashes of sessions that expired or were ended before `before`."""
+        order = (DashboardSession.token_hash,)
+        return await self._page(select(*order).where(_stopped_before(before)), order, after)
+
+    async def forget_dashboard_sessions(self, hashes: list[str], before: datetime) -> int:
+        result = await self._session.exec(delete(DashboardSession).where(DashboardSession.token_hash.in_(hashes),
+                                                                         _stopped_before(before)))
+        return result.rowcount
+
+
+def _stopped_before(before: datetime):
+    """A session that stopped working before `before`: it expired, or was ended (logout, signout)."""
+    return or_(DashboardSession.expires_at < before, DashboardSession.ended_at < before)

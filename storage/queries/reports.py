@@ -6,7 +6,8 @@ indexed columns, and to the window: records decided in the window, plus what is 
 whatever its age). The scope is either some people (their
 own records, on every platform they linked: a person is one row whatever their identities)
 or a partnership (its members' collaboration). The figures are computed in Python
-(handlers/reports/metrics.py) from these rows.
+(handlers/reports/metrics.py) from these rows, which come back as read-only records (base.record_class),
+not ORM objects: a busy partnership's report reads tens of thousands.
 """
 from __future__ import annotations
 
@@ -101,14 +102,33 @@ def _partnerships_of(ids: Sequence[int], role: str | None = None):
     return query.where(PartnershipMember.role == role) if role else query
 
 
+def commitment_window(since: datetime):
+    """Closed in the window or still open."""
+    return or_(Commitment.closed_at >= since, Commitment.status == "open")
+
+
+def handoff_window(since: datetime, open_stages: Sequence[str]):
+    """Made or accepted in the window, or still open (in an open stage, not declined)."""
+    still_open = and_(Handoff.stage.in_(open_stages), Handoff.declined_at.is_(None))
+    return or_(Handoff.created_at >= since, Handoff.accepted_at >= since, still_open)
+
+
+def lead_window(since: datetime):
+    return or_(Lead.created_at >= since, Lead.closed_at >= since, Lead.status == "open")
+
+
+def ask_window(since: datetime):
+    return or_(Ask.created_at >= since, Ask.first_response_at >= since, Ask.answered_at >= since)
+
+
 class ReportQueries(Queries):
     async def report_commitments(self, scope: Scope, since: datetime) -> list[Commitment]:
         """Commitments closed in the window or still open. A person's: those they own. A
         partnership's: its syncs' pledges, its meetings' action items, its leads' activities
         and the commitments made about handoffs between its sides."""
         owned = Commitment.owner_id.in_(scope.ids) if isinstance(scope, People) else _commitments_of(scope)
-        window = or_(Commitment.closed_at >= since, Commitment.status == "open")
-        return await self._all(select(Commitment).where(owned, window).order_by(Commitment.due_at, Commitment.id))
+        return await self._read_only(Commitment, owned, commitment_window(since),
+                                     order_by=(Commitment.due_at, Commitment.id))
 
     async def report_handoffs(self, scope: Scope, since: datetime, open_stages: Sequence[str],
                               stages: Sequence[str]) -> list[Handoff]:
@@ -119,10 +139,9 @@ class ReportQueries(Queries):
             whose = or_(Handoff.from_id.in_(scope.ids), Handoff.to_id.in_(scope.ids))
         else:
             whose = _between_sides(scope)
-        still_open = and_(Handoff.stage.in_(open_stages), Handoff.declined_at.is_(None))
-        window = or_(Handoff.created_at >= since, Handoff.accepted_at >= since, still_open)
-        return await self._all(select(Handoff).where(whose, window, Handoff.stage.in_(stages))
-                               .order_by(Handoff.created_at, Handoff.id))
+        window = handoff_window(since, open_stages)
+        return await self._read_only(Handoff, whose, window, Handoff.stage.in_(stages),
+                                     order_by=(Handoff.created_at, Handoff.id))
 
     async def report_syncs(self, scope: Scope, since: datetime) -> tuple[list[PeerSync], list[SyncAnswer]]:
         """Peer syncs opened in the window (a person's: of the partnerships they manage), and
@@ -131,11 +150,11 @@ class ReportQueries(Queries):
             partnerships = PeerSync.partnership_id.in_(_partnerships_of(scope.ids, "manager"))
         else:
             partnerships = PeerSync.partnership_id == scope.partnership_id
-        syncs = await self._all(select(PeerSync).where(partnerships, PeerSync.opened_at >= since)
-                                 .order_by(PeerSync.opened_at))
+        syncs = await self._read_only(PeerSync, partnerships, PeerSync.opened_at >= since,
+                                      order_by=(PeerSync.opened_at,))
         if not syncs:
             return [], []
-        answers = await self._all(select(SyncAnswer).where(SyncAnswer.peer_sync_id.in_([s.id for s in syncs])))
+        answers = await self._read_only(SyncAnswer, SyncAnswer.peer_sync_id.in_([s.id for s in syncs]))
         return syncs, answers
 
     async def report_meetings(self, scope: Scope, since: datetime, now: datetime) -> list[Meeting]:
@@ -145,15 +164,14 @@ class ReportQueries(Queries):
             whose = and_(Meeting.partnership_id.in_(_partnerships_of(scope.ids)), Meeting.organiser_id.in_(scope.ids))
         else:
             whose = Meeting.partnership_id == scope.partnership_id
-        return await self._all(select(Meeting).where(whose, Meeting.ends_at >= since, Meeting.ends_at <= now)
-                                .order_by(Meeting.ends_at))
+        return await self._read_only(Meeting, whose, Meeting.ends_at >= since, Meeting.ends_at <= now,
+                                     order_by=(Meeting.ends_at,))
 
     async def report_action_items(self, meeting_ids: Sequence[int]) -> list[Commitment]:
         """Every action item of these meetings (whether a meeting has one decides its rate)."""
         if not meeting_ids:
             return []
-        return await self._all(select(Commitment).where(Commitment.meeting_id.in_(meeting_ids))
-                                .order_by(Commitment.id))
+        return await self._read_only(Commitment, Commitment.meeting_id.in_(meeting_ids), order_by=(Commitment.id,))
 
     async def report_leads(self, scope: Scope, since: datetime) -> list[Lead]:
         """Leads (a person's: raised or owned by them) made or closed in the window, or open.
@@ -163,15 +181,13 @@ class ReportQueries(Queries):
             whose = or_(Lead.created_by_id.in_(scope.ids), Lead.owner_id.in_(scope.ids))
         else:
             whose = Lead.partnership_id == scope.partnership_id
-        window = or_(Lead.created_at >= since, Lead.closed_at >= since, Lead.status == "open")
-        return await self._all(select(Lead).where(whose, window).order_by(Lead.id))
+        return await self._read_only(Lead, whose, lead_window(since), order_by=(Lead.id,))
 
     async def report_asks(self, scope: Scope, since: datetime) -> list[Ask]:
         """Asks (a person's: those they were asked; a partnership's: about it, its leads or the
         handoffs between its sides) made, first responded to or answered in the window."""
         whose = Ask.person_id.in_(scope.ids) if isinstance(scope, People) else _asks_of(scope)
-        window = or_(Ask.created_at >= since, Ask.first_response_at >= since, Ask.answered_at >= since)
-        return await self._all(select(Ask).where(whose, window).order_by(Ask.id))
+        return await self._read_only(Ask, whose, ask_window(since), order_by=(Ask.id,))
 
     async def report_credits(self, person_ids: Sequence[int], since: datetime) -> list[tuple[WinCredit, Win]]:
         """These people's credit on the wins of the window."""
@@ -203,7 +219,7 @@ class ReportQueries(Queries):
     async def report_wins(self, scope: PartnershipScope, since: datetime) -> list[Win]:
         """A partnership's wins of the window: of its leads and of the handoffs between its sides."""
         whose = or_(Win.lead_id.in_(_lead_ids(scope)), Win.handoff_id.in_(_handoff_ids(scope)))
-        return await self._all(select(Win).where(whose, Win.won_at >= since).order_by(Win.won_at))
+        return await self._read_only(Win, whose, Win.won_at >= since, order_by=(Win.won_at,))
 
     # --- `list done|won|lost|all`: closed records, newest first ---------------------------------
     async def closed_items(self, scope: Scope, *, commitment_status: Sequence[str], handoff_stages: Sequence[str],

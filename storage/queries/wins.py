@@ -1,10 +1,13 @@
 """Store methods for wins and their credit (mixed into storage.store.Store)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from storage.models import Commitment, PartnershipMember, Win, WinCredit
+from storage.models import Commitment, Handoff, Lead, PartnershipMember, Win, WinCredit
 from storage.queries.base import Queries
 
 
@@ -35,3 +38,36 @@ class WinQueries(Queries):
                  .where(PartnershipMember.person_id == person_id, other.person_id == other_id)
                  .order_by(PartnershipMember.partnership_id))
         return list((await self._session.exec(query)).scalars().all())
+
+    # --- the credit report --------------------------------------------------------------------
+    async def wins_credited(self, person_ids: Iterable[int], workspace_id: int | None, since: datetime,
+                            until: datetime) -> list[Win]:
+        """Wins of [since, until) credited to one of these people (or recorded in `workspace_id`,
+        when given), oldest first."""
+        credited = select(WinCredit.win_id).where(WinCredit.person_id.in_(set(person_ids)))
+        whose = Win.id.in_(credited) if workspace_id is None else or_(Win.id.in_(credited),
+                                                                       Win.workspace_id == workspace_id)
+        return await self._read_only(Win, whose, Win.won_at >= since, Win.won_at < until, order_by=(Win.won_at, Win.id))
+
+    async def credits_of_wins(self, win_ids: Sequence[int]) -> dict[int, list[WinCredit]]:
+        """Each win's credit lines (read-only records)."""
+        found: dict[int, list[WinCredit]] = {}
+        if win_ids:
+            for c in await self._read_only(WinCredit, WinCredit.win_id.in_(list(win_ids))):
+                found.setdefault(c.win_id, []).append(c)
+        return found
+
+    async def win_accounts(self, wins: Sequence[Win]) -> dict[int, str]:
+        """The account each win was about (its handoff's or lead's)."""
+        handoffs = {w.handoff_id: w.id for w in wins if w.handoff_id}
+        leads = {w.lead_id: w.id for w in wins if w.lead_id}
+        found: dict[int, str] = {}
+        if handoffs:
+            for hid, account in (await self._session.exec(
+                    select(Handoff.id, Handoff.account).where(Handoff.id.in_(list(handoffs))))).all():
+                found[handoffs[hid]] = account
+        if leads:
+            for lid, account in (await self._session.exec(
+                    select(Lead.id, Lead.account).where(Lead.id.in_(list(leads))))).all():
+                found[leads[lid]] = account
+        return found

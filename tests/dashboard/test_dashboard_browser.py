@@ -1,9 +1,10 @@
 """The dashboard in headless Chromium: signed in with a link from a real `dashboard` command,
-the person page's charts drawn (an SVG with its bars per figure), no script run, logout."""
+landing on the overview, the person page's charts drawn (an SVG with its bars per figure), no
+script run, logout."""
 from __future__ import annotations
 
 from tests.dashboard.test_dashboard_web import serving
-from tests.helpers import Clocked
+from tests.helpers import Clocked, person_named
 from tests.reports.test_report import history
 
 
@@ -16,14 +17,21 @@ async def test_signing_in_shows_ones_scorecard_with_its_charts_drawn(browser, sc
         link = await server.link("ana")
 
         await browser.open(server.url + link)
-        assert (await browser.url()).endswith("/app/")
+        assert (await browser.url()).endswith("/app/")  # the overview of their partnerships
+        assert await browser.status_of_last_page() == 200
+        assert await browser.title() == "Partnerships · Partnerbot"
+        ana = await person_named(server.bot.db, "ana")
+        [mine] = [a for a in await browser.find_all("nav a") if a.text == "My scorecard"]
+        assert mine.attributes["href"] == f"/app/people/{ana.id}"
+
+        await browser.open(server.url + mine.attributes["href"])
         assert await browser.status_of_last_page() == 200
         assert "Scorecard of ana — last 8 weeks" in await browser.text()
         labels = [h.text for h in await browser.find_all("section.figure h2")]
         values = [p.text for p in await browser.find_all("section.figure p.value")]
         assert list(zip(labels, values)) == said
         assert await browser.svg_count() == len(said)
-        bars = await browser.find_all("svg .series rect")
+        bars = await browser.find_all("svg .series.serie-0 rect")  # the data's bars, not "no data"'s
         assert bars and all(bar.width > 0 for bar in bars)
         assert any(bar.height > 0 for bar in bars)
         # each chart is named and described for a screen reader (the first one: Kept on time)

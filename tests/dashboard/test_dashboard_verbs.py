@@ -37,7 +37,7 @@ async def test_a_link_signs_in_once_and_not_after_ten_minutes(chat, db, clock):
     ana = await person_named(db, "ana")
     async with db.transaction() as store:
         session = await service.sign_in(store, first, clock())
-        assert session and await service.session_person(store, session, clock()) == ana.id
+        assert session and (await service.session_view(store, session, clock())).viewer_id == ana.id
         assert await service.sign_in(store, first, clock()) is None  # used
         assert await service.sign_in(store, "x" * 43, clock()) is None  # unknown
         assert await service.sign_in(store, "<script>", clock()) is None  # malformed
@@ -51,8 +51,8 @@ async def test_a_session_lasts_eight_hours(chat, db, clock):
     token = token_in(await chat.say("ana", "dashboard"))
     async with db.transaction() as store:
         session = await service.sign_in(store, token, clock())
-        assert await service.session_person(store, session, clock() + timedelta(hours=7, minutes=59)) is not None
-        assert await service.session_person(store, session, clock() + timedelta(hours=8)) is None
+        assert await service.session_view(store, session, clock() + timedelta(hours=7, minutes=59)) is not None
+        assert await service.session_view(store, session, clock() + timedelta(hours=8)) is None
 
 
 async def test_signout_ends_every_session_of_the_caller_only(chat, db, clock):
@@ -62,9 +62,9 @@ async def test_signout_ends_every_session_of_the_caller_only(chat, db, clock):
     reply = await chat.say("ana", "dashboard signout")
     assert reply.ok and reply.text.startswith("Signed out: 2 dashboard sessions ended")
     async with db.transaction() as store:
-        assert await service.session_person(store, ana_1, clock()) is None
-        assert await service.session_person(store, ana_2, clock()) is None
-        assert await service.session_person(store, bob, clock()) is not None
+        assert await service.session_view(store, ana_1, clock()) is None
+        assert await service.session_view(store, ana_2, clock()) is None
+        assert await service.session_view(store, bob, clock()) is not None
     again = await chat.say("ana", "dashboard signout")
     assert again.ok and "no open dashboard session" in again.text
 

@@ -181,7 +181,8 @@ def test_credit_is_the_persons_share_of_each_amount_in_the_window():
     credits = [(WinCredit(win_id=1, person_id=1, roles="originator,deliverer", share=0.8), wins[0]),
                (WinCredit(win_id=2, person_id=1, roles="contributor", share=0.1), wins[1]),
                (WinCredit(win_id=3, person_id=1, roles="originator", share=0.3), wins[2])]
-    f = metrics.credit_figures(credits, W)
+    parts = {(1, 1): 9_600_000, (2, 1): None, (3, 1): 1_500_000}  # the credit report's cents of each win
+    f = metrics.credit_figures(credits, W, parts)
     assert f.wins.total == 2 and f.amount_cents == 9_600_000 and f.without_amount == 1
 
 
