@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from adapters.web import chart_kinds
 from adapters.web.charts import chart_svg, value_text
@@ -160,20 +160,23 @@ def share_text(share: float) -> str:
     return f"{share * 100:.1f}".removesuffix(".0") + "%"
 
 
-def _credit_lines(report: Any) -> list[dict]:
-    """One line per credited person of each win, the win's cells repeated on each."""
-    lines = []
+def credit_rows_html(report: Any) -> Markup:
+    """The rows of the credit table, one per credited person of each win, the win's cells repeated
+    on each. Written here rather than by a template loop: a quarter has some 10,000 lines, and
+    Jinja spent about 30 µs on each; every cell is escaped all the same."""
+    rows = []
     for win in report.wins:
-        cells = {"record": win.record, "account": win.account, "won_on": win.won_on.isoformat(),
-                 "amount": money(win.amount_cents)}
+        cells = (f'<td class="text">{escape(win.record)}</td><td class="text">{escape(win.account)}</td>'
+                 f'<td class="text">{win.won_on.isoformat()}</td><td>{escape(money(win.amount_cents))}</td>')
         for i, credit in enumerate(win.credits or (None,)):
-            lines.append({**cells, "first": i == 0,
-                          "person": credit.name if credit else "nobody credited",
-                          "person_id": credit.person_id if credit else None,
-                          "roles": credit.roles if credit else "",
-                          "share": share_text(credit.share) if credit else "",
-                          "credited": money(credit.cents) if credit else ""})
-    return lines
+            first = ' class="win-first"' if i == 0 else ""
+            if credit is None:
+                person = '<td class="text">nobody credited</td><td class="text"></td><td></td><td></td>'
+            else:
+                person = (f'<td class="text">{escape(credit.name)}</td><td class="text">{escape(credit.roles)}</td>'
+                          f'<td>{share_text(credit.share)}</td><td>{escape(money(credit.cents))}</td>')
+            rows.append(f"<tr{first}>{cells}{person}</tr>")
+    return Markup("\n".join(rows))
 
 
 _NUMBERED = re.compile(r"\s*\d+[.)]\s+(.*)")
@@ -306,7 +309,7 @@ class Dashboard:
             return _not_found()
         period = {"from": report.start.isoformat(), "to": report.end.isoformat()}
         return self._render(request, "credit.html", view, "credit", {
-            "report": report, "start": period["from"], "end": period["to"], "lines": _credit_lines(report),
+            "report": report, "start": period["from"], "end": period["to"], "rows_html": credit_rows_html(report),
             "credited": money(sum(line.cents or 0 for win in report.wins for line in win.credits)),
             "amount": money(report.amount_cents), "money": money,
             "csv": f"{PREFIX}/credit.csv?{urlencode(period)}"})

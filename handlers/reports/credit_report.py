@@ -81,8 +81,10 @@ async def credit_report(store: Store, view: DashboardView, start: date, end: dat
     since = datetime.combine(start, time.min, tzinfo=zone)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     credited = view.credited_people
-    wins = await store.wins_credited(view.people if credited is None else credited, view.workspace_id
-                                     if credited is None else None, since, until)
+    if credited is None:  # the whole workspace
+        wins = await store.wins_credited(since, until, workspace_id=view.workspace_id)
+    else:
+        wins = await store.wins_credited(since, until, person_ids=credited)
     credits = await store.credits_of_wins([w.id for w in wins])
     accounts = await store.win_accounts(wins)
     people = await store.people({c.person_id for lines in credits.values() for c in lines})

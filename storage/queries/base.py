@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +47,18 @@ class Queries:
         query = select(*model.__table__.c).where(*where)
         if order_by:
             query = query.order_by(*order_by)
+        make = record_class(model)._make
+        return [make(row) for row in (await self._session.exec(query)).all()]
+
+    async def _read_union(self, model: Any, searches: Sequence, *where, order_by: Sequence[str],
+                          limit: int | None = None) -> list:
+        """The rows of `model` found by any of `searches` (each with `where`), each once, as read-only
+        records: a UNION of the searches' rows, so that each search uses its own index (an OR of
+        them makes PostgreSQL read the whole table). `model` must have no JSON column (no equality)."""
+        found = union(*(select(*model.__table__.c).where(search, *where) for search in searches)).subquery()
+        query = select(*found.c).order_by(*(found.c[name] for name in order_by))
+        if limit is not None:
+            query = query.limit(limit)
         make = record_class(model)._make
         return [make(row) for row in (await self._session.exec(query)).all()]
 

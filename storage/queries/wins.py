@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from storage.models import Commitment, Handoff, Lead, PartnershipMember, Win, WinCredit
+from storage.models import Commitment, Handoff, Lead, PartnershipMember, Person, Win, WinCredit
 from storage.queries.base import Queries
 
 
@@ -40,13 +40,16 @@ class WinQueries(Queries):
         return list((await self._session.exec(query)).scalars().all())
 
     # --- the credit report --------------------------------------------------------------------
-    async def wins_credited(self, person_ids: Iterable[int], workspace_id: int | None, since: datetime,
-                            until: datetime) -> list[Win]:
-        """Wins of [since, until) credited to one of these people (or recorded in `workspace_id`,
-        when given), oldest first."""
-        credited = select(WinCredit.win_id).where(WinCredit.person_id.in_(set(person_ids)))
-        whose = Win.id.in_(credited) if workspace_id is None else or_(Win.id.in_(credited),
-                                                                       Win.workspace_id == workspace_id)
+    async def wins_credited(self, since: datetime, until: datetime, *, person_ids: Iterable[int] = (),
+                            workspace_id: int | None = None) -> list[Win]:
+        """Wins of [since, until), oldest first: credited to one of these people, or (with
+        `workspace_id`) recorded in that workspace or credited to one of its people."""
+        if workspace_id is not None:
+            its_people = select(Person.id).where(Person.workspace_id == workspace_id)
+            whose = or_(Win.workspace_id == workspace_id,
+                        Win.id.in_(select(WinCredit.win_id).where(WinCredit.person_id.in_(its_people))))
+        else:
+            whose = Win.id.in_(select(WinCredit.win_id).where(WinCredit.person_id.in_(set(person_ids))))
         return await self._read_only(Win, whose, Win.won_at >= since, Win.won_at < until, order_by=(Win.won_at, Win.id))
 
     async def credits_of_wins(self, win_ids: Sequence[int]) -> dict[int, list[WinCredit]]:
