@@ -133,11 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.console import run_console
 
         return _interactive(run_console(Partnerbot(settings), getattr(args, "user", None) or _default_user(),
-                                        getattr(args, "workspace", "console"), channel=getattr(args, "channel", None)))
+                                        getattr(args, "workspace", "console"), channel=getattr(args, "channel", None),
+                                        dashboard=True))
     elif command == "demo":
         from bot.demo import run_demo
 
-        return _interactive(run_demo(settings, args.file, args.user))
+        return _interactive(run_demo(settings, args.file, args.user, dashboard=True))
     elif command == "tick":
         now = args.now
         bot = Partnerbot(settings, clock=(lambda: now)) if now else Partnerbot(settings)

@@ -14,6 +14,7 @@ from typing import TextIO
 from adapters.console.console import PLATFORM, ConsoleDeliverer, chat
 from bot.channel_reader import ChannelReader
 from bot.outbox import OutboxSender
+from bot.server import serve_dashboard
 from bot.wiring import Partnerbot
 
 ClockCommand = Callable[[str], Awaitable[str]]  # `:clock <argument>` → what to print
@@ -22,11 +23,14 @@ CLOSE_SECONDS = 5.0
 
 async def run_console(bot: Partnerbot, user: str, workspace: str,
                       stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, channel: str | None = None,
-                      clock_command: ClockCommand | None = None) -> None:
+                      clock_command: ClockCommand | None = None, dashboard: bool = False) -> None:
     """Chat as `user`: in a direct chat with the bot, or in `channel` when given (then the
     bot's posts to that channel are printed as well as the user's own messages). With
-    `clock_command` (the demo's), `:clock …` lines move the bot's clock."""
+    `clock_command` (the demo's), `:clock …` lines move the bot's clock. With `dashboard`, the web
+    dashboard's pages are served on HOST:PORT while the console runs, so that the link `dashboard`
+    answers opens (unless the address is taken: by `partnerbot serve`, which serves them too)."""
     await bot.upgrade()
+    pages = await serve_dashboard(bot) if dashboard else None
     workspace_id, person_id = await bot.dispatcher.identify(PLATFORM, workspace, user)
     deliverer = ConsoleDeliverer(out)
     inbox = OutboxSender(bot.db, [deliverer], bot.clock, poll_seconds=1.0, person_ids={person_id})
@@ -62,5 +66,8 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
             task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), CLOSE_SECONDS)
+        if pages is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pages.cleanup(), CLOSE_SECONDS)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(bot.close(), CLOSE_SECONDS)

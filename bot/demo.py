@@ -189,8 +189,9 @@ async def _weekly_meeting(story: Story, week: int, end: datetime, action: str) -
 
 
 async def run_demo(settings: Settings, path: Path, user: str, stdin: TextIO = sys.stdin,
-                   out: TextIO = sys.stdout, *, now: datetime | None = None) -> None:
-    """Build the demo database at `path` (a fresh file) and open a console on its clock."""
+                   out: TextIO = sys.stdout, *, now: datetime | None = None, dashboard: bool = False) -> None:
+    """Build the demo database at `path` (a fresh file) and open a console on its clock (serving
+    the dashboard's pages, with `dashboard`: see run_console)."""
     from bot.console import run_console
 
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -207,7 +208,7 @@ async def run_demo(settings: Settings, path: Path, user: str, stdin: TextIO = sy
     out.write(f"Ready. The demo's clock says {_shown(clock.now)}. People: {', '.join(PEOPLE)}; "
               f"channel #{CHANNEL}. Move time with `:clock +1d`, `:clock +3h` or `:clock 2026-12-14 09:00` "
               f"(UTC): what falls due is sent.\n")
-    await run_console(bot, user, WORKSPACE, stdin, out, clock_command=_clock_command(bot, clock))
+    await run_console(bot, user, WORKSPACE, stdin, out, clock_command=_clock_command(bot, clock), dashboard=dashboard)
 
 
 def _shown(when: datetime) -> str:

@@ -57,6 +57,24 @@ def build_web_app(bot: Partnerbot) -> web.Application:
     return app
 
 
+async def serve_dashboard(bot: Partnerbot) -> web.AppRunner | None:
+    """The dashboard's pages alone, for `partnerbot console`: the link `dashboard` answers there then
+    opens (no Slack, Teams or outbox sender: the console has its own). None when the address is
+    taken, by a `partnerbot serve` that serves the pages itself, most likely."""
+    app = web.Application()
+    Dashboard(bot.dashboard, secure_cookie=bot.settings.public_url.startswith("https://")).install(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, bot.settings.host, bot.settings.port).start()
+    except OSError as taken:
+        log.info("dashboard not served by the console: %s:%s is taken (%s)", bot.settings.host, bot.settings.port,
+                 taken.strerror)
+        await runner.cleanup()
+        return None
+    return runner
+
+
 async def _stop_sender(bot: Partnerbot, sender: asyncio.Task) -> None:
     """Let the sends in flight finish and the rest of the batch go back to the outbox, rather
     than cancel: a message cut off mid-request stays leased, so another replica sends it only
