@@ -124,14 +124,20 @@ def user_id(i: int) -> str:
 
 
 async def prepare(url: str, managers: int) -> float:
+    return await prepare_empty(url, lambda db: populate(db, managers), "fanout")
+
+
+async def prepare_empty(url: str, fill, bench: str) -> float:
+    """Migrate the database at `url`, refuse it unless it holds nobody, and `fill(db)` it: the
+    seconds the filling took (the benches of this folder share it)."""
     db = Database(url)
     try:
         await upgrade(db)
         async with db.session() as s:
             if (await s.exec(select(func.count()).select_from(Person))).scalar_one():
-                sys.exit(f"fanout: {url} already holds people; give an empty database")
+                sys.exit(f"{bench}: {url} already holds people; give an empty database")
         began = time.perf_counter()
-        await populate(db, managers)
+        await fill(db)
         return time.perf_counter() - began
     finally:
         await db.dispose()
@@ -266,18 +272,24 @@ def worker_main(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------------------
 
 async def run_worker(args: argparse.Namespace, url: str, slack: RateLimitedSlack) -> dict:
-    argv = [sys.executable, __file__, "--worker", "--database-url", url, "--slack-url", slack.url]
-    argv += ["--tracemalloc"] * args.tracemalloc + (["--profile", args.profile] if args.profile else [])
-    process = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, cwd=REPO)
+    extra = ["--tracemalloc"] * args.tracemalloc + (["--profile", args.profile] if args.profile else [])
+    return await worker_process(__file__, ["--database-url", url, "--slack-url", slack.url, *extra], args.timeout,
+                                "fanout", lambda: sum(slack.posts.values()))
+
+
+async def worker_process(script: str, argv: list[str], timeout: float, bench: str, delivered) -> dict:
+    """Run `script --worker *argv` in a process of its own and read the JSON it prints last;
+    exits, saying how many prompts were `delivered()` so far, when it fails or takes longer than `timeout`."""
+    process = await asyncio.create_subprocess_exec(sys.executable, script, "--worker", *argv,
+                                                   stdout=subprocess.PIPE, cwd=REPO)
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), args.timeout)
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
     except TimeoutError:
         process.kill()
         await process.wait()
-        sys.exit(f"fanout: the worker did not finish within {args.timeout}s; "
-                 f"{sum(slack.posts.values())} prompts delivered so far")
+        sys.exit(f"{bench}: the worker did not finish within {timeout}s; {delivered()} prompts delivered so far")
     if process.returncode:
-        sys.exit(f"fanout: the worker failed (exit {process.returncode})")
+        sys.exit(f"{bench}: the worker failed (exit {process.returncode})")
     return json.loads(out.decode().strip().splitlines()[-1])
 
 

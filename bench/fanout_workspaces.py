@@ -55,7 +55,6 @@ import math
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,9 +67,8 @@ sys.path.insert(0, str(REPO))
 from aiohttp import web
 from sqlalchemy import func, insert, select, text
 
-from bench.fanout import cpu_model, drop_postgres, throwaway_postgres
+from bench.fanout import cpu_model, drop_postgres, prepare_empty, throwaway_postgres, worker_process
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import (
     Counter,
     Identity,
@@ -156,17 +154,7 @@ async def populate(db: Database, workspaces: int, per_workspace: int) -> None:
 
 
 async def prepare(url: str, workspaces: int, per_workspace: int) -> float:
-    db = Database(url)
-    try:
-        await upgrade(db)
-        async with db.session() as s:
-            if (await s.exec(select(func.count()).select_from(Person))).scalar_one():
-                sys.exit(f"fanout_workspaces: {url} already holds people; give an empty database")
-        began = time.perf_counter()
-        await populate(db, workspaces, per_workspace)
-        return time.perf_counter() - began
-    finally:
-        await db.dispose()
+    return await prepare_empty(url, lambda db: populate(db, workspaces, per_workspace), "fanout_workspaces")
 
 
 # ---------------------------------------------------------------------------------------
@@ -304,19 +292,9 @@ def worker_main(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------------------
 
 async def run_worker(args: argparse.Namespace, url: str, slack: WorkspaceLimitedSlack) -> dict:
-    argv = [sys.executable, __file__, "--worker", "--database-url", url, "--slack-url", slack.url]
-    argv += ["--sender-from", args.sender_from] if args.sender_from else []
-    process = await asyncio.create_subprocess_exec(*argv, stdout=subprocess.PIPE, cwd=REPO)
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), args.timeout)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        sys.exit(f"fanout_workspaces: the worker did not finish within {args.timeout}s; "
-                 f"{sum(slack.posts.values())} prompts delivered so far")
-    if process.returncode:
-        sys.exit(f"fanout_workspaces: the worker failed (exit {process.returncode})")
-    return json.loads(out.decode().strip().splitlines()[-1])
+    extra = ["--sender-from", args.sender_from] if args.sender_from else []
+    return await worker_process(__file__, ["--database-url", url, "--slack-url", slack.url, *extra], args.timeout,
+                                "fanout_workspaces", lambda: sum(slack.posts.values()))
 
 
 def report(args: argparse.Namespace, backend: str, setup_seconds: float, slack: WorkspaceLimitedSlack,

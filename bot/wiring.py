@@ -101,7 +101,7 @@ class Partnerbot:
         async def credit_csv(view, start, end):
             async with db.transaction() as store:
                 report = await pages.credit(store, view, start, end, clock(), settings)
-            return pages.credit_csv(report) if report is not None else None
+            return (report.start, report.end, pages.credit_csv(report)) if report is not None else None
 
         return Backend(
             sign_in=in_transaction(lambda store, token: service.sign_in(store, token, clock())),

@@ -24,3 +24,21 @@ class Chart:
 def weekly_chart(label: str, text: str, weeks: tuple[str, ...], weekly: tuple[float | None, ...],
                  is_rate: bool) -> Chart:
     return Chart(label, text, weeks, (Series(label, tuple(weekly)),), is_rate)
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """A figure of a scorecard as a page shows it: its label, what `report` says of it (without the
+    sparkline) and its weekly chart (None when it has no trend)."""
+
+    label: str
+    text: str
+    chart: Chart | None
+
+
+def figure_view(label: str, value, weeks: tuple[str, ...]) -> FigureView:
+    """A scorecard figure's value (its text, or a scorecard.Trend) with its chart over `weeks`."""
+    if isinstance(value, str) or not value.weekly:
+        return FigureView(label, str(value) if isinstance(value, str) else value.text, None)
+    return FigureView(label, value.text, weekly_chart(label, value.text, weeks, value.weekly,
+                                                      value.bounds == (0.0, 1.0)))

@@ -16,6 +16,7 @@ from handlers.kernel.settings import SettingsLike
 from handlers.partnerships.policy import DashboardView
 from handlers.pulse.service import SIDES, side_summary
 from handlers.reports import metrics
+from handlers.reports.charts import FigureView, figure_view
 from handlers.reports.scorecard import Figure, Rows, collaboration_figures, common_figures, health_figures
 from storage.queries.overview import ManyRows, Placed
 from storage.store import Store
@@ -55,18 +56,9 @@ class OverviewRow:
 
 
 @dataclass(frozen=True)
-class TrendChart:
-    label: str
-    text: str
-    weekly: tuple[float | None, ...]
-    is_rate: bool
-
-
-@dataclass(frozen=True)
 class Overview:
     rows: tuple[OverviewRow, ...]
-    weeks: tuple[str, ...]  # the label of each week of the trends
-    trends: tuple[TrendChart, ...]
+    trends: tuple[FigureView, ...]  # each figure over all the rows together, with its 12-week chart
     columns: tuple[tuple[str, str], ...] = COLUMNS  # (key of a row's cell, its heading)
 
 
@@ -93,9 +85,8 @@ async def overview(store: Store, view: DashboardView, now: datetime, settings: S
     rows.sort(key=lambda r: (-len(r.attention), r.name.lower()))
     every = _union(many, {p.id for p in partnerships}, sides)
     trends = {f.label: f for f in common_figures(every, trend_window)}
-    return Overview(tuple(rows), week_labels(trend_window),
-                    tuple(TrendChart(label, trends[label].value.text, trends[label].value.weekly,
-                                     trends[label].value.bounds == (0.0, 1.0)) for label in TRENDS))
+    weeks = week_labels(trend_window)
+    return Overview(tuple(rows), tuple(figure_view(label, trends[label].value, weeks) for label in TRENDS))
 
 
 def week_labels(window: metrics.Window) -> tuple[str, ...]:

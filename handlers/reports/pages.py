@@ -13,19 +13,12 @@ from datetime import datetime
 from handlers.kernel.model import Card
 from handlers.kernel.settings import SettingsLike
 from handlers.reports import metrics
+from handlers.reports.charts import FigureView, figure_view
 from handlers.reports.coaching import reports_coaching
 from handlers.reports.overview import week_labels
-from handlers.reports.scorecard import Trend, person_figures, person_title
+from handlers.reports.scorecard import person_figures, person_title
 from storage.models import Person
 from storage.store import Store
-
-
-@dataclass(frozen=True)
-class PageFigure:
-    label: str
-    text: str  # what `report` says of it, without the sparkline
-    weekly: tuple[float | None, ...]  # oldest week first; None: nothing to measure that week; () no trend
-    is_rate: bool  # the weekly values are shares between 0 and 1 (shown as percentages)
 
 
 @dataclass(frozen=True)
@@ -40,15 +33,8 @@ class PersonPage:
     person_id: int
     name: str
     title: str
-    weeks: tuple[str, ...]  # the label of each week of `weekly`, e.g. "26 Oct"
-    figures: tuple[PageFigure, ...]
+    figures: tuple[FigureView, ...]  # each with its chart over the 8 weeks
     coaching: tuple[Coaching, ...] = ()  # one per direct report, when shown to their manager
-
-
-def _figure(label: str, value: str | Trend) -> PageFigure:
-    if isinstance(value, Trend):
-        return PageFigure(label, value.text, value.weekly, value.bounds == (0.0, 1.0))
-    return PageFigure(label, value, (), False)
 
 
 async def person_page(store: Store, person_id: int, now: datetime, settings: SettingsLike | None = None,
@@ -64,5 +50,6 @@ async def person_page(store: Store, person_id: int, now: datetime, settings: Set
         reps = await store.direct_reports(person.id)
         cards = await reports_coaching(store, reps, now, settings.cadence.handoffs, tz)
         coaching = tuple(Coaching(rep.id, rep.display_name, card) for rep, card in zip(reps, cards, strict=True))
-    return PersonPage(person.id, person.display_name, person_title(person), week_labels(metrics.Window(now)),
-                      tuple(_figure(f.label, f.value) for f in figures), coaching)
+    weeks = week_labels(metrics.Window(now))
+    return PersonPage(person.id, person.display_name, person_title(person),
+                      tuple(figure_view(f.label, f.value, weeks) for f in figures), coaching)

@@ -14,7 +14,7 @@ from handlers.kernel.settings import SettingsLike
 from handlers.partnerships.service import between_sides, charter_rules
 from handlers.pulse.service import DIMENSIONS, SIDES, period_label, side_summary
 from handlers.reports import metrics
-from handlers.reports.charts import Chart, Series, weekly_chart
+from handlers.reports.charts import Chart, FigureView, Series, figure_view
 from handlers.reports.overview import week_labels
 from handlers.reports.scorecard import partnership_figures, partnership_title
 from storage.models import Partnership
@@ -22,13 +22,6 @@ from storage.store import Store
 
 PULSES_SHOWN = 12  # the pulse over time: the last 12 closed (a year of monthly pulses)
 OPEN_SHOWN = 20  # open items of each kind, soonest due first
-
-
-@dataclass(frozen=True)
-class FigureView:
-    label: str
-    text: str
-    chart: Chart | None  # its weekly trend; None when it has none
 
 
 @dataclass(frozen=True)
@@ -108,7 +101,7 @@ async def partnership_page(store: Store, partnership_id: int, now: datetime, set
         sides=tuple((s.upper(), tuple(Member(m.person_id, name(m.person_id), m.role)
                                       for m in members if m.side == s)) for s in SIDES),
         weeks=weeks,
-        figures=tuple(_view(f, weeks) for f in figures),
+        figures=tuple(figure_view(f.label, f.value, weeks) for f in figures),
         funnels=(_funnel("Handoffs A → B by stage", [h for h in rows.handoffs if h.from_id in scope.side_a], window),
                  _funnel("Handoffs B → A by stage", [h for h in rows.handoffs if h.from_id in scope.side_b], window)),
         syncs=_syncs(rows, now, name),
@@ -117,14 +110,6 @@ async def partnership_page(store: Store, partnership_id: int, now: datetime, set
         pulse=await _pulse_charts(store, p, settings.cadence.pulse.min_answers, tz),
         open_items=await _open_items(store, scope, name, tz),
     )
-
-
-def _view(figure, weeks) -> FigureView:
-    value = figure.value
-    if isinstance(value, str) or not value.weekly:
-        return FigureView(figure.label, str(value), None)
-    return FigureView(figure.label, value.text,
-                      weekly_chart(figure.label, value.text, weeks, value.weekly, value.bounds == (0.0, 1.0)))
 
 
 def _funnel(label: str, handoffs, window: metrics.Window) -> Chart:

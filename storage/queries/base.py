@@ -43,7 +43,8 @@ class Queries:
 
     async def _read_only(self, model: Any, *where, order_by: Sequence = ()) -> list:
         """The rows of `model` matching `where`, as read-only records (see `record_class`): a
-        report reads thousands, and building an ORM object costs some 30 times as much."""
+        report reads thousands, and ORM objects cost several times as much (profiled on the dashboard's
+        overview: 284,000 ORM objects took 10 s, 300,000 records 1.3 s)."""
         query = select(*model.__table__.c).where(*where)
         if order_by:
             query = query.order_by(*order_by)

@@ -250,8 +250,9 @@ async def test_the_page_shows_the_very_figures_of_report_with_a_chart_each(serve
     ana = await person_named(server.bot.db, "ana")
     async with server.bot.db.transaction() as store:
         data = await person_page(store, ana.id, REPORT_AT)
-    assert [(f.label, f"{f.text} {sparkline(f.weekly, (0.0, 1.0) if f.is_rate else None)}") for f in data.figures] \
-        == said
+    charted = [(f.label, f.chart.series[0].values, (0.0, 1.0) if f.chart.is_rate else None) for f in data.figures]
+    assert [(label, f"{f.text} {sparkline(values, bounds)}")
+            for (label, values, bounds), f in zip(charted, data.figures, strict=True)] == said
 
 
 async def test_a_name_typed_as_markup_is_shown_as_text(server):
