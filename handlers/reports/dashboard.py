@@ -15,7 +15,7 @@ from handlers.reports import credit_report, leaders, overview, pages, partnershi
 
 
 async def overview_page(store, view: DashboardView, now: datetime, settings: SettingsLike) -> overview.Overview:
-    return await overview.overview(store, view, now, settings, settings.timezone)
+    return await overview.overview(store, view, now, settings)
 
 
 async def partnership(store, view: DashboardView, partnership_id: int, now: datetime,

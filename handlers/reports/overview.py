@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.settings import SettingsLike
 from handlers.partnerships.policy import DashboardView
-from handlers.pulse.service import SIDES, side_summary
+from handlers.pulse.service import SIDES, imbalances, side_summary
 from handlers.reports import metrics
 from handlers.reports.charts import FigureView, figure_view
-from handlers.reports.scorecard import Figure, Rows, collaboration_figures, common_figures, health_figures
+from handlers.reports.scorecard import Figure, Rows, collaboration_figures, common_figures
 from storage.queries.overview import ManyRows, Placed
 from storage.store import Store
 
@@ -62,7 +62,7 @@ class Overview:
     columns: tuple[tuple[str, str], ...] = COLUMNS  # (key of a row's cell, its heading)
 
 
-async def overview(store: Store, view: DashboardView, now: datetime, settings: SettingsLike, tz: str) -> Overview:
+async def overview(store: Store, view: DashboardView, now: datetime, settings: SettingsLike) -> Overview:
     partnerships = sorted((await store.partnerships_by_id(view.partnerships)).values(), key=lambda p: p.id)
     members = await store.members_of(p.id for p in partnerships)
     sides = {p.id: _sides(members.get(p.id, [])) for p in partnerships}
@@ -70,7 +70,7 @@ async def overview(store: Store, view: DashboardView, now: datetime, settings: S
     everyone = sorted({pid for a, b in sides.values() for pid in (*a, *b)})
     many = await store.many_partnerships_rows([p.id for p in partnerships], everyone, trend_window.start, now,
                                               OPEN_STAGES, STAGES)
-    pulses = await _latest_pulses(store, [p.id for p in partnerships], settings.cadence.pulse.min_answers, tz)
+    pulses = await _latest_pulses(store, [p.id for p in partnerships], settings.cadence.pulse.min_answers)
     stale_before = now - timedelta(days=settings.cadence.handoffs.stale_after_days)
     rows, index = [], _Index(many)
     for p in partnerships:
@@ -196,7 +196,7 @@ def _attention(rows: Rows, window: metrics.Window, stale_before: datetime) -> li
     return reasons
 
 
-async def _latest_pulses(store: Store, ids: list[int], min_answers: int, tz: str) -> dict[int, tuple[Cell, tuple]]:
+async def _latest_pulses(store: Store, ids: list[int], min_answers: int) -> dict[int, tuple[Cell, tuple]]:
     """Each partnership's latest closed pulse: (its health cell, its attention reasons)."""
     latest: dict[int, object] = {}
     for pulse in await store.closed_pulses(ids):  # newest first
@@ -207,11 +207,10 @@ async def _latest_pulses(store: Store, ids: list[int], min_answers: int, tz: str
     out = {}
     for pid, pulse in latest.items():
         summary = side_summary(answers[pulse.id], min_answers)
-        figures = health_figures(pulse, answers[pulse.id], min_answers, tz)
         means = {s: _mean(summary[s].averages) for s in SIDES}
         text = " · ".join(f"{s.upper()} {means[s] if means[s] is not None else summary[s].count_text}"
                           for s in SIDES)
-        flagged = [f.label for f in figures[1:] if f.value.endswith("imbalance")]
+        flagged = [label for _, label, _ in imbalances(summary)]
         if flagged:
             text += " · imbalance: " + ", ".join(flagged)
         silent = tuple(f"side {s.upper()} silent in the pulse" for s in SIDES if summary[s].answered == 0)
