@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 
@@ -54,7 +55,16 @@ def build_web_app(bot: Partnerbot) -> web.Application:
         await bot.close()
 
     app.cleanup_ctx.append(background)
+    app.on_startup.append(_freeze_what_lives_forever)
     return app
+
+
+async def _freeze_what_lives_forever(_app: web.Application) -> None:
+    """Move everything alive at startup (modules, SQLAlchemy's mappings, the templates) out of the
+    garbage collector's sight: a full collection otherwise walks all of it again and again, which
+    showed as 100-200 ms pauses in a page's p95 (bench/dashboard.py: the busiest partnership's
+    p95 251 -> 166 ms, the credit report's 457 -> 252 ms; p50 about the same)."""
+    gc.freeze()
 
 
 async def serve_dashboard(bot: Partnerbot) -> web.AppRunner | None:

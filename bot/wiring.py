@@ -83,37 +83,54 @@ class Partnerbot:
         )
 
     @cached_property
+    def overview_snapshots(self):
+        """The dashboard overview's snapshots and their refreshes under way (handlers/reports/overview_snapshot)."""
+        from handlers.reports.overview_snapshot import OverviewSnapshots
+
+        return OverviewSnapshots(self.db.reading, self.db.transaction, self.settings, self.clock)
+
+    @cached_property
     def dashboard(self) -> Backend:
         """What the web dashboard (adapters/web) asks of the rest: each call one transaction, on the
-        bot's clock. The pages are scoped by the session's DashboardView (handlers/reports/dashboard)."""
+        bot's clock; the pages only read, in read-only transactions that never hold a command's
+        write up (Database.reading). The pages are scoped by the session's DashboardView
+        (handlers/reports/dashboard)."""
         from adapters.web.app import Backend
         from handlers.dashboard import service
         from handlers.reports import dashboard as pages
 
-        db, clock, settings = self.db, self.clock, self.settings
+        db, clock, settings, snapshots = self.db, self.clock, self.settings, self.overview_snapshots
 
-        def in_transaction(read):
+        def in_transaction(work):
             async def run(*args):
                 async with db.transaction() as store:
+                    return await work(store, *args)
+            return run
+
+        def reading(read):
+            async def run(*args):
+                async with db.reading() as store:
                     return await read(store, *args)
             return run
 
+        async def overview(view, refresh):
+            page, refreshing = await snapshots.page(view, refresh)
+            return pages.overview_shown(page, refreshing, settings)
+
         async def credit_csv(view, start, end):
-            async with db.transaction() as store:
+            async with db.reading() as store:
                 report = await pages.credit(store, view, start, end, clock(), settings)
             return (report.start, report.end, pages.credit_csv(report)) if report is not None else None
 
         return Backend(
             sign_in=in_transaction(lambda store, token: service.sign_in(store, token, clock())),
-            view_of=in_transaction(lambda store, session: service.session_view(store, session, clock())),
+            view_of=reading(lambda store, session: service.session_view(store, session, clock())),
             end_session=in_transaction(lambda store, session: service.end_session(store, session, clock())),
-            overview=in_transaction(lambda store, view: pages.overview_page(store, view, clock(), settings)),
-            partnership_page=in_transaction(
-                lambda store, view, pid: pages.partnership(store, view, pid, clock(), settings)),
-            person_page=in_transaction(lambda store, view, pid: pages.person(store, view, pid, clock(), settings)),
-            leaders=in_transaction(lambda store, view: pages.leaders_page(store, view, clock(), settings)),
-            credit=in_transaction(
-                lambda store, view, start, end: pages.credit(store, view, start, end, clock(), settings)),
+            overview=overview,
+            partnership_page=reading(lambda store, view, pid: pages.partnership(store, view, pid, clock(), settings)),
+            person_page=reading(lambda store, view, pid: pages.person(store, view, pid, clock(), settings)),
+            leaders=reading(lambda store, view: pages.leaders_page(store, view, clock(), settings)),
+            credit=reading(lambda store, view, start, end: pages.credit(store, view, start, end, clock(), settings)),
             credit_csv=credit_csv,
         )
 
@@ -134,6 +151,8 @@ class Partnerbot:
         return done, await self.sender.drain()
 
     async def close(self) -> None:
+        if "overview_snapshots" in self.__dict__:  # built: refreshes may be under way
+            await self.overview_snapshots.close()
         await self.db.dispose()
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +27,7 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self._read_engine: AsyncEngine | None = None  # SQLite's readers: see reading()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -47,6 +48,33 @@ class Database:
             yield Store(session)
 
     @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Store]:
+        """The Store of a transaction that only reads (the dashboard's pages): it sees one
+        consistent state and never waits for, nor holds up, a writer. On SQLite every other
+        transaction takes the write lock at BEGIN (see _on_begin), so a page that reads for a
+        second would hold every command up that long; here it reads from its own connection in
+        a deferred transaction, which WAL lets run beside the writer. On PostgreSQL it is a
+        REPEATABLE READ, READ ONLY transaction. Either way all its statements see one state, and
+        writing through it fails."""
+        if self.is_sqlite and _is_memory(self.url):  # one connection holds that database: share it
+            async with self.transaction() as store:
+                yield store
+            return
+        engine = self.engine
+        if self.is_sqlite:
+            if self._read_engine is None:
+                self._read_engine = create_async_engine(self.url)
+                _configure_sqlite(self._read_engine, begin="BEGIN", query_only=True)
+            engine = self._read_engine
+        async with AsyncSession(engine, expire_on_commit=False, autoflush=False) as s:
+            async with s.begin():
+                if not self.is_sqlite:
+                    # one snapshot for all its statements, like SQLite's reader (a read-only
+                    # transaction never fails to serialize)
+                    await s.exec(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+                yield Store(s)
+
+    @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
         # autoflush off: Store.add flushes when a handler needs an id; everything else is
         # flushed once at commit instead of before every query.
@@ -56,9 +84,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _is_memory(url: str) -> bool:
+    database = make_url(url).database
+    return database in (None, "", ":memory:") or "mode=memory" in url
+
+
+def _configure_sqlite(engine: AsyncEngine, begin: str = "BEGIN IMMEDIATE", query_only: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let BEGIN below decide when transactions start (pysqlite's own handling defers them).
@@ -72,13 +107,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # or power loss can take the last commits back.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if query_only:  # a reader's connection: any write through it fails at once
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):
-        # Take the write lock up front: two processes (serve + console) upgrading a read
-        # lock at once would deadlock and one would fail with "database is locked".
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: two processes (serve + console) upgrading a
+        # read lock at once would deadlock and one would fail with "database is locked".
+        # Readers (Database.reading) begin a deferred transaction, which never takes it.
+        conn.exec_driver_sql(begin)
 
 
 WAL_SWITCH_SECONDS = 10.0  # as long as the busy timeout

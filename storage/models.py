@@ -608,3 +608,19 @@ class DashboardSession(SQLModel, table=True):
     expires_at: datetime = _utc(nullable=False)
     ended_at: Optional[datetime] = _utc(nullable=True)
     whole_workspace: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class OverviewSnapshot(SQLModel, table=True):
+    """The dashboard's overview of one set of partnerships as computed at `computed_at` (the
+    page's rows and trends as JSON): shown to whoever sees exactly that set, computed again once
+    it is a few minutes old (handlers/reports/overview_snapshot.py)."""
+
+    __tablename__ = "overview_snapshot"
+    __table_args__ = (UniqueConstraint("workspace_id", "scope_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    scope_key: str  # SHA-256 of the sorted partnership ids: one snapshot per set, whoever views it
+    partnership_ids: list = Field(sa_column=Column(JSON, nullable=False))
+    computed_at: datetime = _utc(nullable=False)
+    viewed_at: datetime = _utc(nullable=False, index=True)
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))

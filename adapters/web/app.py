@@ -49,7 +49,7 @@ class Backend:
     sign_in: Callable[[str], Awaitable[str | None]]  # a link's token -> a new session's token, or None
     view_of: Callable[[str], Awaitable[Any | None]]  # a session's token -> its view, or None
     end_session: Callable[[str], Awaitable[Any]]
-    overview: Callable[[Any], Awaitable[Any]]  # view -> reports.overview.Overview
+    overview: Callable[[Any, bool], Awaitable[Any]]  # view, refresh now? -> reports.overview.Overview
     partnership_page: Callable[[Any, int], Awaitable[Any | None]]  # view, id -> reports.partnership_page
     person_page: Callable[[Any, int], Awaitable[Any | None]]  # view, id -> reports.pages.PersonPage
     leaders: Callable[[Any], Awaitable[Any | None]]  # view -> tuple of reports.leaders.LeaderRow
@@ -248,13 +248,15 @@ class Dashboard:
         view = await self._view(request)
         if view is None:
             return _not_found()
-        page = await self.backend.overview(view)
+        page = await self.backend.overview(view, request.query.get("refresh") == "1")
         columns = self._overview_columns(page)
         keys = [key for key, _ in columns[2:-1]]
         rows, sort, order = sort_rows(page.rows, keys, request.query.get("sort"), request.query.get("order"))
         trends = _figures(page.trends, "trend", request[_NONCE])
         return self._render(request, "overview.html", view, "overview", {
-            "rows": rows, "keys": keys, "headers": _headers_of(columns, sort, order), "trends": trends})
+            "rows": rows, "keys": keys, "headers": _headers_of(columns, sort, order), "trends": trends,
+            "as_of": page.as_of_text, "refreshing": page.refreshing,
+            "refresh_href": "?" + urlencode({"sort": sort, "order": order, "refresh": "1"})})
 
     @staticmethod
     def _overview_columns(page: Any) -> list[tuple[str, str]]:

@@ -82,15 +82,13 @@ async def credit_report(store: Store, view: DashboardView, start: date, end: dat
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
     credited = view.credited_people
     if credited is None:  # the whole workspace
-        wins = await store.wins_credited(since, until, workspace_id=view.workspace_id)
+        wins = await store.credited_wins(since, until, workspace_id=view.workspace_id)
     else:
-        wins = await store.wins_credited(since, until, person_ids=credited)
-    credits = await store.credits_of_wins([w.id for w in wins])
-    accounts = await store.win_accounts(wins)
-    people = await store.people({c.person_id for lines in credits.values() for c in lines})
+        wins = await store.credited_wins(since, until, person_ids=credited)
+    people = await store.people({c.person_id for _, lines, _ in wins for c in lines})
     rows, totals = [], defaultdict(lambda: [0, 0, 0])
-    for win in wins:
-        lines = sorted(credits.get(win.id, []), key=lambda c: (-c.share, c.person_id))
+    for win, credits, account in wins:
+        lines = sorted(credits, key=lambda c: (-c.share, c.person_id))
         parts = credited_amounts(lines, win.amount_cents)
         shown = []
         for c, cents in zip(lines, parts, strict=True):
@@ -100,7 +98,7 @@ async def credit_report(store: Store, view: DashboardView, start: date, end: dat
             total[0] += 1
             total[1] += cents or 0
             total[2] += cents is None
-        rows.append(WinRow(win.record, accounts.get(win.id, ""), win.won_at.astimezone(zone).date(),
+        rows.append(WinRow(win.record, account, win.won_at.astimezone(zone).date(),
                            win.amount_cents, tuple(shown)))
     per_person = [PersonTotal(pid, people[pid].display_name if pid in people else "someone", *t)
                   for pid, t in totals.items()]

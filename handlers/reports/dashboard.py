@@ -9,13 +9,16 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from handlers.kernel.dates import format_instant
 from handlers.kernel.settings import SettingsLike
 from handlers.partnerships.policy import DashboardView
 from handlers.reports import credit_report, leaders, overview, pages, partnership_page
 
 
-async def overview_page(store, view: DashboardView, now: datetime, settings: SettingsLike) -> overview.Overview:
-    return await overview.overview(store, view, now, settings)
+def overview_shown(page: overview.Overview, refreshing: bool, settings: SettingsLike) -> overview.Overview:
+    """The overview as the page says it: as of when, on the workspace's clock, and whether newer
+    figures are being computed (overview_snapshot.OverviewSnapshots gives both)."""
+    return replace(page, as_of_text=format_instant(page.as_of, settings.timezone), refreshing=refreshing)
 
 
 async def partnership(store, view: DashboardView, partnership_id: int, now: datetime,

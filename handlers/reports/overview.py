@@ -7,13 +7,14 @@ P-n`, so a row and the chat never disagree. Plain data: adapters/web draws it.
 """
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.settings import SettingsLike
-from handlers.partnerships.policy import DashboardView
 from handlers.pulse.service import SIDES, imbalances, side_summary
 from handlers.reports import metrics
 from handlers.reports.charts import FigureView, figure_view
@@ -60,10 +61,14 @@ class Overview:
     rows: tuple[OverviewRow, ...]
     trends: tuple[FigureView, ...]  # each figure over all the rows together, with its 12-week chart
     columns: tuple[tuple[str, str], ...] = COLUMNS  # (key of a row's cell, its heading)
+    as_of: datetime | None = None  # when its figures were computed (overview_snapshot.py keeps them)
+    as_of_text: str = ""  # the same on the reader's clock, for the page
+    refreshing: bool = False  # newer figures are being computed
 
 
-async def overview(store: Store, view: DashboardView, now: datetime, settings: SettingsLike) -> Overview:
-    partnerships = sorted((await store.partnerships_by_id(view.partnerships)).values(), key=lambda p: p.id)
+async def overview(store: Store, partnership_ids: Iterable[int], now: datetime, settings: SettingsLike) -> Overview:
+    """The overview of these partnerships (those a DashboardView may see), computed now."""
+    partnerships = sorted((await store.partnerships_by_id(partnership_ids)).values(), key=lambda p: p.id)
     members = await store.members_of(p.id for p in partnerships)
     sides = {p.id: _sides(members.get(p.id, [])) for p in partnerships}
     window, trend_window = metrics.Window(now), metrics.Window(now, TREND_WEEKS)
@@ -72,8 +77,9 @@ async def overview(store: Store, view: DashboardView, now: datetime, settings: S
                                               OPEN_STAGES, STAGES)
     pulses = await _latest_pulses(store, [p.id for p in partnerships], settings.cadence.pulse.min_answers)
     stale_before = now - timedelta(days=settings.cadence.handoffs.stale_after_days)
-    rows, index = [], _Index(many)
+    rows, index = [], await asyncio.to_thread(_Index, many)
     for p in partnerships:
+        await asyncio.sleep(0)  # 200 rows take seconds: let the commands waiting on this process through
         a, b = sides[p.id]
         split, wins = _split(index, p.id, set(a), set(b))
         figures = {f.label: f for f in collaboration_figures(split, a, b, wins, window)}
@@ -83,10 +89,11 @@ async def overview(store: Store, view: DashboardView, now: datetime, settings: S
             {key: _cell(figures[label]) for key, label in COLUMNS},
             (*_attention(split, window, stale_before), *health[1])))
     rows.sort(key=lambda r: (-len(r.attention), r.name.lower()))
-    every = _union(many, {p.id for p in partnerships}, sides)
-    trends = {f.label: f for f in common_figures(every, trend_window)}
+    # a second of pure computing over every row: in a thread, so the event loop gets its turns
+    trends = await asyncio.to_thread(_trends, many, {p.id for p in partnerships}, sides, trend_window)
     weeks = week_labels(trend_window)
-    return Overview(tuple(rows), tuple(figure_view(label, trends[label].value, weeks) for label in TRENDS))
+    return Overview(tuple(rows), tuple(figure_view(label, trends[label].value, weeks) for label in TRENDS),
+                    as_of=now)
 
 
 def week_labels(window: metrics.Window) -> tuple[str, ...]:
@@ -161,6 +168,10 @@ def _split(index: _Index, pid: int, a: set[int], b: set[int]) -> tuple[Rows, lis
     )
     wins = _once(index.wins.get(pid, []) + _across(index.wins_by_sender, a, b))
     return rows, sorted(wins, key=lambda w: w.won_at)
+
+
+def _trends(many: ManyRows, ids: set[int], sides: dict[int, tuple], window: metrics.Window) -> dict[str, Figure]:
+    return {f.label: f for f in common_figures(_union(many, ids, sides), window)}
 
 
 def _union(many: ManyRows, ids: set[int], sides: dict[int, tuple]) -> Rows:

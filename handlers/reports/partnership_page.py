@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from handlers.handoffs.service import OPEN_STAGES, STAGES
 from handlers.kernel.dates import format_instant
@@ -22,6 +22,10 @@ from storage.store import Store
 
 PULSES_SHOWN = 12  # the pulse over time: the last 12 closed (a year of monthly pulses)
 OPEN_SHOWN = 20  # open items of each kind, soonest due first
+# a busy partnership has hundreds of leads and action items in 8 weeks: the page shows those that
+# need a look first and says how many more there are
+LEADS_SHOWN = 50
+ACTION_ITEMS_SHOWN = 10  # per meeting
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class MeetingRow:
     purpose: str
     when: str
     closed: bool
-    action_items: tuple[str, ...]
+    action_items: tuple[str, ...]  # the first ACTION_ITEMS_SHOWN
+    more_action_items: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ class PartnershipPage:
     funnels: tuple[Chart, ...]  # handoffs A → B and B → A by the stage they are in
     syncs: tuple[SyncRow, ...]
     meetings: tuple[MeetingRow, ...]
-    leads: tuple[LeadRow, ...]
+    leads: tuple[LeadRow, ...]  # open without a next activity, open with one, then closed: LEADS_SHOWN of them
+    leads_total: int
     pulse: tuple[Chart, ...]  # per dimension, side A and side B over the last closed pulses
     open_items: tuple[str, ...]
 
@@ -106,9 +112,10 @@ async def partnership_page(store: Store, partnership_id: int, now: datetime, set
                  _funnel("Handoffs B → A by stage", [h for h in rows.handoffs if h.from_id in scope.side_b], window)),
         syncs=_syncs(rows, now, name),
         meetings=_meetings(rows, name, tz),
-        leads=_leads(rows, name, tz),
+        leads=_leads(rows, name, tz)[:LEADS_SHOWN],
+        leads_total=len(rows.leads),
         pulse=await _pulse_charts(store, p, settings.cadence.pulse.min_answers, tz),
-        open_items=await _open_items(store, scope, name, tz),
+        open_items=await _open_items(store, scope, rows, name, tz),
     )
 
 
@@ -154,16 +161,27 @@ def _meetings(rows, name, tz: str) -> tuple[MeetingRow, ...]:
     for c in rows.action_items:
         items[c.meeting_id].append(f"{c.ref} {c.what} — {name(c.owner_id)}, {c.status}")
     return tuple(MeetingRow(m.ref, m.purpose, format_instant(m.starts_at, tz), m.closed_at is not None,
-                            tuple(items[m.id])) for m in sorted(rows.meetings, key=lambda m: m.ends_at, reverse=True))
+                            tuple(items[m.id][:ACTION_ITEMS_SHOWN]), max(0, len(items[m.id]) - ACTION_ITEMS_SHOWN))
+                 for m in sorted(rows.meetings, key=lambda m: m.ends_at, reverse=True))
 
 
 def _leads(rows, name, tz: str) -> tuple[LeadRow, ...]:
+    """The leads of the window, those that need a look first: open ones without a next activity
+    (oldest first), open ones by their next activity's due date, then closed ones, newest first."""
     planned: dict[int, list] = defaultdict(list)  # each open lead's open commitments: its next activities
     for c in rows.commitments:
         if c.lead_id is not None and c.status == "open":
             planned[c.lead_id].append(c)
+
+    def order(lead) -> tuple:
+        if lead.status != "open":
+            return (2, -lead.closed_at.timestamp() if lead.closed_at else 0, lead.id)
+        if not planned[lead.id]:
+            return (0, 0, lead.id)
+        return (1, min(c.due_at for c in planned[lead.id]).timestamp(), lead.id)
+
     return tuple(LeadRow(lead.ref, lead.account, lead.idea, name(lead.owner_id), lead.status,
-                         _next_activity(lead, planned[lead.id], tz)) for lead in rows.leads)
+                         _next_activity(lead, planned[lead.id], tz)) for lead in sorted(rows.leads, key=order))
 
 
 def _next_activity(lead, planned: list, tz: str) -> str:
@@ -197,14 +215,20 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-async def _open_items(store: Store, scope, name, tz: str) -> tuple[str, ...]:
+async def _open_items(store: Store, scope, rows, name, tz: str) -> tuple[str, ...]:
+    """What is open now, soonest due first (as `list P-n` orders it). The scorecard's rows hold every
+    open commitment, handoff and lead of the partnership whatever its age; only asks are read again
+    (the scorecard reads those of the window)."""
+    commitments = sorted((c for c in rows.commitments if c.status == "open"), key=lambda c: (c.due_at, c.id))
+    handoffs = sorted((h for h in rows.handoffs if h.stage in OPEN_STAGES and h.declined_at is None),
+                      key=lambda h: (h.due_date is None, h.due_date or date.min, h.id))
+    leads = sorted((lead for lead in rows.leads if lead.status == "open"), key=lambda lead: lead.id)
     lines = [f"{c.ref} {c.what} — {name(c.owner_id)}, due {format_instant(c.due_at, tz)}"
-             for c in await store.open_commitments_of(scope, OPEN_SHOWN)]
+             for c in commitments[:OPEN_SHOWN]]
     lines += [f"{h.ref} {h.account} — {name(h.from_id)} → {name(h.to_id)}, {h.stage}"
               + (f", by {h.due_date:%a %d %b}" if h.due_date else "")
-              for h in await store.open_handoffs_between(scope, OPEN_STAGES, OPEN_SHOWN)]
-    lines += [f"{lead.ref} {lead.account}: {lead.idea} — {name(lead.owner_id)}"
-              for lead in await store.open_leads_of(scope, OPEN_SHOWN)]
+              for h in handoffs[:OPEN_SHOWN]]
+    lines += [f"{lead.ref} {lead.account}: {lead.idea} — {name(lead.owner_id)}" for lead in leads[:OPEN_SHOWN]]
     lines += [f"{a.ref} {a.request} — {name(a.asker_id)} asked {name(a.person_id)}, {a.status}"
               for a in await store.open_asks_of(scope, OPEN_SHOWN)]
     return tuple(lines)

@@ -1,4 +1,5 @@
-"""Store methods for the web dashboard: its one-time sign-in links and its browser sessions.
+"""Store methods for the web dashboard: its one-time sign-in links, its browser sessions and the
+snapshots of its overview.
 
 Both are looked up by the SHA-256 of their token (the caller hashes it): the raw tokens live
 only in the link and in the browser's cookie. The tick forgets both a day after they stop working
@@ -10,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from storage.models import DashboardSession, DashboardSignIn
+from storage.models import DashboardSession, DashboardSignIn, OverviewSnapshot
 from storage.queries.base import Cursor, Page, Queries
 
 
@@ -40,6 +41,37 @@ class DashboardQueries(Queries):
         where.append(DashboardSession.person_id == person_id if token_hash is None
                      else DashboardSession.token_hash == token_hash)
         result = await self._session.exec(update(DashboardSession).where(*where).values(ended_at=now))
+        return result.rowcount
+
+    # --- the overview's snapshots (handlers/reports/overview_snapshot.py) -------------------------
+    async def overview_snapshot(self, workspace_id: int, scope_key: str) -> OverviewSnapshot | None:
+        return await self._first(select(OverviewSnapshot).where(OverviewSnapshot.workspace_id == workspace_id,
+                                                                OverviewSnapshot.scope_key == scope_key))
+
+    async def overview_viewed(self, snapshot_id: int, now: datetime) -> None:
+        await self._session.exec(update(OverviewSnapshot).where(OverviewSnapshot.id == snapshot_id)
+                                 .values(viewed_at=now))
+
+    async def keep_overview_snapshot(self, workspace_id: int, scope_key: str, partnership_ids: list[int],
+                                     computed_at: datetime, payload: dict) -> None:
+        """Store a freshly computed overview (someone looked at it: it is computed for a view), over
+        the older one of that set if any: two processes computing the same set at once both
+        succeed, and the later computation stays."""
+        values = {"workspace_id": workspace_id, "scope_key": scope_key, "partnership_ids": partnership_ids,
+                  "computed_at": computed_at, "viewed_at": computed_at, "payload": payload}
+        newer = {key: values[key] for key in ("computed_at", "viewed_at", "payload")}
+        await self._session.exec(self._insert(OverviewSnapshot).values(**values).on_conflict_do_update(
+            index_elements=["workspace_id", "scope_key"], set_=newer,
+            where=OverviewSnapshot.computed_at <= computed_at))
+
+    async def old_overview_snapshots(self, before: datetime, after: Cursor = None) -> Page:
+        """Ids of snapshots nobody viewed since `before`."""
+        order = (OverviewSnapshot.id,)
+        return await self._page(select(*order).where(OverviewSnapshot.viewed_at < before), order, after)
+
+    async def forget_overview_snapshots(self, ids: list[int], before: datetime) -> int:
+        result = await self._session.exec(delete(OverviewSnapshot).where(OverviewSnapshot.id.in_(ids),
+                                                                         OverviewSnapshot.viewed_at < before))
         return result.rowcount
 
     # --- retention: what the tick forgets -----------------------------------------------------

@@ -60,20 +60,24 @@ class OverviewQueries(Queries):
         ids, members = list(partnership_ids), list(members)
         between = and_(Handoff.from_id.in_(members), Handoff.to_id.in_(members))
         handoffs = await self._read_only(Handoff, between, handoff_window(since, open_stages),
-                                         Handoff.stage.in_(stages), order_by=(Handoff.created_at, Handoff.id))
+                                         Handoff.stage.in_(stages), order_by=(Handoff.created_at, Handoff.id),
+                                         streamed=True)
         syncs = await self._read_only(PeerSync, PeerSync.partnership_id.in_(ids), PeerSync.opened_at >= since,
                                       order_by=(PeerSync.opened_at,))
         answers = await self._read_only(SyncAnswer, SyncAnswer.peer_sync_id.in_([s.id for s in syncs])) \
             if syncs else []
         meetings = await self._read_only(Meeting, Meeting.partnership_id.in_(ids), Meeting.ends_at >= since,
                                          Meeting.ends_at <= now, order_by=(Meeting.ends_at,))
-        leads = await self._read_only(Lead, Lead.partnership_id.in_(ids), lead_window(since), order_by=(Lead.id,))
-        with_next = set(await self.next_activities([lead.id for lead in leads if lead.status == "open"]))
+        leads = await self._read_only(Lead, Lead.partnership_id.in_(ids), lead_window(since), order_by=(Lead.id,),
+                                      streamed=True)
+        open_leads = select(Lead.id).where(Lead.partnership_id.in_(ids), Lead.status == "open")
+        with_next = set(await self._all(select(Commitment.lead_id).distinct()
+                                        .where(Commitment.lead_id.in_(open_leads), Commitment.status == "open")))
         return ManyRows(
             commitments=await self._placed_commitments(ids, members, since),
             handoffs=handoffs, syncs=syncs, sync_answers=answers, meetings=meetings,
             action_items=await self._read_only(Commitment, Commitment.meeting_id.in_([m.id for m in meetings]),
-                                               order_by=(Commitment.id,)) if meetings else [],
+                                               order_by=(Commitment.id,), streamed=True) if meetings else [],
             leads=leads, leads_with_next=with_next,
             wins=await self._placed_wins(ids, members, since),
         )
@@ -91,7 +95,7 @@ class OverviewQueries(Queries):
                                  Handoff.to_id.in_(members))),
                         commitment_window(since))
                  .order_by(Commitment.due_at, Commitment.id))
-        return [Placed(c, s or m or le, f, t) for c, (s, m, le, f, t) in await self._records(Commitment, query)]
+        return await self._records(Commitment, query, lambda c, s, m, le, f, t: Placed(c, s or m or le, f, t))
 
     async def _placed_wins(self, ids: list[int], members: list[int], since: datetime) -> list[Placed]:
         lead = aliased(Lead)
@@ -102,13 +106,13 @@ class OverviewQueries(Queries):
                                                                Handoff.to_id.in_(members))),
                         Win.won_at >= since)
                  .order_by(Win.won_at))
-        return [Placed(w, le, f, t) for w, (le, f, t) in await self._records(Win, query)]
+        return await self._records(Win, query, Placed)
 
-    async def _records(self, model, query) -> list[tuple]:
-        """(a read-only record of `model`, the query's further columns) for each row of a query that
-        selects `model`'s columns first."""
+    async def _records(self, model, query, placed) -> list[Placed]:
+        """placed(a read-only record of `model`, the query's further columns…) for each row of a
+        query that selects `model`'s columns first."""
         width, make = len(model.__table__.c), record_class(model)._make
-        return [(make(row[:width]), tuple(row[width:])) for row in (await self._session.exec(query)).all()]
+        return await self._streamed(query, lambda row: placed(make(row[:width]), *row[width:]))
 
     async def closed_pulses(self, partnership_ids: Sequence[int], since: datetime | None = None) -> list[Pulse]:
         """Closed pulses of these partnerships, newest first (those closed since `since`, when given)."""

@@ -30,7 +30,7 @@ from storage.models import (
     WinCredit,
 )
 from storage.queries.asks import OPEN_ASK
-from storage.queries.base import Queries
+from storage.queries.base import Queries, record_class
 
 
 @dataclass(frozen=True)
@@ -96,17 +96,20 @@ def _commitments_of(scope: PartnershipScope):
     return Commitment.id.in_(union(*(select(Commitment.id).where(search) for search in _commitment_searches(scope))))
 
 
-def _asks_of(scope: PartnershipScope, *also):
-    """A partnership's asks (those matching `also` too): about it, its leads or the handoffs
-    between its sides (a UNION of indexed searches, as for commitments)."""
+def _ask_searches(scope: PartnershipScope) -> list:
+    """A partnership's asks, one indexed search each: about it, or about its leads or the handoffs
+    between its sides (run as a UNION, as for commitments)."""
     # ask.lead_id and ask.handoff_id have no index: asks about its leads and handoffs are
     # found among those a member made or was asked
     members = scope.side_a + scope.side_b
     about = or_(Ask.lead_id.in_(_lead_ids(scope)), Ask.handoff_id.in_(_handoff_ids(scope)))
-    found = union(select(Ask.id).where(Ask.partnership_id == scope.partnership_id, *also),
-                  select(Ask.id).where(Ask.asker_id.in_(members), about, *also),
-                  select(Ask.id).where(Ask.person_id.in_(members), about, *also))
-    return Ask.id.in_(found)
+    return [Ask.partnership_id == scope.partnership_id, and_(Ask.asker_id.in_(members), about),
+            and_(Ask.person_id.in_(members), about)]
+
+
+def _asks_of(scope: PartnershipScope, *also):
+    """A partnership's asks (those matching `also` too), as a condition on ask.id."""
+    return Ask.id.in_(union(*(select(Ask.id).where(search, *also) for search in _ask_searches(scope))))
 
 
 def _partnerships_of(ids: Sequence[int], role: str | None = None):
@@ -203,8 +206,10 @@ class ReportQueries(Queries):
         """Asks (a person's: those they were asked; a partnership's: about it, its leads or the
         handoffs between its sides) made, first responded to or answered in the window."""
         window = ask_window(since)
-        whose = Ask.person_id.in_(scope.ids) if isinstance(scope, People) else _asks_of(scope, window)
-        return await self._read_only(Ask, whose, window, order_by=(Ask.id,))
+        if isinstance(scope, People):
+            return await self._read_only(Ask, Ask.person_id.in_(scope.ids), window, order_by=(Ask.id,))
+        # the union's rows themselves: as `ask.id IN (union)` PostgreSQL read the whole ask table
+        return await self._read_union(Ask, _ask_searches(scope), window, order_by=("id",))
 
     async def report_credits(self, person_ids: Sequence[int], since: datetime) -> list[tuple[WinCredit, Win]]:
         """These people's credit on the wins of the window."""
@@ -230,10 +235,14 @@ class ReportQueries(Queries):
                                .order_by(Lead.id).limit(limit))
 
     async def open_asks_of(self, scope: PartnershipScope, limit: int) -> list[Ask]:
+        """Read-only records, as a UNION's rows (see report_asks)."""
         still_open = Ask.status.in_(OPEN_ASK)
-        query = select(Ask).where(_asks_of(scope, still_open), still_open)
-        return await self._all(query.order_by(Ask.due_date.is_(None), Ask.due_date, Ask.created_at, Ask.id)
-                               .limit(limit))
+        found = union(*(select(*Ask.__table__.c).where(search, still_open) for search in _ask_searches(scope)))
+        found = found.subquery()
+        query = select(*found.c).order_by(found.c.due_date.is_(None), found.c.due_date, found.c.created_at,
+                                          found.c.id).limit(limit)
+        make = record_class(Ask)._make
+        return [make(row) for row in (await self._session.exec(query)).all()]
 
     async def report_wins(self, scope: PartnershipScope, since: datetime) -> list[Win]:
         """A partnership's wins of the window: of its leads and of the handoffs between its sides."""

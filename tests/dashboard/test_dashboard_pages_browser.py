@@ -242,6 +242,22 @@ async def test_a_manager_sees_her_partnership_its_page_and_her_reports_coaching(
         assert await status_at(browser, server, f"/app/people/{leo}") == 200
         await browser.screenshot("1-person-bob-seen-by-ana")
 
+        # the overview is kept "as of" when it was computed; its "Refresh now" computes it again
+        assert (await team.say("ana", "idea Acme: a second analytics pilot", channel="C1")).ok
+        await browser.open(overview_url)
+        [as_of] = await browser.find_all("p#as-of")
+        assert as_of.text.startswith("Figures as of Mon 21 Dec 10:00 (UTC), kept for a few minutes"), as_of.text
+        [leads_cell] = await browser.find_all(f'{row} td[data-key="leads"]')
+        assert leads_cell.text.strip() == p1_text["Leads"]
+        [refresh] = await browser.find_all("p#as-of a")
+        assert refresh.text.strip() == "Refresh now"
+        await follow(browser, refresh.attributes["href"])
+        assert await browser.status_of_last_page() == 200
+        now_said = {f.label: without_sparkline(f.value) for f in (await team.say("ana", "report P-1")).cards[0].facts}
+        [leads_cell] = await browser.find_all(f'{row} td[data-key="leads"]')
+        assert leads_cell.text.strip() == now_said["Leads"] != p1_text["Leads"]
+        await browser.screenshot("1-overview-refreshed")
+
 
 # --- 2. a rep ----------------------------------------------------------------------------------
 async def test_a_rep_sees_only_his_partnership_and_his_own_page(browser, schema_url, tmp_path, monkeypatch):

@@ -395,8 +395,10 @@ async def test_the_partnership_page_shows_its_charter_members_figures_and_histor
                                                          "M-1 Brainstorm new business at Acme"]
     assert "closed: no" in meetings and "closed: yes" in meetings
     assert "<li>C-2 send the case study — bob, done</li>" in meetings
-    assert [row[0] for row in _section_rows(page.section("leads"))] == ["L-1", "L-2", "L-3"]
-    assert _section_rows(page.section("leads"))[2][-1] == "none"  # L-3 has no next activity
+    # those that need a look first: L-3 open without a next activity, L-2 open with one, L-1 won
+    assert [(row[0], row[-2], row[-1]) for row in _section_rows(page.section("leads"))] == \
+        [("L-3", "open", "none"), ("L-2", "open", "C-13 plan workshop, due Wed 23 Dec 17:00 (UTC)"), ("L-1", "won", "—")]
+    assert "more" not in text_of(page.section("leads")) and "more action item" not in meetings
     pulse = page.section("pulse")
     assert pulse.count("<svg") == 5
     assert 'class="series serie-0' in pulse and 'class="series serie-1' in pulse  # side A and side B
@@ -413,6 +415,25 @@ def _section_rows(markup: str) -> list[list[str]]:
     body = re.search(r"<tbody>(.*?)</tbody>", markup, re.S).group(1)
     return [[text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+async def test_a_busy_partnerships_page_shows_what_needs_a_look_and_counts_the_rest(server):
+    bot = server.team()
+    await history(bot)
+    for i in range(12):  # M-2 was never closed: it takes action items still
+        assert (await bot.say("ana", f"action M-2 <@bob|bob> follow-up {i} by fri", channel="C1")).ok
+    for i in range(49):  # 52 leads in all; L-3 and the 49 new ones have no next activity
+        assert (await bot.say("ana", f"idea Account {i}: a pilot", channel="C1")).ok
+    page = await server.get("/app/partnerships/1", await server.sign_in("ana"))
+    meetings = page.section("meetings")
+    [m2] = re.findall(r"<article class=\"meeting\">\s*<h3>M-2 .*?</article>", meetings, re.S)
+    assert m2.count("<li>") == 10 and text_of(m2).endswith("and 2 more action items.")
+    leads = _section_rows(page.section("leads"))
+    assert len(leads) == 50 and all(row[-1] == "none" for row in leads)
+    assert "L-1" not in [row[0] for row in leads]  # won: after the 51 open ones
+    assert page.texts(r'<p class="more">(.*?)</p>', page.section("leads")) == [
+        "The 50 of 52 leads that most need a look: open without a next activity, then by their next activity, "
+        "then the latest closed."]
 
 
 async def test_a_new_partnership_says_what_it_has_not_yet(server):

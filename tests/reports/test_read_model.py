@@ -86,7 +86,7 @@ async def test_the_overview_row_of_a_partnership_says_what_report_p_n_says(bot, 
     ana = await person_named(db, "ana")
     async with db.transaction() as store:
         view = await policy.dashboard_view(store, ana, whole_workspace=False)
-        shown = await overview(store, view, REPORT_AT, settings)
+        shown = await overview(store, view.partnerships, REPORT_AT, settings)
     [row] = shown.rows
     assert (row.ref, row.name) == ("P-1", "Acme Alliance")
     for key, label in COLUMNS:

@@ -140,6 +140,30 @@ async def test_a_failed_transaction_leaves_nothing_behind(store_db):
         assert await store.next_number(ws.id, "C") == 1
 
 
+async def test_a_reading_transaction_never_holds_a_write_up_and_cannot_write(store_db):
+    """The dashboard's pages read in Database.reading: a command's write goes through while one is
+    open (on SQLite every other transaction takes the write lock), and the reader still sees the
+    state it began with; writing through it fails and leaves nothing."""
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+    async with store_db.reading() as reader:
+        before = await reader.workspace_people(ws.id)
+
+        async def command_writes() -> None:
+            async with store_db.transaction() as store:
+                await store.person(await store.workspace("slack", "T1", NOW), "U1", "ana", NOW)
+
+        await asyncio.wait_for(command_writes(), timeout=5)  # would wait for the reader's end if it held the lock
+        assert await reader.workspace_people(ws.id) == before == set()  # what it began with
+    async with store_db.reading() as reader:
+        assert len(await reader.workspace_people(ws.id)) == 1
+    with pytest.raises(Exception, match="(?i)read.only|readonly"):
+        async with store_db.reading() as reader:
+            await reader.person(ws, "U2", "bob", NOW)
+    async with store_db.reading() as reader:
+        assert len(await reader.workspace_people(ws.id)) == 1
+
+
 async def test_processes_upgrading_at_once_apply_each_step_once(request, tmp_path):
     from storage.db import Database
     from storage.migrate import upgrade
