@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from adapters.web.app import Dashboard
+from bot.calendar import CalendarFeedDownload
 from bot.exports import ExportDownload
 from bot.scheduler import start_scheduler
 from bot.wiring import Partnerbot
@@ -37,6 +38,7 @@ def build_web_app(bot: Partnerbot) -> web.Application:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/exports/{token}.csv", ExportDownload(bot.db, bot.clock, bot.settings).handle)
+    app.router.add_get("/calendar/{token}.ics", CalendarFeedDownload(bot.db, bot.clock, settings.public_url).handle)
     # the web dashboard under /app/ (signed in from the chat's `dashboard` link)
     Dashboard(bot.dashboard, secure_cookie=settings.public_url.startswith("https://")).install(app)
     if bot.slack is not None:

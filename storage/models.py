@@ -624,3 +624,18 @@ class OverviewSnapshot(SQLModel, table=True):
     computed_at: datetime = _utc(nullable=False)
     viewed_at: datetime = _utc(nullable=False, index=True)
     payload: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A private calendar subscription link (`meeting calendar`, `sync calendar`): only its token's
+    SHA-256 is kept. It works until revoked, and only while its person is still a member of the
+    partnership (a manager, for a peer sync's)."""
+
+    __tablename__ = "calendar_feed"
+    token_hash: str = Field(primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    partnership_id: int = Field(foreign_key="partnership.id")
+    meeting_series_id: Optional[int] = Field(default=None, foreign_key="meeting_series.id")  # None: the peer sync's
+    created_at: datetime = _utc(nullable=False)
+    revoked_at: Optional[datetime] = _utc(nullable=True)

@@ -7,10 +7,7 @@ from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
 from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
-
-# Platforms where a reply typed in a channel is seen by everyone there; a Slack slash
-# command is answered only to its caller, the console is the caller's own terminal.
-_PUBLIC_CHANNEL_REPLIES = frozenset({"teams"})
+from handlers.partnerships import policy
 
 
 async def dashboard(ctx: Context, args: str) -> Reply:
@@ -19,8 +16,7 @@ async def dashboard(ctx: Context, args: str) -> Reply:
         return Reply(messages.signed_out(await service.end_all_sessions(ctx)))
     if word:
         raise UserError(messages.not_understood(word))
-    if ctx.platform in _PUBLIC_CHANNEL_REPLIES and not ctx.command.is_direct:
-        raise UserError(messages.not_here())
+    policy.require_private(ctx, messages.not_here())
     url, until = await service.issue_sign_in(ctx)
     return Reply(messages.sign_in_link(url, format_instant(until, ctx.tz)))
 

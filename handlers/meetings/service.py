@@ -21,6 +21,7 @@ from handlers.kernel.model import Mention, Reply
 from handlers.kernel.outbound import key, to_channel, to_person
 from handlers.kernel.rules import fires_before, follow_clock, latest_fire_not_after, next_fire, outside_quiet_hours
 from handlers.kernel.text import lead_line
+from handlers.meetings import calendar
 from handlers.meetings.messages import action_facts, follow_up_message, start_post
 from handlers.partnerships import policy
 from storage.models import Commitment, Meeting, MeetingSeries, Partnership, Person
@@ -85,8 +86,8 @@ async def _skip_missed(cad: JobContext, series: MeetingSeries, starts: list[date
         return False
     p = await cad.store.get(Partnership, series.partnership_id)
     await cad.log("meeting.skipped", p.ref, workspace_id=p.workspace_id,
-                  after={"purpose": series.purpose, "starts_at": [at.isoformat() for at in starts],
-                         "reason": "ended before the tick ran"})
+                  after={"purpose": series.purpose, "series_id": series.id,
+                         "starts_at": [at.isoformat() for at in starts], "reason": "ended before the tick ran"})
     cad.count(SKIPPED, len(starts))
     return True
 
@@ -156,3 +157,30 @@ async def add_action_item(ctx: Context, m: Meeting, owner: Person, what: str, da
                         f"to others; you can take one yourself.")
     return await commitments.create(ctx, owner, what, due_date=parse_date(date_phrase, ctx.today),
                                     workspace_id=m.workspace_id, meeting_id=m.id)
+
+
+# --- calendar feeds (calendar.py): also the peer sync's, for its managers ----------------------
+async def calendar_link(ctx: Context, p: Partnership, series: MeetingSeries | None, what: str, revoke: str) -> Reply:
+    """A new private feed of `series` (None: the caller's peer sync of `p`) for the caller, who
+    may see it (the verbs checked); `what` names it, `revoke` is the command that ends it."""
+    policy.require_private(ctx, f"Ask for the calendar link of {what} in a direct chat with me: here everyone in "
+                                f"the conversation would see it.")
+    token = await calendar.new_feed(ctx.store, ctx.caller, p, series, ctx.now)
+    await ctx.log("calendar.link_created", p.ref, after={"series_id": series.id if series else None,
+                                                          "feed": "meetings" if series else "peer sync"},
+                  workspace_id=p.workspace_id)
+    url = ctx.settings.public_url + calendar.feed_path(token)
+    return Reply(f"Your private calendar link to {what}: {url}\nAdd it to your calendar as a subscription (Google "
+                 f"Calendar: Other calendars → From URL; Outlook: Add calendar → Subscribe from web). It follows "
+                 f"the series as it changes, served by `partnerbot serve`. Keep it to yourself: anyone with it "
+                 f"sees the series. `{revoke}` ends it.")
+
+
+async def revoke_calendar_links(ctx: Context, p: Partnership, series: MeetingSeries | None, what: str) -> Reply:
+    ended = await ctx.store.revoke_calendar_feeds(ctx.caller.id, p.id, series.id if series else None, ctx.now)
+    if not ended:
+        raise UserError(f"You have no calendar link to {what}.")
+    await ctx.log("calendar.link_revoked", p.ref, after={"series_id": series.id if series else None,
+                                                          "links": ended}, workspace_id=p.workspace_id)
+    return Reply(f"Your calendar link{'s' if ended > 1 else ''} to {what} no longer work{'' if ended > 1 else 's'}: "
+                 f"calendars subscribed to {'them' if ended > 1 else 'it'} stop updating.")

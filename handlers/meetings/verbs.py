@@ -18,7 +18,13 @@ from handlers.kernel.model import Card, Fact, Mention, Reply
 from handlers.kernel.registry import Verb
 from handlers.kernel.rules import fire_at_or_after
 from handlers.meetings.messages import FORM_ROWS, action_form, capture_button, summary, when_text
-from handlers.meetings.service import add_action_item, find_meeting, post_to_partnership
+from handlers.meetings.service import (
+    add_action_item,
+    calendar_link,
+    find_meeting,
+    post_to_partnership,
+    revoke_calendar_links,
+)
 from handlers.partnerships import policy
 from handlers.partnerships.service import find_partnership
 from storage.models import Meeting, MeetingSeries, Partnership, Person
@@ -41,10 +47,12 @@ async def meeting(ctx: Context, args: str) -> Reply:
         return await _list(ctx, rest)
     if action == "stop" and parse_ref(rest.split(" ", 1)[0], "P") is not None:  # a series, before or after it met
         return await _stop_series(ctx, rest)
+    if action == "calendar":
+        return await _calendar(ctx, rest)
     handlers = {"close": _close, "actions": _open_form, "submit": _submit, "stop": _stop}
     if action not in handlers:
-        raise UserError("Say `meeting new …`, `meeting list [P-n]`, `meeting actions M-n`, `meeting close M-n` or "
-                        "`meeting stop M-n|P-n [n]`.")
+        raise UserError("Say `meeting new …`, `meeting list [P-n]`, `meeting actions M-n`, `meeting close M-n`, "
+                        "`meeting stop M-n|P-n [n]` or `meeting calendar M-n|P-n [n]`.")
     token = rest.split(" ", 1)[0]
     if not token:
         raise UserError(f"Say which meeting: `meeting {action} M-1`.")
@@ -274,24 +282,27 @@ async def _list(ctx: Context, rest: str) -> Reply:
                  + "\nStop one with `meeting stop P-n [series]` (before its first meeting too).")
 
 
+async def _numbered_series(ctx: Context, p: Partnership, which: str, verb: str) -> tuple[int, MeetingSeries]:
+    """Series `which` of `meeting list P-n` (the only one running, when `which` is empty)."""
+    numbered = list(enumerate(await ctx.store.series_of_partnership(p.id), start=1))
+    running = [(n, s) for n, s in numbered if s.stopped_at is None]
+    if which:
+        if not which.isdigit() or not 1 <= int(which) <= len(numbered):
+            raise UserError(f"{p.ref} has no meeting series '{which}'; `meeting list {p.ref}` numbers them.")
+        return numbered[int(which) - 1]
+    if len(running) == 1:
+        return running[0]
+    if not running:
+        raise UserError(f"{p.ref} has no meeting series running.")
+    raise UserError(f"{p.ref} runs {len(running)} meeting series: say which, e.g. `meeting {verb} {p.ref} "
+                    f"{running[0][0]}` (`meeting list {p.ref}` numbers them).")
+
+
 async def _stop_series(ctx: Context, rest: str) -> Reply:
     """`meeting stop P-n [n]`: series n of `meeting list P-n` (the only one running, when n is left out)."""
     token, _, which = rest.partition(" ")
     p = await find_partnership(ctx, token)
-    numbered = list(enumerate(await ctx.store.series_of_partnership(p.id), start=1))
-    running = [(n, s) for n, s in numbered if s.stopped_at is None]
-    which = which.strip()
-    if which:
-        if not which.isdigit() or not 1 <= int(which) <= len(numbered):
-            raise UserError(f"{p.ref} has no meeting series '{which}'; `meeting list {p.ref}` numbers them.")
-        n, series = numbered[int(which) - 1]
-    elif len(running) == 1:
-        n, series = running[0]
-    elif not running:
-        raise UserError(f"{p.ref} has no meeting series running.")
-    else:
-        raise UserError(f"{p.ref} runs {len(running)} meeting series: say which, e.g. `meeting stop {p.ref} "
-                        f"{running[0][0]}` (`meeting list {p.ref}` numbers them).")
+    n, series = await _numbered_series(ctx, p, which.strip(), "stop")
     if series.stopped_at:
         raise UserError(f"Series {n} of {p.ref} ({series.purpose}) was stopped "
                         f"{format_instant(series.stopped_at, ctx.tz)}.")
@@ -301,6 +312,35 @@ async def _stop_series(ctx: Context, rest: str) -> Reply:
     await ctx.log("meeting.series_stopped", p.ref, after={"purpose": series.purpose, "series": n},
                   workspace_id=p.workspace_id)
     return Reply(f"Series {n} of {p.ref} ({series.purpose}) is stopped: no more meetings will be posted.")
+
+
+async def _calendar(ctx: Context, rest: str) -> Reply:
+    """`meeting calendar M-n|P-n [series] [revoke]`: a private calendar link to the series (members)."""
+    words = rest.split()
+    revoke = bool(words) and words[-1].lower() == "revoke"
+    words = words[:-1] if revoke else words
+    if not words:
+        raise UserError("Say which meeting series: `meeting calendar M-3`, or `meeting calendar P-1 [series]` "
+                        "before its first meeting.")
+    token, extra = words[0], " ".join(words[1:])
+    if parse_ref(token, "M") is not None:
+        if extra:
+            raise UserError(f"I don't understand '{extra}' after {token.upper()}: say `meeting calendar "
+                            f"{token.upper()}` or `meeting calendar {token.upper()} revoke`.")
+        m = await find_meeting(ctx, token)
+        p, series = await ctx.store.get(Partnership, m.partnership_id), await ctx.store.get(MeetingSeries, m.series_id)
+        await policy.require_member(ctx, p)
+        what, again = f"the series of {m.ref} ({series.purpose})", f"meeting calendar {m.ref}"
+    elif parse_ref(token, "P") is not None:
+        p = await find_partnership(ctx, token)
+        await policy.require_member(ctx, p)
+        n, series = await _numbered_series(ctx, p, extra, "calendar")
+        what, again = f"series {n} of {p.ref} ({series.purpose})", f"meeting calendar {p.ref} {n}"
+    else:
+        raise UserError(f"Say which meeting series: `meeting calendar M-3` or `meeting calendar P-1`, not '{token}'.")
+    if revoke:
+        return await revoke_calendar_links(ctx, p, series, what)
+    return await calendar_link(ctx, p, series, what, f"{again} revoke")
 
 
 async def _show(ctx: Context, m: Meeting) -> Reply:
@@ -321,9 +361,11 @@ VERBS = [
         "meeting stop M-n",
         "meeting list [P-n]",
         "meeting stop P-n [series]",
-    ), "a community of practice that meets weekly and ends every meeting in action items", (
+        "meeting calendar M-n|P-n [series] [revoke]",
+    ), "a community of practice that meets weekly and ends every meeting in action items; "
+       "`meeting calendar` puts a series in your calendar (a private link)", (
         USAGE_NEW, "meeting actions M-3", "meeting close M-3", "meeting stop M-3", "meeting list P-1",
-        "meeting stop P-1 2",
+        "meeting stop P-1 2", "meeting calendar M-3", "meeting calendar M-3 revoke",
     ), meeting),
     Verb("action", ("action M-n @owner <what> by <date>",), "record an action item of a meeting (a commitment)",
          ("action M-3 @maria send the joint case study by fri",), action),

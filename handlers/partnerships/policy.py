@@ -44,6 +44,19 @@ def require_admin(ctx: Context, doing: str) -> None:
                         f"`admins` setting).")
 
 
+# --- private links ---------------------------------------------------------------------------
+# Platforms where a reply typed in a channel is seen by everyone there; a Slack slash command is
+# answered only to its caller, the console is the caller's own terminal.
+_PUBLIC_CHANNEL_REPLIES = frozenset({"teams"})
+
+
+def require_private(ctx: Context, refusal: str) -> None:
+    """A reply holding a secret link (an export, a dashboard sign-in, a calendar feed) goes only
+    where its caller alone reads it: `refusal` otherwise."""
+    if ctx.platform in _PUBLIC_CHANNEL_REPLIES and not ctx.command.is_direct:
+        raise UserError(refusal)
+
+
 # --- partnerships ------------------------------------------------------------------------------
 def require_accepted(p: Partnership, doing: str) -> None:
     """A partnership the peer manager has not accepted holds no syncs, pulses or agreements."""

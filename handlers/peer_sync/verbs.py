@@ -11,6 +11,7 @@ from handlers.kernel.model import Button, Card, Reply
 from handlers.kernel.outbound import reachable
 from handlers.kernel.registry import Verb
 from handlers.kernel.rules import week_of
+from handlers.meetings.service import calendar_link, revoke_calendar_links
 from handlers.partnerships import policy
 from handlers.partnerships.service import find_partnership
 from handlers.peer_sync.messages import answer_form
@@ -23,6 +24,8 @@ async def sync(ctx: Context, args: str) -> Reply:
     action, rest = action.lower(), rest.strip()
     if action == "now":
         return await _now(ctx, rest)
+    if action == "calendar":
+        return await _calendar(ctx, rest)
     if action in ("answer", "edit", "submit"):
         token, _, flag = rest.partition(" ")
         if not token:
@@ -31,7 +34,28 @@ async def sync(ctx: Context, args: str) -> Reply:
         if action == "submit":
             return await _submit(ctx, s, p, mine, edit=flag.strip().lower() == "edit")
         return _open_form(ctx, s, p, mine, edit=action == "edit")
-    raise UserError("Say `sync now [P-n]` to open this week's peer-sync form.")
+    raise UserError("Say `sync now [P-n]` to open this week's peer-sync form, or `sync calendar P-n` to have it "
+                    "in your calendar.")
+
+
+async def _calendar(ctx: Context, rest: str) -> Reply:
+    """`sync calendar P-n [revoke]`: the caller's own weekly peer-sync prompt in their calendar."""
+    words = rest.split()
+    revoke = bool(words) and words[-1].lower() == "revoke"
+    words = words[:-1] if revoke else words
+    if len(words) != 1 or parse_ref(words[0], "P") is None:
+        raise UserError("Say which partnership: `sync calendar P-1` (or `sync calendar P-1 revoke`).")
+    p = await find_partnership(ctx, words[0])
+    if not await policy.manages(ctx, p):
+        raise UserError(f"Only the two managers of {p.ref} hold its peer sync, so only they can have it in "
+                        f"their calendar.")
+    what = f"your peer sync of {p.ref} ({p.name})"
+    if revoke:
+        return await revoke_calendar_links(ctx, p, None, what)
+    policy.require_accepted(p, "hold its peer sync")
+    if await ctx.store.sync_series_of(p.id, ctx.caller.id) is None:
+        raise UserError(f"Your peer sync of {p.ref} has no weekly prompt yet; it gets one when {p.ref} is accepted.")
+    return await calendar_link(ctx, p, None, what, f"sync calendar {p.ref} revoke")
 
 
 def _scheduled(ctx: Context) -> JobContext:
@@ -125,8 +149,9 @@ async def _submit(ctx: Context, s: PeerSync, p: Partnership, mine: SyncAnswer, e
 
 
 VERBS = [
-    Verb("sync", ("sync now [P-n]", "sync answer S-n", "sync edit S-n"),
-         "the weekly peer sync between a partnership's two managers", (
-             "sync now", "sync now P-2", "sync edit S-4",
+    Verb("sync", ("sync now [P-n]", "sync answer S-n", "sync edit S-n", "sync calendar P-n [revoke]"),
+         "the weekly peer sync between a partnership's two managers; `sync calendar` puts your prompt in your "
+         "calendar (a private link)", (
+             "sync now", "sync now P-2", "sync edit S-4", "sync calendar P-1",
          ), sync),
 ]

@@ -22,9 +22,6 @@ from storage.models import ExportToken
 LIFETIME = timedelta(hours=1)
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
-# Platforms where a reply typed in a channel is seen by everyone there; a Slack slash
-# command is answered only to its caller, the console is the caller's own terminal.
-_PUBLIC_CHANNEL_REPLIES = frozenset({"teams"})
 
 
 def token_hash(token: str) -> str:
@@ -45,9 +42,8 @@ async def export(ctx: Context, args: str) -> Reply:
     ref = p.ref
     if not await policy.may_export(ctx, p):
         raise UserError(f"Only members of {ref} can export its activity log.")
-    if ctx.platform in _PUBLIC_CHANNEL_REPLIES and not ctx.command.is_direct:
-        raise UserError(f"Ask for the export of {ref} in a direct chat with me: here everyone in the "
-                        f"conversation would see the download link.")
+    policy.require_private(ctx, f"Ask for the export of {ref} in a direct chat with me: here everyone in the "
+                                f"conversation would see the download link.")
     token = secrets.token_urlsafe(32)
     expires_at = ctx.now + LIFETIME
     await ctx.store.add(ExportToken(token_hash=token_hash(token), workspace_id=p.workspace_id,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from storage.models import Commitment, Counter, Lead, Meeting, MeetingSeries
+from storage.models import ActivityLog, CalendarFeed, Commitment, Counter, Lead, Meeting, MeetingSeries, SyncSeries
 from storage.queries.base import Cursor, Page, Queries
 from storage.queries.leads import here_first
 from storage.queries.partnerships import bound_here, member_of
@@ -79,3 +79,32 @@ class MeetingQueries(Queries):
         order = (Meeting.cadence_at, Meeting.id)
         return await self._page(
             select(*order).where(Meeting.closed_at.is_(None), Meeting.cadence_at <= now), order, after)
+
+    # --- calendar feeds (handlers/meetings/calendar.py) ------------------------------------------
+    async def live_calendar_feed(self, token_hash: str) -> CalendarFeed | None:
+        found = await self._session.get(CalendarFeed, token_hash)
+        return found if found is not None and found.revoked_at is None else None
+
+    async def revoke_calendar_feeds(self, person_id: int, partnership_id: int, meeting_series_id: int | None,
+                                    now: datetime) -> int:
+        """Revoke every live link of this person to this series (None: to the partnership's peer sync)."""
+        result = await self._session.exec(
+            update(CalendarFeed).where(CalendarFeed.person_id == person_id,
+                                       CalendarFeed.partnership_id == partnership_id,
+                                       CalendarFeed.meeting_series_id.is_(None) if meeting_series_id is None
+                                       else CalendarFeed.meeting_series_id == meeting_series_id,
+                                       CalendarFeed.revoked_at.is_(None))
+            .values(revoked_at=now))
+        return result.rowcount
+
+    async def skipped_meeting_starts(self, workspace_id: int, partnership_ref: str) -> list[dict]:
+        """What the log says of a partnership's meetings skipped (the tick was down): each entry's
+        details (purpose, series_id when recorded, starts_at)."""
+        rows = await self._all(select(ActivityLog.after).where(ActivityLog.workspace_id == workspace_id,
+                                                               ActivityLog.record == partnership_ref,
+                                                               ActivityLog.action == "meeting.skipped"))
+        return [row for row in rows if row]
+
+    async def sync_series_of(self, partnership_id: int, person_id: int) -> SyncSeries | None:
+        return await self._first(select(SyncSeries).where(SyncSeries.partnership_id == partnership_id,
+                                                          SyncSeries.person_id == person_id))
