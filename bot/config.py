@@ -161,6 +161,9 @@ class Settings:
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
+    # the CRM leads, handoffs and wins go out to (handlers/crm): HubSpot with a private app's token
+    hubspot_access_token: str | None = None
+    hubspot_api_url: str = "https://api.hubapi.com"
 
     def __post_init__(self) -> None:
         # the typed sections, built once from the checked values (frozen: set past __setattr__)
@@ -192,6 +195,11 @@ class Settings:
     @property
     def executives(self) -> frozenset[str]:
         return frozenset(self.values["executives"])
+
+    @property
+    def crm_provider(self) -> str | None:
+        """The CRM every workspace's leads, handoffs and wins go out to; None: none connected."""
+        return "hubspot" if self.hubspot_access_token else None
 
     @property
     def platform_credentials(self) -> bool:
@@ -269,6 +277,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         microsoft_app_password=env.get("MICROSOFT_APP_PASSWORD") or "",
         microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID") or "",
         microsoft_app_type=_microsoft_app_type(env),
+        hubspot_access_token=env.get("HUBSPOT_ACCESS_TOKEN") or None,
+        hubspot_api_url=(env.get("HUBSPOT_API_URL") or "https://api.hubapi.com").rstrip("/"),
     )
 
 

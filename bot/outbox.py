@@ -52,8 +52,9 @@ class Claimed:
     platform: str
     workspace: str  # the platform's workspace id
     address: Address | None  # None: the recipient has no identity on that platform yet
-    reply: Reply
+    reply: Reply | None  # None: a row that is no chat message (a CRM write), given as its payload
     attempts: int
+    payload: dict
 
     @property
     def throttle_key(self) -> ThrottleKey:
@@ -311,7 +312,8 @@ class OutboxSender:
                                            except_workspaces=sorted({*closed, *done.passed_over, *busy}))
         if leased:
             done.passed_over |= busy
-        return [Claimed(m.id, m.platform, m.workspace, _address(m), Reply.from_dict(m.payload), m.attempts)
+        return [Claimed(m.id, m.platform, m.workspace, _address(m),
+                        None if "crm" in m.payload else Reply.from_dict(m.payload), m.attempts, m.payload)
                 for m in leased]
 
     async def _send(self, message: Claimed, done: _Pass) -> None:
@@ -321,7 +323,10 @@ class OutboxSender:
         try:
             if message.address is None:
                 raise Undeliverable("the recipient has no identity on this platform")
-            await deliverer.deliver(message.address, message.reply)
+            if message.reply is None:  # a CRM write (handlers/crm), its payload the operation
+                await deliverer.deliver_payload(message.address, message.payload)
+            else:
+                await deliverer.deliver(message.address, message.reply)
         except RetryAfter as throttled:
             await self._throttled(message, throttled, began_in, done)
             return

@@ -41,10 +41,20 @@ class Partnerbot:
         deliverers = [BuiltOnFirstUse("teams", lambda: self.teams.deliverer)]
         if settings.slack_enabled:
             deliverers.insert(0, BuiltOnFirstUse("slack", lambda: self.slack.deliverer))
+        if settings.crm_provider == "hubspot":  # leads, handoffs and wins written to HubSpot (handlers/crm)
+            deliverers.append(BuiltOnFirstUse("hubspot", self._hubspot))
         self.runner = Runner(self.db, settings, registry)
         outbox = settings.outbox
         self.sender = OutboxSender(self.db, deliverers, clock, max_attempts=outbox.max_attempts,
                                    poll_seconds=outbox.poll_seconds, lease_seconds=outbox.lease_seconds)
+
+    def _hubspot(self):
+        from adapters.crm.hubspot import HubSpotDeliverer
+        from bot.crm_links import DatabaseRecordLinks
+
+        settings = self.settings
+        return HubSpotDeliverer(settings.hubspot_access_token, settings.hubspot_api_url,
+                                DatabaseRecordLinks(self.db, self.clock, "hubspot"))
 
     @cached_property
     def slack(self) -> SlackAdapter | None:
@@ -174,3 +184,8 @@ class BuiltOnFirstUse:
         if self._real is None:
             self._real = self._build()
         await self._real.deliver(address, reply)
+
+    async def deliver_payload(self, address: Address, payload: dict) -> None:
+        if self._real is None:
+            self._real = self._build()
+        await self._real.deliver_payload(address, payload)

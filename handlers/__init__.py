@@ -15,6 +15,7 @@ from functools import lru_cache
 from handlers import (
     asks,
     commitments,
+    crm,
     dashboard,
     handoffs,
     leads,
@@ -30,7 +31,7 @@ from handlers.kernel import help
 from handlers.kernel.registry import Registry
 
 CAPABILITIES = (commitments, handoffs, partnerships, peer_sync, meetings, leads, asks, pulse, wins, reports, people,
-                dashboard)
+                dashboard, crm)
 
 
 @lru_cache(maxsize=1)

@@ -639,3 +639,24 @@ class CalendarFeed(SQLModel, table=True):
     meeting_series_id: Optional[int] = Field(default=None, foreign_key="meeting_series.id")  # None: the peer sync's
     created_at: datetime = _utc(nullable=False)
     revoked_at: Optional[datetime] = _utc(nullable=True)
+
+
+class CrmLink(SQLModel, table=True):
+    """The CRM object one of our records became (L-3 → a HubSpot deal): found here before anything
+    is created there, so a write retried after a crash updates it instead of making a second."""
+
+    __tablename__ = "crm_link"
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    record: str = Field(primary_key=True)  # "L-3", "H-2", "C-7"
+    crm: str  # "hubspot"
+    crm_id: str
+    updated_at: datetime = _utc(nullable=False)
+
+
+class CrmCursor(SQLModel, table=True):
+    """How far the tick has turned the activity log into CRM writes (handlers/crm/jobs.py)."""
+
+    __tablename__ = "crm_cursor"
+    crm: str = Field(primary_key=True)
+    last_log_id: int
+    updated_at: datetime = _utc(nullable=False)

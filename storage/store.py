@@ -18,6 +18,7 @@ from storage.models import ActivityLog, Counter
 from storage.outbox import OutboxQueries
 from storage.queries.asks import AskQueries
 from storage.queries.commitments import CommitmentQueries
+from storage.queries.crm import CrmQueries
 from storage.queries.dashboard import DashboardQueries
 from storage.queries.exports import ExportQueries
 from storage.queries.handoffs import HandoffQueries
@@ -39,7 +40,7 @@ Row = TypeVar("Row")
 class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries, PeerSyncQueries, MeetingQueries,
             LeadQueries, AskQueries, PulseQueries, WinQueries, ReportQueries, ExportQueries, ClaimQueries,
             OutboxQueries, OrgQueries, DashboardQueries, ScopeQueries,
-            OverviewQueries):
+            OverviewQueries, CrmQueries):
     def __init__(self, session: AsyncSession):
         self._session = session
         self.enqueued = 0  # messages written to the outbox in this transaction

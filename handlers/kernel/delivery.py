@@ -90,3 +90,20 @@ class ChannelPacer:
     def refused(self, key: Hashable, before: float) -> None:
         """The platform turned the send away (throttled): it put nothing in the channel."""
         self._tat[key] = before
+
+
+class RecordLinks(Protocol):
+    """Where a record went outside (L-3 → a CRM deal id): read before writing, kept after, so a
+    write retried after a crash finds what the first attempt made. bot/ implements it."""
+
+    async def get(self, workspace_id: int, record: str) -> str | None: ...
+
+    async def put(self, workspace_id: int, record: str, external_id: str) -> None: ...
+
+
+class PayloadDeliverer(Protocol):
+    """A deliverer of rows that are no chat message (a CRM write): it gets the row's payload."""
+
+    platform: str
+
+    async def deliver_payload(self, address: Address, payload: dict) -> None: ...

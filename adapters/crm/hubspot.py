@@ -1,0 +1,186 @@
+"""HubSpot: the CRM writes of handlers/crm/ops.py through `hubspot-api-client` (CRM v3 objects).
+
+One outbox row is one operation carrying the record's whole state:
+- `deal`: the company of its account (found by name, else created), then the deal: created once,
+  updated after. Its HubSpot id is kept (RecordLinks); a retry after a crash finds the deal by its
+  `partnerbot_ref` property (made on first use) before it would create a second.
+- `task`: a task on the deal of its lead or handoff, owned by the mapped user.
+- `note`: a note on that deal (the credit split).
+People map to HubSpot users (owners) by email; someone without one is left to the app's user.
+
+What HubSpot answers becomes what the outbox sender knows: 429 waits (Retry-After, else its
+backoff) without counting as a failure; 401/403 and a validation error (400, 409 on a create,
+422) park the row with HubSpot's own message, which `crm status` shows; anything else is retried.
+The client is synchronous (urllib3): each call runs in a thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from hubspot import HubSpot
+from hubspot.crm.objects import (
+    AssociationSpec,
+    Filter,
+    FilterGroup,
+    PublicAssociationsForObject,
+    PublicObjectSearchRequest,
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
+from hubspot.crm.objects.models.public_object_id import PublicObjectId
+from hubspot.crm.properties import PropertyCreate
+
+from handlers.kernel.delivery import Address, RecordLinks, RetryAfter, Undeliverable
+
+REF_PROPERTY = "partnerbot_ref"  # "<workspace id>/L-3": what a retried write finds its deal by
+# HubSpot-defined association types (v4): deal → company, task → deal, note → deal
+DEAL_TO_COMPANY, TASK_TO_DEAL, NOTE_TO_DEAL = 5, 216, 214
+_PARKED = {400, 401, 403, 404, 409, 422}
+
+
+class HubSpotDeliverer:
+    platform = "hubspot"
+
+    def __init__(self, access_token: str, api_url: str, links: RecordLinks):
+        self._client = HubSpot(access_token=access_token, host=api_url)
+        self._links = links
+        self._owners: dict[str, str | None] = {}  # email -> owner id (None: no such user)
+        self._property_made = False
+
+    async def deliver(self, address: Address, reply) -> None:  # the outbox's chat path: never a CRM row
+        raise Undeliverable("HubSpot takes CRM writes only")
+
+    async def deliver_payload(self, address: Address, payload: dict) -> None:
+        op = payload["crm"]
+        try:
+            if op["op"] == "deal":
+                await self._deal(op)
+            elif op["op"] == "task":
+                await self._child(op, "tasks", TASK_TO_DEAL, {
+                    "hs_task_subject": op["subject"], "hs_timestamp": op["due"],
+                    "hs_task_status": "COMPLETED" if op["done"] else "NOT_STARTED"})
+            elif op["op"] == "note":
+                await self._child(op, "notes", NOTE_TO_DEAL, {"hs_note_body": op["body"]}, create_only=True)
+            else:
+                raise Undeliverable(f"unknown CRM operation {op['op']!r}")
+        except Exception as error:  # the client's ApiException, one class per API package
+            status = getattr(error, "status", None)
+            if status is None or isinstance(error, (Undeliverable, RetryAfter)):
+                raise
+            if status == 429:
+                raise RetryAfter(_retry_after(error)) from error
+            if status in _PARKED:
+                raise Undeliverable(f"HubSpot {status}: {_message(error)}") from error
+            raise
+
+    # --- deals ----------------------------------------------------------------------------------
+    async def _deal(self, op: dict) -> None:
+        ref = f"{op['workspace_id']}/{op['record']}"
+        properties = {"dealname": op["name"], "dealstage": op["stage"], "pipeline": "default", REF_PROPERTY: ref}
+        if op["amount_cents"] is not None:
+            properties["amount"] = f"{op['amount_cents'] / 100:.2f}"
+        if op["close_date"]:
+            properties["closedate"] = op["close_date"]
+        owner = await self._owner(op["owner_email"])
+        if owner:
+            properties["hubspot_owner_id"] = owner
+        collaborators = [o for o in [await self._owner(e) for e in op["collaborator_emails"]] if o]
+        if collaborators:
+            properties["hs_all_collaborator_owner_ids"] = ";".join(collaborators)
+        deal_id = await self._links.get(op["workspace_id"], op["record"]) or await self._find_deal(ref)
+        if deal_id is not None:
+            await self._call(self._client.crm.objects.basic_api.update, "deals", deal_id,
+                             SimplePublicObjectInput(properties=properties))
+        else:
+            company = await self._company(op["company"])
+            made = await self._call(self._client.crm.objects.basic_api.create, "deals",
+                                    SimplePublicObjectInputForCreate(properties=properties,
+                                                                     associations=[_to(company, DEAL_TO_COMPANY)]))
+            deal_id = made.id
+        await self._links.put(op["workspace_id"], op["record"], deal_id)
+
+    async def _find_deal(self, ref: str) -> str | None:
+        await self._ref_property()
+        return await self._search("deals", REF_PROPERTY, ref)
+
+    async def _company(self, name: str) -> str:
+        found = await self._search("companies", "name", name)
+        if found is not None:
+            return found
+        made = await self._call(self._client.crm.objects.basic_api.create, "companies",
+                                SimplePublicObjectInputForCreate(properties={"name": name}))
+        return made.id
+
+    async def _ref_property(self) -> None:
+        """The deal property a retry finds its deal by: made once per portal (409: it exists)."""
+        if self._property_made:
+            return
+        try:
+            await self._call(self._client.crm.properties.core_api.create, "deals", PropertyCreate(
+                name=REF_PROPERTY, label="Partnerbot reference", type="string", field_type="text",
+                group_name="dealinformation", has_unique_value=True))
+        except Exception as error:
+            if getattr(error, "status", None) != 409:
+                raise
+        self._property_made = True
+
+    # --- tasks and notes, on the deal of their lead or handoff -----------------------------------
+    async def _child(self, op: dict, kind: str, association: int, properties: dict, *, create_only: bool = False):
+        deal_id = await self._links.get(op["workspace_id"], op["deal_record"])
+        if deal_id is None:  # written in order: its deal's write was refused, or not read back yet
+            raise Undeliverable(f"{op['deal_record']} is not in HubSpot: its own write was refused")
+        owner = await self._owner(op.get("owner_email"))
+        if owner:
+            properties["hubspot_owner_id"] = owner
+        existing = await self._links.get(op["workspace_id"], op["record"])
+        if existing is not None:
+            if not create_only:
+                await self._call(self._client.crm.objects.basic_api.update, kind, existing,
+                                 SimplePublicObjectInput(properties=properties))
+            return
+        made = await self._call(self._client.crm.objects.basic_api.create, kind, SimplePublicObjectInputForCreate(
+            properties=properties, associations=[_to(deal_id, association)]))
+        await self._links.put(op["workspace_id"], op["record"], made.id)
+
+    # --- lookups ----------------------------------------------------------------------------------
+    async def _owner(self, email: str | None) -> str | None:
+        if not email:
+            return None
+        if email not in self._owners:
+            page = await self._call(self._client.crm.owners.owners_api.get_page, email=email, limit=1)
+            self._owners[email] = page.results[0].id if page.results else None
+        return self._owners[email]
+
+    async def _search(self, kind: str, prop: str, value: str) -> str | None:
+        request = PublicObjectSearchRequest(filter_groups=[FilterGroup(filters=[
+            Filter(property_name=prop, operator="EQ", value=value)])], limit=1, properties=[prop])
+        found = await self._call(self._client.crm.objects.search_api.do_search, kind, request)
+        return found.results[0].id if found.results else None
+
+    @staticmethod
+    async def _call(method, *args, **kwargs) -> Any:
+        return await asyncio.to_thread(method, *args, **kwargs)
+
+
+def _to(object_id: str, type_id: int) -> PublicAssociationsForObject:
+    return PublicAssociationsForObject(to=PublicObjectId(id=object_id), types=[
+        AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)])
+
+
+def _retry_after(error: Any) -> float | None:
+    headers = getattr(error, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _message(error: Any) -> str:
+    """HubSpot's own words about what it refused (its JSON body's message)."""
+    body = getattr(error, "body", None) or ""
+    try:
+        return str(json.loads(body).get("message") or body)[:400]
+    except (ValueError, AttributeError):
+        return str(body or error)[:400]

@@ -1,0 +1,62 @@
+"""What goes out to the CRM: each of our records as the CRM object it becomes, as plain data the
+CRM adapter (adapters/crm/) writes. Built from the record as it is now, so a write carries its
+whole state and writing it twice changes nothing.
+
+- a lead L-n → a deal on the company of its account, owned by the lead's owner;
+- a handoff H-n → a deal on its account, owned by the receiving rep, the giving rep a collaborator;
+- a lead's or handoff's commitment (its next activity) → a task on that deal, owned by its owner;
+- a win → the deal closed won with its amount, and a note with the credit split.
+Stages map to HubSpot's default sales pipeline.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.wins.service import credited_amounts
+from storage.models import Commitment, Handoff, Lead, Person, Win, WinCredit
+
+# Partnerbot's stages → the stage ids of HubSpot's default sales pipeline
+HANDOFF_STAGES = {"identified": "appointmentscheduled", "introduced": "qualifiedtobuy",
+                  "positioned": "presentationscheduled", "delivered": "contractsent",
+                  "won": "closedwon", "lost": "closedlost"}
+LEAD_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "closedlost"}
+DECLINED = "closedlost"  # a handoff declined or withdrawn never became business
+
+
+def lead_deal(workspace_id: int, lead: Lead, emails: dict[int, str]) -> dict:
+    owner, originator = emails.get(lead.owner_id), emails.get(lead.created_by_id)
+    return {"op": "deal", "workspace_id": workspace_id, "record": lead.ref, "name": f"{lead.ref} {lead.idea}",
+            "company": lead.account, "stage": LEAD_STAGES[lead.status], "amount_cents": lead.amount_cents,
+            "close_date": _day(lead.closed_at), "owner_email": owner,
+            "collaborator_emails": [originator] if originator and originator != owner else []}
+
+
+def handoff_deal(workspace_id: int, h: Handoff, emails: dict[int, str], amount_cents: int | None) -> dict:
+    stage = DECLINED if h.declined_at is not None or h.stage not in HANDOFF_STAGES else HANDOFF_STAGES[h.stage]
+    closed = h.stage_changed_at if stage in ("closedwon", "closedlost") else None
+    return {"op": "deal", "workspace_id": workspace_id, "record": h.ref, "name": f"{h.ref} {h.account}: {h.need}",
+            "company": h.account, "stage": stage, "amount_cents": amount_cents, "close_date": _day(closed),
+            "owner_email": emails.get(h.to_id),
+            "collaborator_emails": [e for e in (emails.get(h.from_id),) if e and e != emails.get(h.to_id)]}
+
+
+def task(workspace_id: int, c: Commitment, deal_record: str, emails: dict[int, str]) -> dict:
+    return {"op": "task", "workspace_id": workspace_id, "record": c.ref, "deal_record": deal_record,
+            "subject": f"{c.ref} {c.what}", "due": c.due_at.isoformat(), "done": c.status == "done",
+            "owner_email": emails.get(c.owner_id)}
+
+
+def split_note(workspace_id: int, win: Win, credits: list[WinCredit], people: dict[int, Person]) -> dict:
+    """The credit split as a note on the deal: HubSpot's deal splits need a sales seat per user."""
+    lines = sorted(credits, key=lambda c: (-c.share, c.person_id))
+    parts = credited_amounts(lines, win.amount_cents)
+    said = "; ".join(f"{people[c.person_id].display_name if c.person_id in people else 'someone'} "
+                     f"{round(c.share * 100, 1):g}% ({c.roles.replace(',', ', ')})"
+                     + (f" = {cents / 100:,.2f}" if cents is not None else "")
+                     for c, cents in zip(lines, parts, strict=True))
+    return {"op": "note", "workspace_id": workspace_id, "record": f"{win.record}/split-{win.id}",
+            "deal_record": win.record, "body": f"Partnerbot credit split of {win.record}: {said}."}
+
+
+def _day(at: datetime | None) -> str | None:
+    return at.date().isoformat() if at is not None else None
