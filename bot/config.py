@@ -161,7 +161,7 @@ class Settings:
     microsoft_app_password: str = ""
     microsoft_app_tenant_id: str = ""
     microsoft_app_type: str = "MultiTenant"
-    # the CRM leads, handoffs and wins go out to (handlers/crm): HubSpot with a private app's token
+    # the CRM leads, handoffs and wins go out to (handlers/crm): HubSpot, with an access token
     hubspot_access_token: str | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
 

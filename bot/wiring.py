@@ -42,13 +42,15 @@ class Partnerbot:
         if settings.slack_enabled:
             deliverers.insert(0, BuiltOnFirstUse("slack", lambda: self.slack.deliverer))
         if settings.crm_provider == "hubspot":  # leads, handoffs and wins written to HubSpot (handlers/crm)
-            deliverers.append(BuiltOnFirstUse("hubspot", self._hubspot))
+            deliverers.append(BuiltOnFirstUse("hubspot", lambda: self.hubspot))
         self.runner = Runner(self.db, settings, registry)
         outbox = settings.outbox
         self.sender = OutboxSender(self.db, deliverers, clock, max_attempts=outbox.max_attempts,
                                    poll_seconds=outbox.poll_seconds, lease_seconds=outbox.lease_seconds)
 
-    def _hubspot(self):
+    @cached_property
+    def hubspot(self):
+        """HubSpot's adapter: it writes the CRM's outbox rows and reads back what changed there."""
         from adapters.crm.hubspot import HubSpotDeliverer
         from bot.crm_links import DatabaseRecordLinks
 
@@ -150,6 +152,7 @@ class Partnerbot:
     async def run_cadence(self) -> Counter:
         """The scheduled work due now, written to the outbox; `serve`'s sender sends it."""
         done = await self.runner.tick(self.clock())
+        done.update(await self.read_back_crm())
         if done:
             self.sender.wake()
         return done
@@ -158,7 +161,30 @@ class Partnerbot:
         """`partnerbot tick`: the scheduled work due now, then send what is owed; returns
         what was done per kind and the number of messages sent."""
         done = await self.runner.tick(self.clock())
+        done.update(await self.read_back_crm())
         return done, await self.sender.drain()
+
+    async def read_back_crm(self) -> Counter:
+        """What changed in the CRM since the last read, applied here (handlers/crm/reconcile.py).
+        The CRM unreachable is no failure of the tick: the next one reads from the same point."""
+        crm = self.settings.crm_provider
+        if crm is None:
+            return Counter()
+        from handlers.crm import reconcile
+
+        async with self.db.reading() as store:
+            cursor = await store.crm_cursor(crm)
+        try:
+            changes = await self.hubspot.changes_since(cursor.read_until if cursor else None)
+        except Exception:
+            log.warning("reading %s's changes failed; the next tick tries again", crm, exc_info=True)
+            return Counter()
+        if not changes:
+            return Counter()
+        async with self.db.transaction() as store:
+            applied = await reconcile.apply(store, changes, self.clock(), self.settings, crm)
+            await store.set_crm_read_until(crm, max(c.modified_at for c in changes), self.clock())
+        return Counter({"changes read back from the CRM": applied}) if applied else Counter()
 
     async def close(self) -> None:
         if "overview_snapshots" in self.__dict__:  # built: refreshes may be under way

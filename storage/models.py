@@ -654,9 +654,11 @@ class CrmLink(SQLModel, table=True):
 
 
 class CrmCursor(SQLModel, table=True):
-    """How far the tick has turned the activity log into CRM writes (handlers/crm/jobs.py)."""
+    """How far the tick has turned the activity log into CRM writes (handlers/crm/jobs.py), and
+    read the CRM's own changes back (handlers/crm/reconcile.py)."""
 
     __tablename__ = "crm_cursor"
     crm: str = Field(primary_key=True)
     last_log_id: int
     updated_at: datetime = _utc(nullable=False)
+    read_until: Optional[datetime] = _utc(nullable=True)  # the CRM's changes read back up to (reconcile.py)

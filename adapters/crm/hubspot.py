@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hubspot import HubSpot
@@ -32,7 +33,7 @@ from hubspot.crm.objects import (
 from hubspot.crm.objects.models.public_object_id import PublicObjectId
 from hubspot.crm.properties import PropertyCreate
 
-from handlers.kernel.delivery import Address, RecordLinks, RetryAfter, Undeliverable
+from handlers.kernel.delivery import Address, CrmChange, RecordLinks, RetryAfter, Undeliverable
 
 REF_PROPERTY = "partnerbot_ref"  # "<workspace id>/L-3": what a retried write finds its deal by
 # HubSpot-defined association types (v4): deal → company, task → deal, note → deal
@@ -126,6 +127,26 @@ class HubSpotDeliverer:
                 raise
         self._property_made = True
 
+    # --- what changed there (handlers/crm/reconcile.py) -------------------------------------------
+    async def changes_since(self, since: datetime | None) -> list[CrmChange]:
+        """The deals written from our records and modified after `since` (all of them: None),
+        oldest change first, a page of 100 at a time."""
+        filters = [Filter(property_name=REF_PROPERTY, operator="HAS_PROPERTY")]
+        if since is not None:
+            filters.append(Filter(property_name="hs_lastmodifieddate", operator="GT",
+                                  value=str(int(since.timestamp() * 1000))))
+        changes, after = [], None
+        while True:
+            request = PublicObjectSearchRequest(
+                filter_groups=[FilterGroup(filters=filters)], limit=100, after=after,
+                sorts=["hs_lastmodifieddate"],
+                properties=[REF_PROPERTY, "dealstage", "amount", "closedate", "hs_lastmodifieddate"])
+            found = await self._call(self._client.crm.objects.search_api.do_search, "deals", request)
+            changes += [change for deal in found.results if (change := _change(deal.properties)) is not None]
+            after = found.paging.next.after if found.paging and found.paging.next else None
+            if after is None:
+                return changes
+
     # --- tasks and notes, on the deal of their lead or handoff -----------------------------------
     async def _child(self, op: dict, kind: str, association: int, properties: dict, *, create_only: bool = False):
         deal_id = await self._links.get(op["workspace_id"], op["deal_record"])
@@ -167,6 +188,20 @@ class HubSpotDeliverer:
 def _to(object_id: str, type_id: int) -> PublicAssociationsForObject:
     return PublicAssociationsForObject(to=PublicObjectId(id=object_id), types=[
         AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)])
+
+
+def _change(properties: dict) -> CrmChange | None:
+    """A deal's properties as a change of the record it was written from (None: not one of ours)."""
+    workspace, _, record = (properties.get(REF_PROPERTY) or "").partition("/")
+    if not workspace.isdigit() or not record:
+        return None
+    amount = properties.get("amount")
+    modified = properties.get("hs_lastmodifieddate") or "0"
+    at = (datetime.fromtimestamp(int(modified) / 1000, UTC) if modified.isdigit()
+          else datetime.fromisoformat(modified.replace("Z", "+00:00")))
+    return CrmChange(int(workspace), record, properties.get("dealstage") or "",
+                     round(float(amount) * 100) if amount not in (None, "") else None,
+                     (properties.get("closedate") or "")[:10] or None, at)
 
 
 def _retry_after(error: Any) -> float | None:

@@ -20,8 +20,8 @@ async def crm(ctx: Context, args: str) -> Reply:
     provider = ctx.settings.crm_provider
     if provider is None:
         return Reply("No CRM is connected. An operator connects HubSpot by setting HUBSPOT_ACCESS_TOKEN (a private "
-                     "app's token); from then on every lead, handoff, next activity and win goes out to it. The "
-                     "operator guide lists the scopes.")
+                     "app's or a service key's token); from then on every lead, handoff, next activity and win goes "
+                     "out to it. The operator guide lists the scopes.")
     store, ws = ctx.store, ctx.workspace.id
     name = NAMES.get(provider, provider)
     sent = await store.crm_writes(provider, ws, "sent", 1)

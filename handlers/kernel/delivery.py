@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from handlers.kernel.model import Reply
@@ -107,3 +108,22 @@ class PayloadDeliverer(Protocol):
     platform: str
 
     async def deliver_payload(self, address: Address, payload: dict) -> None: ...
+
+
+@dataclass(frozen=True)
+class CrmChange:
+    """A deal changed in the CRM since the last read: where it stands there now. The CRM is the
+    system of record for stage, amount and close date (handlers/crm/reconcile.py applies them)."""
+
+    workspace_id: int
+    record: str  # "L-3", "H-2": the record the deal was written from
+    stage: str  # the CRM's stage id ("closedwon")
+    amount_cents: int | None
+    close_date: str | None  # YYYY-MM-DD
+    modified_at: datetime
+
+
+class CrmReader(Protocol):
+    """Reads back what changed in the CRM (the deals written from our records)."""
+
+    async def changes_since(self, since: datetime | None) -> list[CrmChange]: ...

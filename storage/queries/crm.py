@@ -17,7 +17,8 @@ class CrmQueries(Queries):
         turned into CRM writes, oldest first."""
         done = await self._first(select(CrmCursor.last_log_id).where(CrmCursor.crm == crm))
         order = (ActivityLog.id,)
-        query = select(*order).where(or_(*(ActivityLog.action.startswith(kind + ".") for kind in kinds)))
+        query = select(*order).where(or_(*(ActivityLog.action.startswith(kind + ".") for kind in kinds)),
+                                     ActivityLog.platform != crm)  # what the CRM itself changed is there already
         if done is not None:
             query = query.where(ActivityLog.id > done)
         return await self._page(query, order, after)
@@ -31,6 +32,11 @@ class CrmQueries(Queries):
                        else_=CrmCursor.last_log_id)  # two ticks at once: the cursor never goes back
         await self._session.exec(stmt.on_conflict_do_update(index_elements=["crm"],
                                                             set_={"last_log_id": further, "updated_at": now}))
+
+    async def set_crm_read_until(self, crm: str, read_until: datetime, now: datetime) -> None:
+        stmt = self._insert(CrmCursor).values(crm=crm, last_log_id=0, updated_at=now, read_until=read_until)
+        await self._session.exec(stmt.on_conflict_do_update(index_elements=["crm"],
+                                                            set_={"read_until": read_until}))
 
     async def crm_cursor(self, crm: str) -> CrmCursor | None:
         return await self._session.get(CrmCursor, crm)
@@ -72,3 +78,10 @@ class CrmQueries(Queries):
     async def numbered(self, model, workspace_id: int, number: int):
         """The record `model` numbered `number` in a workspace (L-3: Lead 3)."""
         return await self._first(select(model).where(model.workspace_id == workspace_id, model.number == number))
+
+    async def crm_records_owed(self, crm: str) -> set[tuple[int, str]]:
+        """(workspace id, record) of the CRM writes not yet made: what we said last wins over the
+        CRM's older state until it is written."""
+        rows = (await self._session.exec(select(OutboxMessage.workspace_id, OutboxMessage.payload).where(
+            OutboxMessage.platform == crm, OutboxMessage.status == "pending"))).all()
+        return {(workspace_id, payload["crm"]["record"]) for workspace_id, payload in rows}

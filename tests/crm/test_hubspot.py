@@ -2,7 +2,8 @@
 users.info gives each rep's email, which maps them to a HubSpot owner), the tick turning the
 activity log into outbox rows, the outbox sender writing them through hubspot-api-client to a
 fake HubSpot on loopback that records every call. Retries never make a second deal; a 429 waits;
-a refused write is parked with HubSpot's words and `crm status` shows it."""
+a refused write is parked with HubSpot's words and `crm status` shows it; a change made in
+HubSpot comes back quietly, unless our own newer change is still owed to it."""
 from __future__ import annotations
 
 import asyncio
@@ -36,17 +37,19 @@ class Crm:
             assert response.status == 200, await response.text()
             return (await response.json())["text"]
 
-    async def sync(self) -> None:
-        """The tick (the log becomes CRM writes), then the sender writes them: drained here, or by
-        the served app's own sender when it leased a row first (then waited for, 10 s at most)."""
-        await self.bot.run_cadence()
+    async def sync(self):
+        """The tick (the log becomes CRM writes, the CRM's changes come back), then the sender
+        writes them: drained here, or by the served app's own sender when it leased a row first
+        (then waited for, 10 s at most). What the tick did, by kind."""
+        done = await self.bot.run_cadence()
         await self.bot.sender.drain()
         for _ in range(200):
             owed = [m for m in await rows(self.bot.db, OutboxMessage, OutboxMessage.platform == "hubspot")
                     if m.status == "pending" and m.next_attempt_at <= self.clock.now]
             if not owed:
-                return
+                return done
             await asyncio.sleep(0.05)
+        return done
 
 
 @pytest.fixture
@@ -76,7 +79,7 @@ async def test_a_lead_its_next_activity_and_its_win_reach_hubspot_with_owners_an
     await crm.sync()
     [company] = crm.hubspot.made("companies")
     [deal] = crm.hubspot.made("deals")
-    assert company["properties"] == {"name": "Acme Corp"}
+    assert company["properties"]["name"] == "Acme Corp"
     assert deal["properties"]["dealname"] == "L-1 cross-sell the analytics add-on"
     assert deal["properties"]["dealstage"] == "appointmentscheduled"
     assert deal["properties"]["hubspot_owner_id"] == "o-dana"  # the owner of the lead
@@ -98,10 +101,10 @@ async def test_a_lead_its_next_activity_and_its_win_reach_hubspot_with_owners_an
     assert note["properties"]["hs_note_body"].startswith("Partnerbot credit split of L-1: ")
     assert note["associations"] == [(deal["id"], 214)]
     assert [w for w in crm.hubspot.writes() if w[1] == "/crm/v3/objects/deals"] == [("POST", "/crm/v3/objects/deals")]
-    # nothing owed twice: another tick writes nothing
-    before = len(crm.hubspot.calls)
-    await crm.sync()
-    assert len(crm.hubspot.calls) == before
+    # nothing owed twice: another tick writes nothing (it reads back its own writes, which change nothing)
+    before = crm.hubspot.writes()
+    assert (await crm.sync()).get("changes read back from the CRM") is None
+    assert crm.hubspot.writes() == before
 
 
 async def test_a_handoff_is_a_deal_of_the_receiving_rep_with_the_giver_on_it_moving_with_its_stages(crm):
@@ -125,6 +128,45 @@ async def test_a_handoff_is_a_deal_of_the_receiving_rep_with_the_giver_on_it_mov
     # the split as the credit report has it (Slack's fake names the reps by their ids), adding up to the amount
     assert note["properties"]["hs_note_body"] == ("Partnerbot credit split of H-1: u2 62.5% (deliverer) = 31,250.00; "
                                                   "u1 37.5% (originator) = 18,750.00.")
+
+
+async def test_a_change_made_in_hubspot_comes_back_quietly_and_is_not_written_back(crm):
+    await crm.slash("list", user="U2")
+    await crm.slash("idea Acme Corp: cross-sell the analytics add-on owner <@U2|dana>")  # L-1
+    await crm.slash("handoff <@U2|dana> Globex: needs a security review")  # H-1
+    await crm.sync()
+    lead_deal, handoff_deal = crm.hubspot.made("deals")
+    writes = crm.hubspot.writes()
+    told = [m.id for m in await rows(crm.bot.db, OutboxMessage, OutboxMessage.platform == "slack")]
+    # in HubSpot, a sales manager closes the lead's deal won at 90,000 and moves the handoff's on
+    crm.hubspot.edit("deals", lead_deal["id"], dealstage="closedwon", amount="90000", closedate="2026-11-30")
+    crm.hubspot.edit("deals", handoff_deal["id"], dealstage="presentationscheduled")
+    done = await crm.sync()
+    assert done["changes read back from the CRM"] == 2
+    from storage.models import ActivityLog, Handoff, Lead
+    [lead], [handoff] = await rows(crm.bot.db, Lead), await rows(crm.bot.db, Handoff)
+    assert (lead.status, lead.amount_cents, lead.closed_at.date().isoformat()) == ("won", 9_000_000, "2026-11-30")
+    assert handoff.stage == "positioned"
+    logged = await rows(crm.bot.db, ActivityLog, ActivityLog.platform == "hubspot")
+    assert [(a.action, a.record, a.person_id) for a in logged] == [("lead.changed_in_crm", "L-1", None),
+                                                                  ("handoff.changed_in_crm", "H-1", None)]
+    # quietly: nobody told, nothing celebrated, nothing written back to HubSpot
+    assert [m.id for m in await rows(crm.bot.db, OutboxMessage, OutboxMessage.platform == "slack")] == told
+    assert crm.hubspot.writes() == writes
+
+
+async def test_our_change_not_yet_written_wins_over_the_crms_older_state(crm):
+    await crm.slash("idea Acme Corp: cross-sell the analytics add-on")
+    await crm.sync()
+    [deal] = crm.hubspot.made("deals")
+    assert "lost" in (await crm.slash("lead L-1 lost they chose a competitor")).lower()
+    await crm.bot.runner.tick(crm.clock())  # the loss is owed to HubSpot, not written yet
+    crm.hubspot.edit("deals", deal["id"], dealname="L-1 renamed in HubSpot")  # still open there
+    assert not await crm.bot.read_back_crm()  # the lead stays lost
+    from storage.models import Lead
+    assert [lead.status for lead in await rows(crm.bot.db, Lead)] == ["lost"]
+    await crm.sync()
+    assert crm.hubspot.made("deals")[0]["properties"]["dealstage"] == "closedlost"
 
 
 async def test_a_write_retried_after_hubspot_made_it_updates_the_deal_it_made(crm):

@@ -41,6 +41,11 @@ class FakeHubSpot:
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
         self._ids = itertools.count(1001)
+        self._modified = itertools.count(1_796_000_000_000, 1000)  # hs_lastmodifieddate, ms: one second apart
+
+    def edit(self, kind: str, object_id: str, **properties: str) -> None:
+        """Someone changes a record in HubSpot itself."""
+        self.objects[kind][object_id]["properties"].update(properties, hs_lastmodifieddate=str(next(self._modified)))
 
     def fail_next(self, method: str, path: str, status: int, message: str = "", *, headers: dict | None = None,
                   after_effect: bool = False, category: str = "VALIDATION_ERROR") -> None:
@@ -99,16 +104,22 @@ class FakeHubSpot:
     async def _search(self, request: web.Request) -> web.Response:
         kind, body = request.match_info["kind"], await request.json()
         [group] = body["filterGroups"]
-        found = [o for o in self.objects[kind].values()
-                 if all(o["properties"].get(f["propertyName"]) == f["value"] for f in group["filters"])]
-        return web.json_response({"total": len(found), "results": [self._public(o) for o in found[:body.get("limit")]]})
+        found = [o for o in self.objects[kind].values() if all(_matches(o["properties"], f) for f in group["filters"])]
+        for prop in reversed(body.get("sorts") or []):
+            found.sort(key=lambda o, p=prop: int(o["properties"].get(p) or 0))
+        start = int(body.get("after") or 0)
+        page = found[start:start + (body.get("limit") or 10)]
+        more = start + len(page) < len(found)
+        return web.json_response({"total": len(found), "results": [self._public(o) for o in page],
+                                  **({"paging": {"next": {"after": str(start + len(page))}}} if more else {})})
 
     async def _create(self, request: web.Request) -> web.Response:
         kind, body = request.match_info["kind"], await request.json()
         if kind == "deals" and "partnerbot_ref" in body["properties"] and "partnerbot_ref" not in self.properties["deals"]:
             return web.json_response({"status": "error", "message": "Property \"partnerbot_ref\" does not exist",
                                       "category": "VALIDATION_ERROR"}, status=400)
-        made = {"id": str(next(self._ids)), "properties": dict(body["properties"]),
+        made = {"id": str(next(self._ids)),
+                "properties": {**body["properties"], "hs_lastmodifieddate": str(next(self._modified))},
                 "associations": [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in body.get("associations")
                                  or ()]}
         self.objects[kind][made["id"]] = made
@@ -120,10 +131,18 @@ class FakeHubSpot:
         if found is None:
             return web.json_response({"status": "error", "message": "Object not found", "category": "OBJECT_NOT_FOUND"},
                                      status=404)
-        found["properties"].update(body["properties"])
+        found["properties"].update(body["properties"], hs_lastmodifieddate=str(next(self._modified)))
         return web.json_response(self._public(found))
 
     @staticmethod
     def _public(o: dict) -> dict:
         return {"id": o["id"], "properties": o["properties"], "createdAt": NOW, "updatedAt": NOW, "archived": False}
 
+
+def _matches(properties: dict, f: dict) -> bool:
+    value = properties.get(f["propertyName"])
+    if f["operator"] == "HAS_PROPERTY":
+        return value not in (None, "")
+    if f["operator"] == "GT":
+        return value is not None and int(value) > int(f["value"])
+    return value == f["value"]  # EQ

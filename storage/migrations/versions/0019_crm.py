@@ -5,7 +5,8 @@ Revises: 0018
 Create Date: 2026-12-06 23:00:00
 
 Why: leads, handoffs and wins go out to the CRM (issue 24) through the outbox, from the activity
-log; each record's CRM id is kept so that a retried write updates what it made.
+log; each record's CRM id is kept so that a retried write updates what it made, and the CRM's
+own changes are read back from where the last read ended.
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column('crm', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column('last_log_id', sa.Integer(), nullable=False),
         sa.Column('updated_at', UTCDateTime(), nullable=False),
+        sa.Column('read_until', UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('crm'),
     )
 
