@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0, "slack_channel_seconds": 1.0},
     # the Teams endpoint: open without MICROSOFT_APP_ID only on loopback; where replies may go; who may talk
     "teams": {"unauthenticated": False, "service_url_hosts": list(MICROSOFT_HOSTS), "tenants": []},
+    # the CRM's stage for each of ours (handlers/crm): empty is the CRM's default pipeline's (operator guide)
+    "crm": {"stages": {stage: "" for stage in ("open", "identified", "introduced", "positioned", "delivered",
+                                               "won", "lost")}},
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -164,6 +167,8 @@ class Settings:
     # the CRM leads, handoffs and wins go out to (handlers/crm): HubSpot, with an access token
     hubspot_access_token: str | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
+    salesforce_instance_url: str | None = None  # or Salesforce: its instance and an OAuth access token
+    salesforce_access_token: str | None = None
 
     def __post_init__(self) -> None:
         # the typed sections, built once from the checked values (frozen: set past __setattr__)
@@ -197,8 +202,15 @@ class Settings:
         return frozenset(self.values["executives"])
 
     @property
+    def crm_stages(self) -> dict[str, str]:
+        """Our stages the operator mapped to their CRM's own (the others keep the default pipeline's)."""
+        return {ours: theirs for ours, theirs in self.values["crm"]["stages"].items() if theirs}
+
+    @property
     def crm_provider(self) -> str | None:
         """The CRM every workspace's leads, handoffs and wins go out to; None: none connected."""
+        if self.salesforce_access_token:
+            return "salesforce"
         return "hubspot" if self.hubspot_access_token else None
 
     @property
@@ -262,6 +274,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"setting 'teams.unauthenticated' is refused unless HOST is a loopback address "
                           f"(127.0.0.1, ::1, localhost), got HOST={host}")
     _check_slack_mode(env)
+    _check_crm(env)
     return Settings(
         values=values,
         database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
@@ -279,7 +292,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         microsoft_app_type=_microsoft_app_type(env),
         hubspot_access_token=env.get("HUBSPOT_ACCESS_TOKEN") or None,
         hubspot_api_url=(env.get("HUBSPOT_API_URL") or "https://api.hubapi.com").rstrip("/"),
+        salesforce_instance_url=(env.get("SALESFORCE_INSTANCE_URL") or "").rstrip("/") or None,
+        salesforce_access_token=env.get("SALESFORCE_ACCESS_TOKEN") or None,
     )
+
+
+def _check_crm(env: Mapping[str, str]) -> None:
+    """One CRM: HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce (its instance URL with an access token)."""
+    salesforce = [name for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN") if env.get(name)]
+    if len(salesforce) == 1:
+        missing = ({"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} - set(salesforce)).pop()
+        raise ConfigError(f"{salesforce[0]} needs {missing} too (Salesforce: its instance URL and an access token)")
+    if salesforce and env.get("HUBSPOT_ACCESS_TOKEN"):
+        raise ConfigError("set either HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce (SALESFORCE_INSTANCE_URL and "
+                          "SALESFORCE_ACCESS_TOKEN), not both: one CRM")
+    url = env.get("SALESFORCE_INSTANCE_URL")
+    if url and not url.startswith("https://"):
+        raise ConfigError(f"SALESFORCE_INSTANCE_URL must be https://…, got {url!r}")
 
 
 def _microsoft_app_type(env: Mapping[str, str]) -> str:

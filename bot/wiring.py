@@ -41,22 +41,29 @@ class Partnerbot:
         deliverers = [BuiltOnFirstUse("teams", lambda: self.teams.deliverer)]
         if settings.slack_enabled:
             deliverers.insert(0, BuiltOnFirstUse("slack", lambda: self.slack.deliverer))
-        if settings.crm_provider == "hubspot":  # leads, handoffs and wins written to HubSpot (handlers/crm)
-            deliverers.append(BuiltOnFirstUse("hubspot", lambda: self.hubspot))
+        if settings.crm_provider is not None:  # leads, handoffs and wins written to the CRM (handlers/crm)
+            deliverers.append(BuiltOnFirstUse(settings.crm_provider, lambda: self.crm))
         self.runner = Runner(self.db, settings, registry)
         outbox = settings.outbox
         self.sender = OutboxSender(self.db, deliverers, clock, max_attempts=outbox.max_attempts,
                                    poll_seconds=outbox.poll_seconds, lease_seconds=outbox.lease_seconds)
 
     @cached_property
-    def hubspot(self):
-        """HubSpot's adapter: it writes the CRM's outbox rows and reads back what changed there."""
-        from adapters.crm.hubspot import HubSpotDeliverer
+    def crm(self):
+        """The CRM's adapter (HubSpot or Salesforce): it writes the CRM's outbox rows and reads back
+        what changed there."""
         from bot.crm_links import DatabaseRecordLinks
 
         settings = self.settings
-        return HubSpotDeliverer(settings.hubspot_access_token, settings.hubspot_api_url,
-                                DatabaseRecordLinks(self.db, self.clock, "hubspot"))
+        links = DatabaseRecordLinks(self.db, self.clock, settings.crm_provider)
+        if settings.crm_provider == "salesforce":
+            from adapters.crm.salesforce import SalesforceDeliverer
+
+            return SalesforceDeliverer(settings.salesforce_instance_url, settings.salesforce_access_token, links,
+                                       settings.crm_stages)
+        from adapters.crm.hubspot import HubSpotDeliverer
+
+        return HubSpotDeliverer(settings.hubspot_access_token, settings.hubspot_api_url, links, settings.crm_stages)
 
     @cached_property
     def slack(self) -> SlackAdapter | None:
@@ -175,7 +182,7 @@ class Partnerbot:
         async with self.db.reading() as store:
             cursor = await store.crm_cursor(crm)
         try:
-            changes = await self.hubspot.changes_since(cursor.read_until if cursor else None)
+            changes = await self.crm.changes_since(cursor.read_until if cursor else None)
         except Exception:
             log.warning("reading %s's changes failed; the next tick tries again", crm, exc_info=True)
             return Counter()

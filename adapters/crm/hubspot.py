@@ -33,9 +33,15 @@ from hubspot.crm.objects import (
 from hubspot.crm.objects.models.public_object_id import PublicObjectId
 from hubspot.crm.properties import PropertyCreate
 
+from adapters.crm.stages import Pipeline
 from handlers.kernel.delivery import Address, CrmChange, RecordLinks, RetryAfter, Undeliverable
 
 REF_PROPERTY = "partnerbot_ref"  # "<workspace id>/L-3": what a retried write finds its deal by
+# our stages → the stage ids of HubSpot's default sales pipeline (and back, per kind of record)
+HANDOFF_STAGES = {"identified": "appointmentscheduled", "introduced": "qualifiedtobuy",
+                  "positioned": "presentationscheduled", "delivered": "contractsent",
+                  "won": "closedwon", "lost": "closedlost"}
+LEAD_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "closedlost"}
 # HubSpot-defined association types (v4): deal → company, task → deal, note → deal
 DEAL_TO_COMPANY, TASK_TO_DEAL, NOTE_TO_DEAL = 5, 216, 214
 _PARKED = {400, 401, 403, 404, 409, 422}
@@ -44,8 +50,9 @@ _PARKED = {400, 401, 403, 404, 409, 422}
 class HubSpotDeliverer:
     platform = "hubspot"
 
-    def __init__(self, access_token: str, api_url: str, links: RecordLinks):
+    def __init__(self, access_token: str, api_url: str, links: RecordLinks, stages: dict[str, str] | None = None):
         self._client = HubSpot(access_token=access_token, host=api_url)
+        self._pipeline = Pipeline.of(HANDOFF_STAGES, LEAD_STAGES, stages)
         self._links = links
         self._owners: dict[str, str | None] = {}  # email -> owner id (None: no such user)
         self._property_made = False
@@ -79,7 +86,8 @@ class HubSpotDeliverer:
     # --- deals ----------------------------------------------------------------------------------
     async def _deal(self, op: dict) -> None:
         ref = f"{op['workspace_id']}/{op['record']}"
-        properties = {"dealname": op["name"], "dealstage": op["stage"], "pipeline": "default", REF_PROPERTY: ref}
+        stage = self._pipeline.theirs(op["record"], op["stage"])
+        properties = {"dealname": op["name"], "dealstage": stage, "pipeline": "default", REF_PROPERTY: ref}
         if op["amount_cents"] is not None:
             properties["amount"] = f"{op['amount_cents'] / 100:.2f}"
         if op["close_date"]:
@@ -142,7 +150,8 @@ class HubSpotDeliverer:
                 sorts=["hs_lastmodifieddate"],
                 properties=[REF_PROPERTY, "dealstage", "amount", "closedate", "hs_lastmodifieddate"])
             found = await self._call(self._client.crm.objects.search_api.do_search, "deals", request)
-            changes += [change for deal in found.results if (change := _change(deal.properties)) is not None]
+            changes += [change for deal in found.results
+                        if (change := _change(deal.properties, self._pipeline)) is not None]
             after = found.paging.next.after if found.paging and found.paging.next else None
             if after is None:
                 return changes
@@ -190,7 +199,7 @@ def _to(object_id: str, type_id: int) -> PublicAssociationsForObject:
         AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)])
 
 
-def _change(properties: dict) -> CrmChange | None:
+def _change(properties: dict, pipeline: Pipeline) -> CrmChange | None:
     """A deal's properties as a change of the record it was written from (None: not one of ours)."""
     workspace, _, record = (properties.get(REF_PROPERTY) or "").partition("/")
     if not workspace.isdigit() or not record:
@@ -199,7 +208,7 @@ def _change(properties: dict) -> CrmChange | None:
     modified = properties.get("hs_lastmodifieddate") or "0"
     at = (datetime.fromtimestamp(int(modified) / 1000, UTC) if modified.isdigit()
           else datetime.fromisoformat(modified.replace("Z", "+00:00")))
-    return CrmChange(int(workspace), record, properties.get("dealstage") or "",
+    return CrmChange(int(workspace), record, pipeline.ours(record, properties.get("dealstage") or ""),
                      round(float(amount) * 100) if amount not in (None, "") else None,
                      (properties.get("closedate") or "")[:10] or None, at)
 

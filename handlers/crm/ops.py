@@ -6,7 +6,8 @@ whole state and writing it twice changes nothing.
 - a handoff H-n → a deal on its account, owned by the receiving rep, the giving rep a collaborator;
 - a lead's or handoff's commitment (its next activity) → a task on that deal, owned by its owner;
 - a win → the deal closed won with its amount, and a note with the credit split.
-Stages map to HubSpot's default sales pipeline.
+A deal's stage is ours (a handoff's stage, a lead's open / won / lost; "lost" for a handoff
+declined or withdrawn): each CRM adapter maps it to its own pipeline, and back.
 """
 from __future__ import annotations
 
@@ -15,25 +16,23 @@ from datetime import datetime
 from handlers.wins.service import credited_amounts
 from storage.models import Commitment, Handoff, Lead, Person, Win, WinCredit
 
-# Partnerbot's stages → the stage ids of HubSpot's default sales pipeline
-HANDOFF_STAGES = {"identified": "appointmentscheduled", "introduced": "qualifiedtobuy",
-                  "positioned": "presentationscheduled", "delivered": "contractsent",
-                  "won": "closedwon", "lost": "closedlost"}
-LEAD_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "closedlost"}
-DECLINED = "closedlost"  # a handoff declined or withdrawn never became business
+HANDOFF_STAGES = ("identified", "introduced", "positioned", "delivered", "won", "lost")
+LEAD_STAGES = ("open", "won", "lost")
+CLOSED = ("won", "lost")
 
 
 def lead_deal(workspace_id: int, lead: Lead, emails: dict[int, str]) -> dict:
     owner, originator = emails.get(lead.owner_id), emails.get(lead.created_by_id)
     return {"op": "deal", "workspace_id": workspace_id, "record": lead.ref, "name": f"{lead.ref} {lead.idea}",
-            "company": lead.account, "stage": LEAD_STAGES[lead.status], "amount_cents": lead.amount_cents,
+            "company": lead.account, "stage": lead.status, "amount_cents": lead.amount_cents,
             "close_date": _day(lead.closed_at), "owner_email": owner,
             "collaborator_emails": [originator] if originator and originator != owner else []}
 
 
 def handoff_deal(workspace_id: int, h: Handoff, emails: dict[int, str], amount_cents: int | None) -> dict:
-    stage = DECLINED if h.declined_at is not None or h.stage not in HANDOFF_STAGES else HANDOFF_STAGES[h.stage]
-    closed = h.stage_changed_at if stage in ("closedwon", "closedlost") else None
+    # a handoff declined or withdrawn never became business
+    stage = "lost" if h.declined_at is not None or h.stage not in HANDOFF_STAGES else h.stage
+    closed = h.stage_changed_at if stage in CLOSED else None
     return {"op": "deal", "workspace_id": workspace_id, "record": h.ref, "name": f"{h.ref} {h.account}: {h.need}",
             "company": h.account, "stage": stage, "amount_cents": amount_cents, "close_date": _day(closed),
             "owner_email": emails.get(h.to_id),

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.crm.ops import HANDOFF_STAGES
+from handlers.crm.ops import HANDOFF_STAGES, LEAD_STAGES
 from handlers.kernel.context import JobContext
 from handlers.kernel.delivery import CrmChange
 from handlers.kernel.grammar import parse_ref
 from handlers.kernel.settings import SettingsLike
 from storage.models import Handoff, Lead
 from storage.store import Store
-
-# the CRM's stage → ours; a stage of the CRM's own that we do not have leaves ours as it is
-_HANDOFF_STAGE = {crm: ours for ours, crm in HANDOFF_STAGES.items()}
-_LEAD_STATUS = {"closedwon": "won", "closedlost": "lost"}
 
 
 class FromCrm(JobContext):
@@ -54,7 +50,9 @@ async def apply(store: Store, changes: list[CrmChange], now: datetime, settings:
 
 
 async def _lead(ctx: FromCrm, lead: Lead, change: CrmChange) -> bool:
-    status = _LEAD_STATUS.get(change.stage, "open")
+    if change.stage not in LEAD_STAGES:
+        return False
+    status = change.stage
     amount = change.amount_cents if status == "won" else lead.amount_cents
     if (lead.status, lead.amount_cents) == (status, amount):
         return False
@@ -67,8 +65,8 @@ async def _lead(ctx: FromCrm, lead: Lead, change: CrmChange) -> bool:
 
 
 async def _handoff(ctx: FromCrm, h: Handoff, change: CrmChange) -> bool:
-    stage = _HANDOFF_STAGE.get(change.stage)
-    if stage is None or stage == h.stage or h.declined_at is not None:
+    stage = change.stage
+    if stage not in HANDOFF_STAGES or stage == h.stage or h.declined_at is not None:
         return False
     before = {"stage": h.stage}
     h.stage, h.stage_changed_at = stage, ctx.now

@@ -9,7 +9,7 @@ from handlers.kernel.model import Reply
 from handlers.kernel.registry import Verb
 from handlers.partnerships import policy
 
-NAMES = {"hubspot": "HubSpot"}
+NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 SHOWN = 10  # parked writes and unmapped people listed
 
 

@@ -117,7 +117,7 @@ class CrmChange:
 
     workspace_id: int
     record: str  # "L-3", "H-2": the record the deal was written from
-    stage: str  # the CRM's stage id ("closedwon")
+    stage: str  # ours, mapped back by the adapter: a handoff's stage, a lead's open / won / lost
     amount_cents: int | None
     close_date: str | None  # YYYY-MM-DD
     modified_at: datetime

@@ -27,9 +27,13 @@ TOKEN = "pat-na1-test"
 
 
 class Crm:
-    def __init__(self, bot: Partnerbot, clock: FixedClock, url: str, slack: FakeSlackApi, hubspot: FakeHubSpot,
-                 http: aiohttp.ClientSession):
-        self.bot, self.clock, self.url, self.slack, self.hubspot, self.http = bot, clock, url, slack, hubspot, http
+    """The served app with a fake Slack and a fake CRM (`fake`; `hubspot` in these tests)."""
+
+    def __init__(self, bot: Partnerbot, clock: FixedClock, url: str, slack: FakeSlackApi, fake,
+                 http: aiohttp.ClientSession, platform: str = "hubspot"):
+        self.bot, self.clock, self.url, self.slack, self.http = bot, clock, url, slack, http
+        self.fake = self.hubspot = fake
+        self.platform = platform
 
     async def slash(self, text: str, user: str = "U1") -> str:
         body = slash_body(text, user=user)
@@ -44,7 +48,7 @@ class Crm:
         done = await self.bot.run_cadence()
         await self.bot.sender.drain()
         for _ in range(200):
-            owed = [m for m in await rows(self.bot.db, OutboxMessage, OutboxMessage.platform == "hubspot")
+            owed = [m for m in await rows(self.bot.db, OutboxMessage, OutboxMessage.platform == self.platform)
                     if m.status == "pending" and m.next_attempt_at <= self.clock.now]
             if not owed:
                 return done
@@ -53,7 +57,8 @@ class Crm:
 
 
 @pytest.fixture
-async def crm(schema_url, tmp_path, monkeypatch):
+async def crm(request, schema_url, tmp_path, monkeypatch):
+    """Parametrized indirectly with more environment, when a test needs it."""
     monkeypatch.chdir(tmp_path)
     slack = await FakeSlackApi(timezones={"U1": "Europe/Berlin", "U2": "Europe/Berlin", "U3": "Europe/Berlin"}).start()
     slack.emails.update({"U1": "ana@acme.example", "U2": "dana@globex.example"})  # U3 (maria) has none
@@ -63,7 +68,8 @@ async def crm(schema_url, tmp_path, monkeypatch):
         clock = FixedClock()
         settings = load_settings({"DATABASE_URL": schema_url, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                                   "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": slack.url,
-                                  "HUBSPOT_ACCESS_TOKEN": TOKEN, "HUBSPOT_API_URL": hubspot_url})
+                                  "HUBSPOT_ACCESS_TOKEN": TOKEN, "HUBSPOT_API_URL": hubspot_url,
+                                  **getattr(request, "param", {})})
         bot = Partnerbot(settings, clock)
         await bot.upgrade()
         try:
@@ -167,6 +173,31 @@ async def test_our_change_not_yet_written_wins_over_the_crms_older_state(crm):
     assert [lead.status for lead in await rows(crm.bot.db, Lead)] == ["lost"]
     await crm.sync()
     assert crm.hubspot.made("deals")[0]["properties"]["dealstage"] == "closedlost"
+
+
+@pytest.mark.parametrize("crm", [{"PARTNERBOT_CRM__STAGES__POSITIONED": "demoscheduled"}], indirect=True)
+async def test_a_stage_mapped_to_the_portals_own_goes_out_and_comes_back_as_ours(crm):
+    await crm.slash("list", user="U2")
+    await crm.slash("handoff <@U2|dana> Globex: needs a security review")
+    await crm.slash("handoff H-1 accept", user="U2")
+    await crm.slash("handoff H-1 positioned")
+    await crm.sync()
+    [deal] = crm.hubspot.made("deals")
+    assert deal["properties"]["dealstage"] == "demoscheduled"  # the operator's; the others keep the defaults
+    crm.hubspot.edit("deals", deal["id"], dealstage="qualifiedtobuy")
+    await crm.sync()
+    crm.hubspot.edit("deals", deal["id"], dealstage="demoscheduled")
+    await crm.sync()
+    from storage.models import ActivityLog
+    moved = await rows(crm.bot.db, ActivityLog, ActivityLog.action == "handoff.changed_in_crm")
+    assert [a.after["stage"] for a in moved] == ["introduced", "positioned"]
+
+
+def test_a_stage_of_no_such_name_is_refused_at_start(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match="unknown setting 'crm.stages.qualified'"):
+        load_settings({"PARTNERBOT_CRM__STAGES__QUALIFIED": "qualifiedtobuy"})
 
 
 async def test_a_write_retried_after_hubspot_made_it_updates_the_deal_it_made(crm):
