@@ -35,12 +35,19 @@ class ChannelReader:
         self._stopping = True
         self._wake.set()
 
-    async def read(self) -> int:
-        """Show the posts that arrived since the last read; how many."""
-        async with self.db.transaction() as store:
-            if self._after is None:
+    async def begin(self) -> None:
+        """Take this reader's place in the channel, before its console says it is open: a post made
+        after that is shown even when another console marks it sent before this reader's first
+        read (which, taking its place only then, started after the post and never showed it)."""
+        if self._after is None:
+            async with self.db.transaction() as store:
                 self._after = await store.channel_unread_from(
                     platform=self.deliverer.platform, workspace_id=self.workspace_id, channel=self.channel)
+
+    async def read(self) -> int:
+        """Show the posts that arrived since the last read; how many."""
+        await self.begin()
+        async with self.db.transaction() as store:
             posts = await store.channel_posts(platform=self.deliverer.platform, workspace_id=self.workspace_id,
                                               channel=self.channel, after=self._after, now=self.clock())
         for post_id, payload in posts:

@@ -36,8 +36,10 @@ async def run_console(bot: Partnerbot, user: str, workspace: str,
     inbox = OutboxSender(bot.db, [deliverer], bot.clock, poll_seconds=1.0, person_ids={person_id})
     readers = [inbox]
     if channel:  # every console in the channel shows its posts (see bot/channel_reader.py)
-        readers.append(ChannelReader(bot.db, bot.clock, deliverer, workspace_id=workspace_id, workspace=workspace,
-                                     channel=channel))
+        reader = ChannelReader(bot.db, bot.clock, deliverer, workspace_id=workspace_id, workspace=workspace,
+                               channel=channel)
+        await reader.begin()  # every post from now on is shown
+        readers.append(reader)
 
     def wake() -> None:
         for reader in readers:

@@ -66,7 +66,8 @@ async def feed(store: Store, token: str, now: datetime, public_url: str) -> Feed
     if link is None:
         return None
     p = await store.get(Partnership, link.partnership_id)
-    member = next((m for m in await store.members(link.partnership_id) if m.person_id == link.person_id), None)
+    members = await store.members(link.partnership_id)
+    member = next((m for m in members if m.person_id == link.person_id), None)
     if p is None or member is None:
         return None
     page = f"{public_url}/app/partnerships/{p.id}"
@@ -82,7 +83,7 @@ async def feed(store: Store, token: str, now: datetime, public_url: str) -> Feed
     sync = await store.sync_series_of(p.id, link.person_id)
     if sync is None:
         return None
-    peers = [m.person_id for m in await store.members(p.id) if m.role == "manager" and m.person_id != link.person_id]
+    peers = [m.person_id for m in members if m.role == "manager" and m.person_id != link.person_id]
     peer = await store.get_person(peers[0]) if peers else None
     return Feed(f"{p.ref}-peer-sync.ics", peer_sync_ics(sync, p, peer, now, page))
 

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FRESH_FOR = timedelta(minutes=5)  # shown as is
 SHOWN_STALE_FOR = timedelta(hours=1)  # shown while computed again in the background
 FORGOTTEN_AFTER = timedelta(days=1)  # a snapshot nobody viewed for this long is deleted
+VIEWS_NOTED_EVERY = timedelta(hours=1)  # when it was last viewed, to this precision
 
 Transaction = Callable[[], AbstractAsyncContextManager[Store]]
 
@@ -62,8 +63,9 @@ class OverviewSnapshots:
             async with self._reading() as store:
                 snapshot = await store.overview_snapshot(view.workspace_id, key)
             if snapshot is not None and now - snapshot.computed_at < SHOWN_STALE_FOR:
-                async with self._writing() as store:
-                    await store.overview_viewed(snapshot.id, now)
+                if now - snapshot.viewed_at >= VIEWS_NOTED_EVERY:  # a write per view only serves the pruning
+                    async with self._writing() as store:
+                        await store.overview_viewed(snapshot.id, now)
                 stale = now - snapshot.computed_at >= FRESH_FOR
                 if stale:
                     self._refresh_later(view.workspace_id, ids, key)

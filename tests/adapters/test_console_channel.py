@@ -91,6 +91,26 @@ async def test_the_channel_filter_adds_that_channels_posts_to_the_persons_messag
     assert texts(everything) == ["to lee", "in #other", "in #acme elsewhere"]
 
 
+async def test_a_console_open_in_the_channel_shows_a_post_another_console_showed_first(db, clock):
+    """Two consoles open in #acme; a post arrives; one shows it (and marks it sent) before the other
+    has read at all: the other still shows it, as it was open when the post was made."""
+    from bot.channel_reader import ChannelReader
+
+    async with db.transaction() as store:
+        console = await store.workspace("console", "console", clock())
+    first, second = Recorder(), Recorder()
+    readers = [ChannelReader(db, clock, recorder, workspace_id=console.id, workspace="console", channel="acme")
+               for recorder in (first, second)]
+    for reader in readers:
+        await reader.begin()  # what run_console does before it says the console is open
+    async with db.transaction() as store:
+        await store.enqueue(key="post", platform="console", payload=Reply("M-1 starts now").to_dict(), now=clock(),
+                            workspace_id=console.id, channel="acme")
+    assert await readers[0].read() == 1  # marks it sent
+    assert await readers[1].read() == 1
+    assert [text for _, text in second.sent] == ["M-1 starts now"]
+
+
 async def test_a_form_opened_in_the_channel_is_submitted_in_the_channel(db_url, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no app.yaml here: built-in defaults
     bot = Partnerbot(load_settings({"DATABASE_URL": db_url}))

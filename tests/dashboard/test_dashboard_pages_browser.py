@@ -253,7 +253,7 @@ async def test_a_manager_sees_her_partnership_its_page_and_her_reports_coaching(
         assert refresh.text.strip() == "Refresh now"
         await follow(browser, refresh.attributes["href"])
         assert await browser.status_of_last_page() == 200
-        now_said = {f.label: without_sparkline(f.value) for f in (await team.say("ana", "report P-1")).cards[0].facts}
+        now_said = {label: without_sparkline(value) for label, value in await said(team, "ana", "report P-1")}
         [leads_cell] = await browser.find_all(f'{row} td[data-key="leads"]')
         assert leads_cell.text.strip() == now_said["Leads"] != p1_text["Leads"]
         await browser.screenshot("1-overview-refreshed")

@@ -27,7 +27,7 @@ class OpenConsole:
     def type(self, line: str) -> None:
         os.write(self._write_end, f"{line}\n".encode())
 
-    async def shows(self, text: str, seconds: float = 30) -> None:  # a bound, not a speed: CI runs two suites at once
+    async def shows(self, text: str, seconds: float = 10) -> None:
         async def until_shown():
             while text not in self.out.getvalue():
                 await asyncio.sleep(0.05)
