@@ -44,9 +44,11 @@ DEFAULTS: dict[str, Any] = {
     "outbox": {"poll_seconds": 1.0, "max_attempts": 12, "lease_seconds": 60.0, "slack_channel_seconds": 1.0},
     # the Teams endpoint: open without MICROSOFT_APP_ID only on loopback; where replies may go; who may talk
     "teams": {"unauthenticated": False, "service_url_hosts": list(MICROSOFT_HOSTS), "tenants": []},
-    # the CRM's stage for each of ours (handlers/crm): empty is the CRM's default pipeline's (operator guide)
+    # the CRM's stage for each of ours (handlers/crm): empty is the CRM's default pipeline's (operator guide);
+    # the workspaces ("slack:T…", "teams:<tenant id>") whose records go out to it: empty, every one
     "crm": {"stages": {stage: "" for stage in ("open", "identified", "introduced", "positioned", "delivered",
-                                               "won", "lost")}},
+                                               "won", "lost")},
+            "workspaces": []},
 }
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -167,8 +169,12 @@ class Settings:
     # the CRM leads, handoffs and wins go out to (handlers/crm): HubSpot, with an access token
     hubspot_access_token: str | None = None
     hubspot_api_url: str = "https://api.hubapi.com"
-    salesforce_instance_url: str | None = None  # or Salesforce: its instance and an OAuth access token
+    salesforce_instance_url: str | None = None  # or Salesforce: its instance and an OAuth access token,
     salesforce_access_token: str | None = None
+    salesforce_username: str | None = None  # or its integration user's login (then renewed when it expires)
+    salesforce_password: str | None = None
+    salesforce_security_token: str = ""
+    salesforce_login_url: str = "https://login.salesforce.com"  # a sandbox: test.salesforce.com; or My Domain
 
     def __post_init__(self) -> None:
         # the typed sections, built once from the checked values (frozen: set past __setattr__)
@@ -207,9 +213,14 @@ class Settings:
         return {ours: theirs for ours, theirs in self.values["crm"]["stages"].items() if theirs}
 
     @property
+    def crm_workspaces(self) -> frozenset[str]:
+        """"platform:workspace" of the workspaces whose records go out to the CRM; empty: all."""
+        return frozenset(self.values["crm"]["workspaces"] or ())
+
+    @property
     def crm_provider(self) -> str | None:
         """The CRM every workspace's leads, handoffs and wins go out to; None: none connected."""
-        if self.salesforce_access_token:
+        if self.salesforce_access_token or self.salesforce_username:
             return "salesforce"
         return "hubspot" if self.hubspot_access_token else None
 
@@ -275,6 +286,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                           f"(127.0.0.1, ::1, localhost), got HOST={host}")
     _check_slack_mode(env)
     _check_crm(env)
+    for named in values["crm"]["workspaces"]:
+        if named.partition(":")[0] not in ("slack", "teams", "console") or not named.partition(":")[2]:
+            raise ConfigError(f"setting 'crm.workspaces' lists workspaces as platform:id (slack:T0123, "
+                              f"teams:<tenant id>), got {named!r}")
     return Settings(
         values=values,
         database_url=env.get("DATABASE_URL") or "sqlite+aiosqlite:///partnerbot.db",
@@ -294,21 +309,32 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hubspot_api_url=(env.get("HUBSPOT_API_URL") or "https://api.hubapi.com").rstrip("/"),
         salesforce_instance_url=(env.get("SALESFORCE_INSTANCE_URL") or "").rstrip("/") or None,
         salesforce_access_token=env.get("SALESFORCE_ACCESS_TOKEN") or None,
+        salesforce_username=env.get("SALESFORCE_USERNAME") or None,
+        salesforce_password=env.get("SALESFORCE_PASSWORD") or None,
+        salesforce_security_token=env.get("SALESFORCE_SECURITY_TOKEN") or "",
+        salesforce_login_url=(env.get("SALESFORCE_LOGIN_URL") or "https://login.salesforce.com").rstrip("/"),
     )
 
 
 def _check_crm(env: Mapping[str, str]) -> None:
-    """One CRM: HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce (its instance URL with an access token)."""
-    salesforce = [name for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN") if env.get(name)]
-    if len(salesforce) == 1:
-        missing = ({"SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN"} - set(salesforce)).pop()
-        raise ConfigError(f"{salesforce[0]} needs {missing} too (Salesforce: its instance URL and an access token)")
+    """One CRM: HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce, reached with its instance URL and an
+    access token, or with its integration user's login (which also renews an expired token)."""
+    pairs = (("SALESFORCE_INSTANCE_URL", "SALESFORCE_ACCESS_TOKEN", "its instance URL and an access token"),
+             ("SALESFORCE_USERNAME", "SALESFORCE_PASSWORD", "its integration user's username and password"))
+    for first, second, what in pairs:
+        given = [name for name in (first, second) if env.get(name)]
+        if len(given) == 1:
+            missing = ({first, second} - set(given)).pop()
+            raise ConfigError(f"{given[0]} needs {missing} too (Salesforce: {what})")
+    if env.get("SALESFORCE_SECURITY_TOKEN") and not env.get("SALESFORCE_USERNAME"):
+        raise ConfigError("SALESFORCE_SECURITY_TOKEN needs SALESFORCE_USERNAME and SALESFORCE_PASSWORD too")
+    salesforce = any(env.get(name) for name in ("SALESFORCE_ACCESS_TOKEN", "SALESFORCE_USERNAME"))
     if salesforce and env.get("HUBSPOT_ACCESS_TOKEN"):
-        raise ConfigError("set either HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce (SALESFORCE_INSTANCE_URL and "
-                          "SALESFORCE_ACCESS_TOKEN), not both: one CRM")
-    url = env.get("SALESFORCE_INSTANCE_URL")
-    if url and not url.startswith("https://"):
-        raise ConfigError(f"SALESFORCE_INSTANCE_URL must be https://…, got {url!r}")
+        raise ConfigError("set either HubSpot (HUBSPOT_ACCESS_TOKEN) or Salesforce (SALESFORCE_*), not both: one CRM")
+    for name in ("SALESFORCE_INSTANCE_URL", "SALESFORCE_LOGIN_URL"):
+        url = env.get(name)
+        if url and not url.startswith("https://"):
+            raise ConfigError(f"{name} must be https://…, got {url!r}")
 
 
 def _microsoft_app_type(env: Mapping[str, str]) -> str:

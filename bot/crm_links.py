@@ -18,3 +18,7 @@ class DatabaseRecordLinks:
         # the CRM-side search on a retry is for
         async with self.db.transaction() as store:
             await store.keep_crm_link(workspace_id, record, self.crm, external_id, self.clock())
+
+    async def tell_admins(self, notice: str | None) -> None:
+        async with self.db.transaction() as store:
+            await store.set_crm_setup_notice(self.crm, notice, self.clock())

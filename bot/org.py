@@ -32,7 +32,7 @@ async def org_import(bot: Partnerbot, path: Path) -> int:
     try:
         await bot.upgrade()
         async with bot.db.transaction() as store:
-            changed = await import_links(OperatorContext(store, bot.clock(), bot.settings), links,
+            changed, emails = await import_links(OperatorContext(store, bot.clock(), bot.settings), links,
                                          by=f"an admin's org import ({path.name})")
         sent = await bot.sender.drain() if changed else 0
     except UserError as error:
@@ -40,9 +40,10 @@ async def org_import(bot: Partnerbot, path: Path) -> int:
         return 1
     finally:
         await bot.close()
-    for line in changed:
+    for line in sorted(changed + emails, key=lambda line: int(line.split(":")[0].removeprefix("line "))):
         print(line)
-    print(f"{len(links)} row(s) read, {len(changed)} manager link(s) changed, {sent} message(s) sent")
+    print(f"{len(links)} row(s) read, {len(changed)} manager link(s) changed, {len(emails)} email(s) set, "
+          f"{sent} message(s) sent")
     return 0
 
 

@@ -57,10 +57,12 @@ class Partnerbot:
         settings = self.settings
         links = DatabaseRecordLinks(self.db, self.clock, settings.crm_provider)
         if settings.crm_provider == "salesforce":
-            from adapters.crm.salesforce import SalesforceDeliverer
+            from adapters.crm.salesforce import SalesforceAccess, SalesforceDeliverer
 
-            return SalesforceDeliverer(settings.salesforce_instance_url, settings.salesforce_access_token, links,
-                                       settings.crm_stages)
+            access = SalesforceAccess(settings.salesforce_instance_url, settings.salesforce_access_token,
+                                      settings.salesforce_username, settings.salesforce_password,
+                                      settings.salesforce_security_token, settings.salesforce_login_url)
+            return SalesforceDeliverer(access, links, settings.crm_stages)
         from adapters.crm.hubspot import HubSpotDeliverer
 
         return HubSpotDeliverer(settings.hubspot_access_token, settings.hubspot_api_url, links, settings.crm_stages)

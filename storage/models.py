@@ -662,3 +662,4 @@ class CrmCursor(SQLModel, table=True):
     last_log_id: int
     updated_at: datetime = _utc(nullable=False)
     read_until: Optional[datetime] = _utc(nullable=True)  # the CRM's changes read back up to (reconcile.py)
+    setup_notice: Optional[str] = None  # what the CRM's setup means for admins (splits off: notes), crm status

@@ -5,7 +5,10 @@ One outbox row is one operation carrying the record's whole state:
   updated after. Its HubSpot id is kept (RecordLinks); a retry after a crash finds the deal by its
   `partnerbot_ref` property (made on first use) before it would create a second.
 - `task`: a task on the deal of its lead or handoff, owned by the mapped user.
-- `note`: a note on that deal (the credit split).
+- `split`: the credit split as the deal's splits (the deal splits API, Sales Hub Enterprise, not
+  in the client: sent through its `api_request`), replacing any it had; where the portal has no
+  deal splits (403/404), or someone credited has no HubSpot user, or the deal's owner is not
+  credited (HubSpot requires them among the splits), a note on the deal, and `crm status` says so.
 People map to HubSpot users (owners) by email; someone without one is left to the app's user.
 
 What HubSpot answers becomes what the outbox sender knows: 429 waits (Retry-After, else its
@@ -45,6 +48,9 @@ LEAD_STAGES = {"open": "appointmentscheduled", "won": "closedwon", "lost": "clos
 # HubSpot-defined association types (v4): deal → company, task → deal, note → deal
 DEAL_TO_COMPANY, TASK_TO_DEAL, NOTE_TO_DEAL = 5, 216, 214
 _PARKED = {400, 401, 403, 404, 409, 422}
+SPLITS_PATH = "/crm/v3/objects/deals/splits/batch/upsert"  # replaces a deal's splits whole
+SPLITS_OFF = ("Credit splits go out as a note on each deal: this HubSpot portal has no deal splits (Sales Hub "
+              "Enterprise, deal splits turned on, and the crm.dealsplits.read_write scope)")
 
 
 class HubSpotDeliverer:
@@ -52,6 +58,7 @@ class HubSpotDeliverer:
 
     def __init__(self, access_token: str, api_url: str, links: RecordLinks, stages: dict[str, str] | None = None):
         self._client = HubSpot(access_token=access_token, host=api_url)
+        self._api_url = api_url
         self._pipeline = Pipeline.of(HANDOFF_STAGES, LEAD_STAGES, stages)
         self._links = links
         self._owners: dict[str, str | None] = {}  # email -> owner id (None: no such user)
@@ -69,8 +76,10 @@ class HubSpotDeliverer:
                 await self._child(op, "tasks", TASK_TO_DEAL, {
                     "hs_task_subject": op["subject"], "hs_timestamp": op["due"],
                     "hs_task_status": "COMPLETED" if op["done"] else "NOT_STARTED"})
-            elif op["op"] == "note":
-                await self._child(op, "notes", NOTE_TO_DEAL, {"hs_note_body": op["body"]}, create_only=True)
+            elif op["op"] == "split":
+                await self._split(op)
+            elif op["op"] == "note":  # a split written before splits were (rows still owed from then)
+                await self._note(op)
             else:
                 raise Undeliverable(f"unknown CRM operation {op['op']!r}")
         except Exception as error:  # the client's ApiException, one class per API package
@@ -156,11 +165,48 @@ class HubSpotDeliverer:
             if after is None:
                 return changes
 
+    # --- the credit split -------------------------------------------------------------------------
+    async def _split(self, op: dict) -> None:
+        deal_id = await self._deal_of(op)
+        owners = [await self._owner(line["email"]) for line in op["lines"]]
+        unmapped = [line["name"] for line, owner in zip(op["lines"], owners, strict=True) if owner is None]
+        if unmapped:
+            await self._note(op, f" (not as deal splits: no HubSpot user for {', '.join(unmapped)})")
+            return
+        if await self._owner(op["owner_email"]) not in owners:
+            await self._note(op, " (not as deal splits: HubSpot needs the deal's owner among them)")
+            return
+        body = {"inputs": [{"id": deal_id, "splits": [
+            {"ownerId": int(owner) if owner.isdigit() else owner, "percentage": round(line["percent"] / 100, 4)}
+            for line, owner in zip(op["lines"], owners, strict=True)]}]}
+        answer = await self._call(self._client.api_request, {"method": "POST", "path": SPLITS_PATH, "body": body,
+                                                                  "base_url": self._api_url})
+        if answer.status_code in (403, 404):  # no Sales Hub Enterprise, splits off, or no scope for them
+            await self._links.tell_admins(SPLITS_OFF + f" (HubSpot said {answer.status_code}: {_said(answer.text)})")
+            await self._note(op)
+            return
+        if answer.status_code == 429:
+            raise RetryAfter(_seconds(answer.headers.get("Retry-After")))
+        if answer.status_code >= 400:
+            status = answer.status_code
+            error = Undeliverable(f"HubSpot {status}: {_said(answer.text)}")
+            if status in _PARKED:
+                raise error
+            raise RuntimeError(str(error))  # a 5xx: retried
+        await self._links.tell_admins(None)
+
+    async def _note(self, op: dict, why: str = "") -> None:
+        await self._child(op, "notes", NOTE_TO_DEAL, {"hs_note_body": op["body"] + why}, create_only=True)
+
     # --- tasks and notes, on the deal of their lead or handoff -----------------------------------
-    async def _child(self, op: dict, kind: str, association: int, properties: dict, *, create_only: bool = False):
+    async def _deal_of(self, op: dict) -> str:
         deal_id = await self._links.get(op["workspace_id"], op["deal_record"])
-        if deal_id is None:  # written in order: its deal's write was refused, or not read back yet
+        if deal_id is None:  # written in order: its deal's write was refused
             raise Undeliverable(f"{op['deal_record']} is not in HubSpot: its own write was refused")
+        return deal_id
+
+    async def _child(self, op: dict, kind: str, association: int, properties: dict, *, create_only: bool = False):
+        deal_id = await self._deal_of(op)
         owner = await self._owner(op.get("owner_email"))
         if owner:
             properties["hubspot_owner_id"] = owner
@@ -214,11 +260,21 @@ def _change(properties: dict, pipeline: Pipeline) -> CrmChange | None:
 
 
 def _retry_after(error: Any) -> float | None:
-    headers = getattr(error, "headers", None) or {}
+    return _seconds((getattr(error, "headers", None) or {}).get("Retry-After"))
+
+
+def _seconds(value: Any) -> float | None:
     try:
-        return float(headers.get("Retry-After"))
+        return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _said(body: str) -> str:
+    try:
+        return str(json.loads(body).get("message") or body)[:400]
+    except (ValueError, AttributeError):
+        return body[:400]
 
 
 def _message(error: Any) -> str:

@@ -13,7 +13,7 @@ from handlers.crm import ops
 from handlers.kernel.context import JobContext
 from handlers.kernel.grammar import parse_ref
 from handlers.kernel.registry import Job
-from storage.models import Commitment, Handoff, Lead
+from storage.models import Commitment, Handoff, Lead, Workspace
 
 KINDS = ("lead", "handoff", "commitment", "win")
 CHANNEL = "crm"  # one conversation per workspace: its writes leave in the order they were owed
@@ -33,8 +33,12 @@ async def _owe_page(cad: JobContext, log_ids: list[int]) -> tuple[int, list]:
     for row in rows:
         last, actions = latest.get((row.workspace_id, row.record), (0, set()))
         latest[(row.workspace_id, row.record)] = (max(last, row.id), actions | {row.action})
-    owed = 0
+    owed, served = 0, {}
     for (workspace_id, record), (log_id, actions) in latest.items():
+        if workspace_id not in served:
+            served[workspace_id] = ops.goes_out(cad.settings, await store.get(Workspace, workspace_id))
+        if not served[workspace_id]:
+            continue
         for op in await _ops(cad, workspace_id, record, actions):
             owed += await store.enqueue(workspace_id=workspace_id, key=f"crm.{op['op']}:{workspace_id}/{op['record']}:"
                                         f"{log_id}", platform=crm, payload={"crm": op}, now=cad.now, channel=CHANNEL)
@@ -72,7 +76,9 @@ async def _ops(cad: JobContext, workspace_id: int, record: str, actions: set[str
         written = [ops.handoff_deal(workspace_id, found, emails, win.amount_cents if win else None)]
     if win is not None and "win.recorded" in actions:
         credits = await store.credits_of(win.id)
-        written.append(ops.split_note(workspace_id, win, credits, await store.people({c.person_id for c in credits})))
+        credited = {c.person_id for c in credits}
+        written.append(ops.credit_split(workspace_id, win, credits, await store.people(credited),
+                                        await store.emails_of(list(credited)), written[0]["owner_email"]))
     return written
 
 

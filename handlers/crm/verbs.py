@@ -2,6 +2,7 @@
 it refused (parked, with the CRM's own words) and the people it cannot map to a user."""
 from __future__ import annotations
 
+from handlers.crm import ops
 from handlers.kernel.context import Context
 from handlers.kernel.dates import format_instant
 from handlers.kernel.errors import UserError
@@ -19,11 +20,15 @@ async def crm(ctx: Context, args: str) -> Reply:
     policy.require_admin(ctx, "see the CRM's status")
     provider = ctx.settings.crm_provider
     if provider is None:
-        return Reply("No CRM is connected. An operator connects HubSpot by setting HUBSPOT_ACCESS_TOKEN (a private "
-                     "app's or a service key's token); from then on every lead, handoff, next activity and win goes "
-                     "out to it. The operator guide lists the scopes.")
+        return Reply("No CRM is connected. An operator connects HubSpot by setting HUBSPOT_ACCESS_TOKEN, or "
+                     "Salesforce by setting SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN (or its integration "
+                     "user's SALESFORCE_USERNAME and SALESFORCE_PASSWORD); from then on every lead, handoff, next "
+                     "activity and win goes out to it. The operator guide lists the scopes and the mapping.")
     store, ws = ctx.store, ctx.workspace.id
     name = NAMES.get(provider, provider)
+    if not ops.goes_out(ctx.settings, ctx.workspace):
+        return Reply(f"This workspace's records do not go out to {name}: setting crm.workspaces names the "
+                     "workspaces that do, and this one is not among them.")
     sent = await store.crm_writes(provider, ws, "sent", 1)
     cursor = await store.crm_cursor(provider)
     waiting = await store.crm_write_count(provider, ws, "pending")
@@ -38,6 +43,8 @@ async def crm(ctx: Context, args: str) -> Reply:
                   for m in parked]
     else:
         lines.append("Nothing refused.")
+    if cursor is not None and cursor.setup_notice:
+        lines.append(cursor.setup_notice)
     unmapped = await store.partnership_people_without_email(ws)
     if unmapped:
         shown = ", ".join(p.display_name for p in unmapped[:SHOWN]) + (

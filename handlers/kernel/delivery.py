@@ -101,6 +101,9 @@ class RecordLinks(Protocol):
 
     async def put(self, workspace_id: int, record: str, external_id: str) -> None: ...
 
+    async def tell_admins(self, notice: str | None) -> None:
+        """What the CRM's own setup means for admins (`crm status` shows it); None: nothing to say."""
+
 
 class PayloadDeliverer(Protocol):
     """A deliverer of rows that are no chat message (a CRM write): it gets the row's payload."""

@@ -83,7 +83,8 @@ class SettingsLike(Protocol):
     admins: frozenset[str]  # "platform:workspace:user id" of people who may set managers
     executives: frozenset[str]  # "platform:workspace:user id" whose dashboard sees the whole workspace
     public_url: str  # where people reach `serve` (download links)
-    crm_provider: str | None  # "hubspot" when a CRM is connected (handlers/crm)
+    crm_provider: str | None  # "hubspot" or "salesforce" when a CRM is connected (handlers/crm)
+    crm_workspaces: frozenset[str]  # "platform:workspace" whose records go out to it; empty: all
     cadence: CadenceSettings
     credit: CreditSettings
     retention: RetentionSettings

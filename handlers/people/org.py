@@ -1,5 +1,6 @@
 """The organisation chart in bulk: an admin's CSV of manager links (`partnerbot org import`),
-and the links in force (`partnerbot org export`).
+and the links in force (`partnerbot org export`). An optional fifth column gives the rep's email,
+which maps them to their CRM user where Slack or Teams did not say it; a row may give only that.
 
 A file is applied whole or not at all: every unknown person, every rep given two managers and
 every cycle is reported, and nothing changes until there is none.
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from handlers.kernel.errors import UserError
 from handlers.people.service import Acting, chain_above, set_manager
 from storage.models import Person
 
-HEADER = ("platform", "workspace", "user_id", "manager_user_id")
+HEADER = ("platform", "workspace", "user_id", "manager_user_id", "email")
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,8 @@ class Link:
     platform: str
     workspace: str
     user: str
-    manager: str  # a user id in the same workspace, or "platform:workspace:user id"
+    manager: str  # a user id in the same workspace, or "platform:workspace:user id"; "": none given
+    email: str = ""  # the rep's; "": none given
 
     def manager_identity(self) -> tuple[str, str, str]:
         parts = self.manager.split(":", 2)
@@ -39,8 +44,12 @@ def read_links(text: str) -> list[Link]:
             continue
         if number == 1 and cells[0].lower() == HEADER[0]:
             continue
-        if len(cells) != 4 or not all(cells):
-            problems.append(f"line {number}: expected 4 columns ({', '.join(HEADER)}), got {row!r}")
+        if len(cells) not in (4, 5) or not all(cells[:3]) or not any(cells[3:]):
+            problems.append(f"line {number}: expected 4 or 5 columns ({', '.join(HEADER)}), a manager or an "
+                            f"email or both, got {row!r}")
+            continue
+        if len(cells) == 5 and cells[4] and not _EMAIL.fullmatch(cells[4]):
+            problems.append(f"line {number}: {cells[4]!r} is not an email address")
             continue
         links.append(Link(number, *cells))
     if problems:
@@ -48,16 +57,19 @@ def read_links(text: str) -> list[Link]:
     return links
 
 
-async def import_links(ctx: Acting, links: list[Link], *, by: str) -> list[str]:
-    """Apply the links; what changed, one line each. Refuses the whole file (UserError listing
-    every problem) when a person is unknown, a rep is given two managers, or it makes a cycle."""
+async def import_links(ctx: Acting, links: list[Link], *, by: str) -> tuple[list[str], list[str]]:
+    """Apply the links and emails; the manager links and the emails that changed, one line each.
+    Refuses the whole file (UserError listing every problem) when a person is unknown, a rep is
+    given two managers, or it makes a cycle."""
     problems: list[str] = []
     pairs: list[tuple[Link, Person, Person]] = []
     for link in links:
         rep = await ctx.store.person_at(link.platform, link.workspace, link.user)
-        manager = await ctx.store.person_at(*link.manager_identity())
-        for who, found in ((f"{link.platform}:{link.workspace}:{link.user}", rep),
-                           (":".join(link.manager_identity()), manager)):
+        manager = await ctx.store.person_at(*link.manager_identity()) if link.manager else None
+        named = [(f"{link.platform}:{link.workspace}:{link.user}", rep)]
+        if link.manager:
+            named.append((":".join(link.manager_identity()), manager))
+        for who, found in named:
             if found is None:
                 problems.append(f"line {link.line}: nobody known as {who} (they must have used Partnerbot once)")
         if rep is not None and manager is not None:
@@ -71,6 +83,7 @@ async def import_links(ctx: Acting, links: list[Link], *, by: str) -> list[str]:
     problems += await _cycles(ctx, {rep_id: manager.id for rep_id, (_, manager) in chosen.items()})
     if problems:
         raise UserError("Nothing was changed:\n" + "\n".join(problems))
+    emails = await _emails(ctx, [link for link in links if link.email])
     changed = []
     for link, rep, manager in pairs:
         if rep.manager_id == manager.id:
@@ -78,6 +91,16 @@ async def import_links(ctx: Acting, links: list[Link], *, by: str) -> list[str]:
         previous = await set_manager(ctx, rep, manager, why=f"set by {by}", checked=True)
         was = f" (was {previous.display_name})" if previous else ""
         changed.append(f"line {link.line}: {rep.display_name} → {manager.display_name}{was}")
+    return changed, emails
+
+
+async def _emails(ctx: Acting, links: list[Link]) -> list[str]:
+    changed = []
+    for link in links:
+        identity = await ctx.store.identity_at(link.platform, link.workspace, link.user)
+        if identity is not None and identity.email != link.email:
+            identity.email = link.email
+            changed.append(f"line {link.line}: {link.user}'s email is {link.email}")
     return changed
 
 
@@ -100,7 +123,8 @@ async def export_links(ctx: Acting) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    for platform, workspace, user, m_platform, m_workspace, m_user in await ctx.store.manager_links():
+    for platform, workspace, user, m_platform, m_workspace, m_user, email in await ctx.store.manager_links():
         same = (m_platform, m_workspace) == (platform, workspace)
-        writer.writerow((platform, workspace, user, m_user if same else f"{m_platform}:{m_workspace}:{m_user}"))
+        writer.writerow((platform, workspace, user, m_user if same else f"{m_platform}:{m_workspace}:{m_user}",
+                         email or ""))
     return out.getvalue()

@@ -38,6 +38,11 @@ class CrmQueries(Queries):
         await self._session.exec(stmt.on_conflict_do_update(index_elements=["crm"],
                                                             set_={"read_until": read_until}))
 
+    async def set_crm_setup_notice(self, crm: str, notice: str | None, now: datetime) -> None:
+        stmt = self._insert(CrmCursor).values(crm=crm, last_log_id=0, updated_at=now, setup_notice=notice)
+        await self._session.exec(stmt.on_conflict_do_update(index_elements=["crm"],
+                                                            set_={"setup_notice": notice}))
+
     async def crm_cursor(self, crm: str) -> CrmCursor | None:
         return await self._session.get(CrmCursor, crm)
 

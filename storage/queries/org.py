@@ -19,15 +19,22 @@ class OrgQueries(Queries):
             .where(Workspace.platform == platform, Workspace.external_id == workspace,
                    or_(Identity.external_id == user_id, Identity.channel_account_id == user_id)))
 
-    async def manager_links(self) -> list[tuple[str, str, str, str, str, str]]:
+    async def identity_at(self, platform: str, workspace: str, user_id: str) -> Identity | None:
+        """One platform identity, as `person_at` finds it."""
+        return await self._first(
+            select(Identity).join(Workspace, Workspace.id == Identity.workspace_id)
+            .where(Workspace.platform == platform, Workspace.external_id == workspace,
+                   or_(Identity.external_id == user_id, Identity.channel_account_id == user_id)))
+
+    async def manager_links(self) -> list[tuple[str, str, str, str, str, str, str | None]]:
         """Every manager link as (platform, workspace, user id, manager's platform, workspace,
-        user id): one row per identity of the rep, with the manager's identity in the same
-        workspace first (a plain id in the file), else their first one anywhere."""
+        user id, the rep's email): one row per identity of the rep, with the manager's identity in
+        the same workspace first (a plain id in the file), else their first one anywhere."""
         rep_identity, manager_identity = aliased(Identity), aliased(Identity)
         rep_ws, manager_ws = aliased(Workspace), aliased(Workspace)
         query = (
             select(rep_ws.platform, rep_ws.external_id, rep_identity.external_id,
-                   manager_ws.platform, manager_ws.external_id, manager_identity.external_id,
+                   manager_ws.platform, manager_ws.external_id, manager_identity.external_id, rep_identity.email,
                    rep_identity.workspace_id == manager_identity.workspace_id)
             .select_from(Person)
             .join(rep_identity, rep_identity.person_id == Person.id)

@@ -103,9 +103,11 @@ async def test_a_lead_its_next_activity_and_its_win_reach_hubspot_with_owners_an
     await crm.sync()
     [deal] = crm.hubspot.made("deals")  # the same deal, updated
     assert (deal["properties"]["dealstage"], deal["properties"]["amount"]) == ("closedwon", "120000.00")
+    # this portal has no deal splits: the split is a note on the deal, and admins are told why
     [note] = crm.hubspot.made("notes")
     assert note["properties"]["hs_note_body"].startswith("Partnerbot credit split of L-1: ")
     assert note["associations"] == [(deal["id"], 214)]
+    assert "this HubSpot portal has no deal splits" in await crm.slash("crm status")
     assert [w for w in crm.hubspot.writes() if w[1] == "/crm/v3/objects/deals"] == [("POST", "/crm/v3/objects/deals")]
     # nothing owed twice: another tick writes nothing (it reads back its own writes, which change nothing)
     before = crm.hubspot.writes()
@@ -134,6 +136,33 @@ async def test_a_handoff_is_a_deal_of_the_receiving_rep_with_the_giver_on_it_mov
     # the split as the credit report has it (Slack's fake names the reps by their ids), adding up to the amount
     assert note["properties"]["hs_note_body"] == ("Partnerbot credit split of H-1: u2 62.5% (deliverer) = 31,250.00; "
                                                   "u1 37.5% (originator) = 18,750.00.")
+
+
+async def test_where_the_portal_has_deal_splits_the_credit_split_is_the_deals_splits(crm):
+    crm.hubspot.splits_enabled = True
+    await crm.slash("list", user="U2")
+    await crm.slash("handoff <@U2|dana> Globex: needs a security review")  # H-1, ana → dana, dana owns the deal
+    await crm.slash("handoff H-1 accept", user="U2")
+    await crm.slash("win H-1 50k")
+    await crm.sync()
+    [deal] = crm.hubspot.made("deals")
+    assert crm.hubspot.splits == {deal["id"]: [{"ownerId": "o-dana", "percentage": 0.625},
+                                               {"ownerId": "o-ana", "percentage": 0.375}]}
+    assert not crm.hubspot.made("notes")
+    assert "deal splits" not in await crm.slash("crm status")
+
+
+async def test_a_split_with_someone_hubspot_cannot_map_is_a_note_saying_who(crm):
+    crm.hubspot.splits_enabled = True
+    crm.hubspot.owners.pop("ana@acme.example")
+    await crm.slash("list", user="U2")
+    await crm.slash("handoff <@U2|dana> Globex: needs a security review")
+    await crm.slash("handoff H-1 accept", user="U2")
+    await crm.slash("win H-1 50k")
+    await crm.sync()
+    assert not crm.hubspot.splits
+    [note] = crm.hubspot.made("notes")
+    assert note["properties"]["hs_note_body"].endswith("(not as deal splits: no HubSpot user for u1)")
 
 
 async def test_a_change_made_in_hubspot_comes_back_quietly_and_is_not_written_back(crm):
@@ -191,6 +220,26 @@ async def test_a_stage_mapped_to_the_portals_own_goes_out_and_comes_back_as_ours
     from storage.models import ActivityLog
     moved = await rows(crm.bot.db, ActivityLog, ActivityLog.action == "handoff.changed_in_crm")
     assert [a.after["stage"] for a in moved] == ["introduced", "positioned"]
+
+
+@pytest.mark.parametrize("crm", [{"PARTNERBOT_CRM__WORKSPACES": "slack:T9,teams:contoso"},
+                                 {"PARTNERBOT_CRM__WORKSPACES": "slack:T1"}], indirect=True)
+async def test_only_the_workspaces_crm_workspaces_names_go_out(crm):
+    await crm.slash("idea Acme Corp: cross-sell the analytics add-on")  # in Slack workspace T1
+    await crm.sync()
+    status = await crm.slash("crm status")
+    if "slack:T1" in crm.bot.settings.crm_workspaces:
+        assert len(crm.hubspot.made("deals")) == 1 and "HubSpot is connected." in status
+    else:
+        assert not crm.hubspot.made("deals") and not crm.hubspot.writes()
+        assert "This workspace's records do not go out to HubSpot" in status
+
+
+def test_a_crm_workspace_not_named_as_platform_and_id_is_refused_at_start(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError, match="lists workspaces as platform:id"):
+        load_settings({"PARTNERBOT_CRM__WORKSPACES": "T0123"})
 
 
 def test_a_stage_of_no_such_name_is_refused_at_start(tmp_path, monkeypatch):

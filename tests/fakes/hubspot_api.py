@@ -2,7 +2,9 @@
 HubSpot adapter writes (companies, deals, tasks, notes), their search, owners by email and deal
 properties, each call recorded. It checks the bearer token, and can answer the next matching
 call with an error (a 429, a validation error), or make the object and then fail (the answer
-lost on the way back, as a crash after the CRM wrote it looks from our side)."""
+lost on the way back, as a crash after the CRM wrote it looks from our side). Deal splits (the
+batch upsert) answer 403 unless `splits_enabled`, and are refused unless they add up to 1.0 and
+include the deal's owner, as HubSpot's are."""
 from __future__ import annotations
 
 import itertools
@@ -33,8 +35,10 @@ class Call:
 
 
 class FakeHubSpot:
-    def __init__(self, token: str = "pat-test", owners: dict[str, str] | None = None):
+    def __init__(self, token: str = "pat-test", owners: dict[str, str] | None = None, *, splits_enabled: bool = False):
         self.token = token
+        self.splits_enabled = splits_enabled
+        self.splits: dict[str, list[dict]] = {}  # deal id -> its splits (ownerId, percentage)
         self.owners = owners or {}  # email -> owner id
         self.objects: dict[str, dict[str, dict]] = {"companies": {}, "deals": {}, "tasks": {}, "notes": {}}
         self.properties: dict[str, set[str]] = {"deals": set()}
@@ -57,6 +61,7 @@ class FakeHubSpot:
         app.router.add_get("/crm/v3/owners/", self._owners)
         app.router.add_get("/crm/v3/owners", self._owners)
         app.router.add_post("/crm/v3/properties/{kind}", self._property)
+        app.router.add_post("/crm/v3/objects/deals/splits/batch/upsert", self._upsert_splits)
         app.router.add_post("/crm/v3/objects/{kind}/search", self._search)
         app.router.add_post("/crm/v3/objects/{kind}", self._create)
         app.router.add_patch("/crm/v3/objects/{kind}/{id}", self._update)
@@ -100,6 +105,25 @@ class FakeHubSpot:
                                       "category": "OBJECT_ALREADY_EXISTS"}, status=409)
         self.properties[kind].add(body["name"])
         return web.json_response({**body, "createdAt": NOW, "updatedAt": NOW}, status=201)
+
+    async def _upsert_splits(self, request: web.Request) -> web.Response:
+        if not self.splits_enabled:
+            return web.json_response({"status": "error", "message": "This app hasn't been granted all required scopes "
+                                      "to make this call.", "category": "MISSING_SCOPES"}, status=403)
+        body = await request.json()
+        for deal in body["inputs"]:
+            found = self.objects["deals"].get(str(deal["id"]))
+            owners = {str(split["ownerId"]) for split in deal["splits"]}
+            if found is None or abs(sum(split["percentage"] for split in deal["splits"]) - 1) > 1e-8 \
+                    or found["properties"].get("hubspot_owner_id") not in owners:
+                return web.json_response({"status": "error", "category": "VALIDATION_ERROR", "message":
+                                          "Deal split percentages must add up to 1.0 and include the deal owner"},
+                                         status=400)
+        for deal in body["inputs"]:  # replaced whole
+            self.splits[str(deal["id"])] = [{"ownerId": str(s["ownerId"]), "percentage": s["percentage"]}
+                                            for s in deal["splits"]]
+        return web.json_response({"status": "COMPLETE", "results": [
+            {"id": str(deal["id"]), "splits": self.splits[str(deal["id"])]} for deal in body["inputs"]]})
 
     async def _search(self, request: web.Request) -> web.Response:
         kind, body = request.match_info["kind"], await request.json()

@@ -49,8 +49,30 @@ async def test_an_org_file_sets_managers_reports_what_changed_and_tells_those_co
     assert code == 0 and "line 1: bob → dana (was ana)" in out
     code, out = await _partnerbot(tmp_path, db_url, "org", "export")
     assert code == 0
-    assert out.splitlines() == ["platform,workspace,user_id,manager_user_id", "slack,T1,ana,dana",
-                                "slack,T1,bob,dana", "slack,T1,maria,ana"]
+    assert out.splitlines() == ["platform,workspace,user_id,manager_user_id,email", "slack,T1,ana,dana,",
+                                "slack,T1,bob,dana,", "slack,T1,maria,ana,"]
+
+
+async def test_an_org_files_email_column_maps_reps_to_their_crm_users(tmp_path, db, db_url, settings, clock):
+    await _people(db, settings, clock, "maria", "ana", "dana")
+    (tmp_path / "org.csv").write_text("platform,workspace,user_id,manager_user_id,email\n"
+                                      "slack,T1,maria,ana,maria@acme.example\n"
+                                      "slack,T1,dana,,dana@acme.example\n")  # dana: only her email
+    code, out = await _partnerbot(tmp_path, db_url, "org", "import", "org.csv")
+    assert code == 0, out
+    assert "1 manager link(s) changed, 2 email(s) set" in out and "line 3: dana's email is dana@acme.example" in out
+    maria, dana = await person_named(db, "maria"), await person_named(db, "dana")
+    async with db.transaction() as store:
+        assert await store.emails_of([maria.id, dana.id]) == {maria.id: "maria@acme.example",
+                                                              dana.id: "dana@acme.example"}
+    code, out = await _partnerbot(tmp_path, db_url, "org", "export")
+    assert out.splitlines()[1:] == ["slack,T1,maria,ana,maria@acme.example"]
+    # a bad address is refused with the rest of the file
+    before = await snapshot(db)
+    (tmp_path / "bad.csv").write_text("slack,T1,ana,dana,ana@acme.example\nslack,T1,maria,ana,maria at acme\n")
+    code, out = await _partnerbot(tmp_path, db_url, "org", "import", "bad.csv")
+    assert code == 1 and "line 2: 'maria at acme' is not an email address" in out
+    assert await snapshot(db) == before
 
 
 async def test_an_org_file_with_an_unknown_person_or_a_cycle_changes_nothing(tmp_path, db, db_url, settings, clock):
@@ -63,7 +85,7 @@ async def test_an_org_file_with_an_unknown_person_or_a_cycle_changes_nothing(tmp
         ("unknown.csv", "slack,T1,maria,ana\nslack,T1,ghost,ana\n", "line 2: nobody known as slack:T1:ghost"),
         ("cycle.csv", "slack,T1,maria,ana\nslack,T1,dana,maria\n", "cycle: "),
         ("twice.csv", "slack,T1,maria,ana\nslack,T1,maria,dana\n", "maria already has a manager on line 1"),
-        ("columns.csv", "slack,T1,maria\n", "expected 4 columns"),
+        ("columns.csv", "slack,T1,maria\n", "expected 4 or 5 columns"),
     ):
         (tmp_path / name).write_text(content)
         code, out = await _partnerbot(tmp_path, db_url, "org", "import", name)
@@ -100,4 +122,4 @@ async def test_the_migration_keeps_links_and_partnerships_made_before_the_rule(t
         finally:
             await database.dispose()
         code, out = await _partnerbot(tmp_path, url, "org", "export")
-        assert code == 0 and "slack,T1,UM,UA" in out.splitlines()
+        assert code == 0 and "slack,T1,UM,UA," in out.splitlines()
