@@ -10,6 +10,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_inline
 from storage.store import Store
 
 
@@ -22,6 +23,9 @@ class Database:
         kwargs: dict = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        elif not _is_memory(url) and not make_url(url).query:  # a plain file: the write path's
+            # statements run on the loop's own thread (sqlite_inline.py)
+            kwargs.update(async_creator=sqlite_inline.creator(make_url(url).database))
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         # SQLite allows one writer; queueing here is cheaper than sleeping in its busy handler.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import hot
 from storage.claims import ClaimQueries
-from storage.models import ActivityLog, Counter
 from storage.outbox import OutboxQueries
 from storage.queries.asks import AskQueries
 from storage.queries.commitments import CommitmentQueries
@@ -55,6 +56,16 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         self._session.add_all(rows)
         await self._session.flush()
 
+    async def insert_new(self, row: Any) -> None:
+        """Write one new row now, as `add` does, in one prebuilt INSERT … RETURNING id instead of
+        the ORM's flush (a quarter of its cost: the hot path of `commit`, issue 25). The row is
+        then in the transaction as if read from it, so later changes to it are written as usual."""
+        table = type(row).__table__
+        values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
+        row.id = (await self._core(hot.insert_returning_id(table), values)).scalar_one()
+        make_transient_to_detached(row)
+        self._session.add(row)
+
     def stage(self, *rows: Any) -> None:
         """Add new rows to the transaction; they are written at the next add, flush or commit."""
         self._session.add_all(rows)
@@ -75,16 +86,14 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
 
     async def take_numbers(self, workspace_id: int, kind: str, count: int) -> int:
         """The first of `count` consecutive reference numbers."""
-        stmt = (self._insert(Counter).values(workspace_id=workspace_id, kind=kind, value=count)
-                .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": Counter.value + count})
-                .returning(Counter.value))
-        return (await self._session.exec(stmt)).scalar_one() - count + 1
+        taken = await self._core(hot.take_numbers(self._session.bind.dialect.name),
+                                 {"workspace_id": workspace_id, "kind": kind, "count": count})
+        return taken.scalar_one() - count + 1
 
     async def log(
         self, *, workspace_id: int, at: datetime, person_id: int | None, platform: str,
         action: str, record: str, before: dict | None = None, after: dict | None = None,
     ) -> None:
-        self._session.add(ActivityLog(
-            workspace_id=workspace_id, at=at, person_id=person_id, platform=platform,
-            action=action, record=record, before=before, after=after,
-        ))
+        await self._core(hot.LOG_ROW, {"workspace_id": workspace_id, "at": at, "person_id": person_id,
+                                       "platform": platform, "action": action, "record": record,
+                                       "before": before, "after": after})

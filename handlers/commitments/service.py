@@ -60,7 +60,7 @@ async def create(ctx: Context, owner: Person, what: str, *, due_date: date | Non
         created_at=ctx.now, **links,
     )
     schedule_reminders(c, ctx.now, commitments.remind_before_hours)
-    await ctx.store.add(c)
+    await ctx.store.insert_new(c)
     await ctx.log("commitment.created", c.ref, after=logged or snapshot(c), workspace_id=c.workspace_id)
     if owner.id != ctx.caller.id:
         await ctx.notify(owner, "commitment.assigned", c.ref,

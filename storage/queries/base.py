@@ -36,6 +36,11 @@ class Queries:
         result = await self._session.exec(stmt)
         return result.rowcount == 1
 
+    async def _core(self, statement, params: dict):
+        """A prebuilt Core statement (storage/hot.py) on the transaction's connection: without the
+        ORM's handling of a statement, which costs several times the statement itself."""
+        return await (await self._session.connection()).execute(statement, params)
+
     async def _first(self, query):
         return (await self._session.exec(query)).scalars().first()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlmodel import SQLModel
 
+from storage import hot
 from storage.fold import fold_statements, keeper_fields, keyed_with, person_columns, same_record
 from storage.models import (
     ActivityLog,
@@ -46,7 +47,8 @@ class PeopleQueries(Queries):
     # --- deliveries, workspaces, people ---------------------------------------------------
     async def claim_delivery(self, key: str, now: datetime) -> bool:
         """Record a platform delivery id; False when it was handled before (a retry)."""
-        return await self._insert_ignore(ProcessedDelivery, {"key": key, "at": now}, ["key"])
+        claimed = await self._core(hot.claim_delivery(self._session.bind.dialect.name), {"key": key, "at": now})
+        return claimed.rowcount == 1
 
     async def workspace(self, platform: str, external_id: str, now: datetime) -> Workspace:
         query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
@@ -115,11 +117,8 @@ class PeopleQueries(Queries):
                                 email: str | None) -> Person:
         """person() for a caller or mention with one id: one query where they are known (the
         path of every Slack command)."""
-        found = (await self._session.exec(
-            select(Person, Identity.id, Identity.email).join(Identity, Identity.person_id == Person.id)
-            .where(Identity.workspace_id == workspace.id,
-                   or_(Identity.external_id == external_id, Identity.channel_account_id == external_id))
-        )).first()
+        found = (await self._session.exec(hot.PERSON_BY_ONE_ID, params={
+            "workspace_id": workspace.id, "external_id": external_id})).first()
         if found is None:
             return await self._new_person(workspace, external_id, name, now, other_id=None, email=email)
         person, identity_id, known_email = found

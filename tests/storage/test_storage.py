@@ -199,3 +199,55 @@ async def test_processes_opening_a_new_sqlite_file_at_once_all_get_in(tmp_path):
         finally:
             for e in engines:
                 await e.dispose()
+
+
+async def test_a_row_written_by_insert_new_takes_later_changes_like_any_other(store_db):
+    """Store.insert_new (the hot path's INSERT … RETURNING id): the row has its id at once, and a
+    change made to it later in the same transaction is written at commit."""
+    from datetime import date
+
+    from storage.models import Commitment
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        ana = await store.person(ws, "U1", "ana", NOW)
+        c = Commitment(workspace_id=ws.id, number=1, owner_id=ana.id, created_by_id=ana.id, what="send the deck",
+                       due_date=date(2026, 11, 27), due_at=NOW, created_at=NOW)
+        await store.insert_new(c)
+        assert c.id is not None
+        c.what = "send the deck and the pricing"
+    async with store_db.transaction() as store:
+        found = await store.get(Commitment, c.id)
+        assert (found.what, found.number, found.due_at) == ("send the deck and the pricing", 1, NOW)
+
+
+async def test_a_command_waits_for_another_process_holding_sqlites_write_lock_without_stalling_the_loop(tmp_path):
+    """The write path runs SQLite on the event loop's thread (storage/sqlite_inline.py): while
+    another process holds the write lock, BEGIN waits for it in a thread, so the loop keeps
+    serving others, and the write goes through once the lock is free."""
+    import sqlite3
+    import time
+
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as database:
+        other = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)  # as another process would
+        other.execute("BEGIN IMMEDIATE")
+        ticks: list[float] = []
+
+        async def ticker() -> None:
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.01)
+
+        async def write() -> int:
+            async with database.transaction() as store:
+                return (await store.workspace("slack", "T1", NOW)).id
+
+        beat = asyncio.create_task(ticker())
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.5)
+        assert not writing.done()  # waiting for the lock
+        other.execute("ROLLBACK")
+        assert await asyncio.wait_for(writing, timeout=10)
+        beat.cancel()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+        assert len(ticks) > 20 and max(gaps) < 0.25  # the loop went on while it waited
+        other.close()
