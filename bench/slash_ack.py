@@ -18,11 +18,27 @@ partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50
 A Partnerbot response counts as an error unless it is a 200 whose body says "saved";
 a bare one unless it is a 200.
 
+Database: a fresh SQLite file by default. --database-url URL serves another (a PostgreSQL
+one: postgresql+asyncpg://127.0.0.1:5432/<db>, a database you created, empty unless you mean
+to measure what it holds); --postgres creates an empty PostgreSQL database for the run and
+drops it after (the server PARTNERBOT_TEST_POSTGRES names, postgres@127.0.0.1:5432 by default).
+
+--prefill (issue 25): before `partnerbot serve` starts, the database is migrated and filled
+in bulk by bench/prefill.py (SQLite and PostgreSQL alike): the workspace T1 of the signed
+requests with 2,000 people (U1, the caller, among them), 100 partnerships, 100,000
+commitments, 1,000,000 rows of the audit trail and 100,000 processed deliveries, quiet (the
+tick finds nothing due during the run) and numbered on (the first commit saved is C-100001).
+The report says whether the run was prefilled; compare its per-round requests/s with an
+empty run's (issue 25's goal: within 10 %; on a 2-core machine rounds of 4 s vary by ±15 %
+from run to run, so give it more rounds). The prefill takes about 30 s on SQLite, 50 s on
+PostgreSQL, before the servers start.
+
 Run from the repository root:
 
     /tmp/venv/bin/python bench/slash_ack.py [--rounds 3] [--seconds 4] [--generator auto]
+        [--prefill] [--database-url URL | --postgres]
 
-Takes about 40 seconds with the defaults.
+Takes about 40 seconds with the defaults (plus the prefill's time).
 """
 from __future__ import annotations
 
@@ -245,17 +261,16 @@ def partnerbot_cmd() -> list[str]:
     return [found, "serve"] if found else [sys.executable, "-m", "bot.cli", "serve"]
 
 
-def start_servers(procs: Processes, workdir: Path) -> dict[str, str]:
-    """Fake Slack API, Partnerbot and the bare app; returns target -> events URL."""
+def start_servers(procs: Processes, workdir: Path, database_url: str) -> dict[str, str]:
+    """Fake Slack API, Partnerbot (on `database_url`) and the bare app; returns target -> events URL."""
     fake = procs.start("fake-api", self_cmd("--role", "fake-api"), child_env(), REPO,
                        r"fake slack api at (\S+)").group(1)
     slack = dict(SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=fake)
-    pb_env = child_env(DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'partnerbot.db'}",
-                       HOST="127.0.0.1", PORT="0", **slack)
+    pb_env = child_env(DATABASE_URL=database_url, HOST="127.0.0.1", PORT="0", **slack)
     pb_home = workdir / "partnerbot-cwd"  # no app.yaml here: built-in defaults
     pb_home.mkdir()
     pb = procs.start("partnerbot", partnerbot_cmd(), pb_env, pb_home,
-                     r"Partnerbot listening on (http://\S+)").group(1)
+                     r"Partnerbot listening on (http://\S+)", timeout=120).group(1)
     bare = procs.start("bare", self_cmd("--role", "bare"), child_env(**slack), REPO,
                        r"bare listening on (http://\S+)").group(1)
     return {"bare": f"{bare}/slack/events", "partnerbot": f"{pb}/slack/events"}
@@ -417,11 +432,12 @@ def generator_version(name: str) -> str:
     return f"aiohttp {aiohttp.__version__} client in its own process"
 
 
-def print_report(summaries: dict[str, dict], generator: str, args: argparse.Namespace) -> None:
+def print_report(summaries: dict[str, dict], generator: str, args: argparse.Namespace, database: str) -> None:
     print()
     print(f"load generator: {generator_version(generator)}; {args.connections} connections; "
           f"{args.rounds} alternating rounds of {args.seconds:g} s per target after a {args.warmup:g} s warm-up")
     print(f"machine: {machine_info()}")
+    print(f"database: {database}")
     print()
     print(f"{'target':<12}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}{'requests':>10}  per-round req/s")
     for target in TARGETS:
@@ -444,15 +460,43 @@ def print_report(summaries: dict[str, dict], generator: str, args: argparse.Name
               f"replays are refused as duplicates. Raise --per-second.")
 
 
-def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes) -> None:
+def describe_database(url: str) -> str:
+    from sqlalchemy import make_url
+
+    if url.startswith("sqlite"):
+        return "SQLite"
+    return f"PostgreSQL ({make_url(url).render_as_string(hide_password=True)})"
+
+
+def prefill_database(url: str) -> str:
+    """bench/prefill.py into the empty database at `url`; what the report says of it."""
+    from datetime import datetime, timezone
+
+    from bench.prefill import prefill
+
+    print("prefilling the database…", flush=True)
+    done = asyncio.run(prefill(url, datetime.now(timezone.utc)))
+    print(done.summary(), flush=True)
+    return (f"PREFILLED: {done.counts['commitment']:,} commitments, {done.counts['activity_log']:,} activity_log "
+            f"rows, {done.counts['processed_delivery']:,} processed deliveries, {done.counts['person']:,} people, "
+            f"{done.counts['partnership']:,} partnerships (in {done.seconds:.1f} s, before serve started)")
+
+
+def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes, database_url: str) -> None:
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "aiohttp"
     run_load = GENERATORS[generator]
     print(f"load generator: {generator}", flush=True)
 
+    database = describe_database(database_url)
+    if args.prefill:
+        database += ", " + prefill_database(database_url)
+    else:
+        database += ", not prefilled (as `serve` found it: a fresh one is empty)"
+
     started = time.monotonic()
-    urls = start_servers(procs, workdir)
+    urls = start_servers(procs, workdir, database_url)
     print(f"servers ready in {time.monotonic() - started:.1f} s: {urls}", flush=True)
 
     started = time.monotonic()
@@ -474,7 +518,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes) -> 
               f"  p99 {percentile_ms(result.hist, 99):7.2f} ms  errors {result.errors}", flush=True)
         if label != "warmup":
             results[target].append(result)
-    print_report({t: summarize(results[t]) for t in TARGETS}, generator, args)
+    print_report({t: summarize(results[t]) for t in TARGETS}, generator, args, database)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -487,6 +531,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-second", type=int, default=3000,
                         help="pre-signed requests per second of run per target (default 3000)")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    parser.add_argument("--prefill", action="store_true",
+                        help="fill the database in bulk before serve starts (bench/prefill.py: 100,000 commitments, "
+                             "1,000,000 activity rows, 100,000 processed deliveries)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="serve this database (default: a fresh SQLite file); with --prefill "
+                                              "it must hold no people")
+    where.add_argument("--postgres", action="store_true",
+                       help="a throwaway PostgreSQL database, created for the run and dropped after")
     # internal: the child processes
     parser.add_argument("--role", choices=("fake-api", "bare", "load"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -517,8 +569,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="slash-ack-"))
     procs = Processes(workdir)
+    throwaway = None
     try:
-        run_benchmark(args, workdir, procs)
+        if args.postgres:
+            from bench.prefill import throwaway_postgres
+
+            throwaway = asyncio.run(throwaway_postgres("pb_slash_ack"))
+            database_url = throwaway[0]
+        else:
+            database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'partnerbot.db'}"
+        run_benchmark(args, workdir, procs, database_url)
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -532,6 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         procs.stop_all()
+        if throwaway:
+            from bench.prefill import drop_postgres
+
+            asyncio.run(drop_postgres(*throwaway))
         if args.keep:
             print(f"kept {workdir}")
         else:
