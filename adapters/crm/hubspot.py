@@ -271,6 +271,7 @@ def _seconds(value: Any) -> float | None:
 
 
 def _said(body: str) -> str:
+    """The message of HubSpot's JSON error body, else the body itself."""
     try:
         return str(json.loads(body).get("message") or body)[:400]
     except (ValueError, AttributeError):
@@ -279,8 +280,4 @@ def _said(body: str) -> str:
 
 def _message(error: Any) -> str:
     """HubSpot's own words about what it refused (its JSON body's message)."""
-    body = getattr(error, "body", None) or ""
-    try:
-        return str(json.loads(body).get("message") or body)[:400]
-    except (ValueError, AttributeError):
-        return str(body or error)[:400]
+    return _said(getattr(error, "body", None) or str(error))
