@@ -186,19 +186,19 @@ class SalesforceDeliverer:
         existing = await self._call(self._sf.query, format_soql(
             "SELECT Id, SplitOwnerId FROM OpportunitySplit WHERE OpportunityId = {} AND SplitTypeId = {}",
             opp, split_type))
-        now = {row["SplitOwnerId"]: row["Id"] for row in existing["records"]}
+        held = {row["SplitOwnerId"]: row["Id"] for row in existing["records"]}  # owner -> their split
         base = f"/services/data/v{self._sf.sf_version}/sobjects/OpportunitySplit/"
         requests = []
         for n, (line, user) in enumerate(zip(op["lines"], users, strict=True)):
-            if user in now:
-                requests.append({"method": "PATCH", "url": base + now.pop(user), "referenceId": f"keep{n}",
+            if user in held:
+                requests.append({"method": "PATCH", "url": base + held.pop(user), "referenceId": f"keep{n}",
                                  "body": {"SplitPercentage": line["percent"]}})
             else:
                 requests.append({"method": "POST", "url": base, "referenceId": f"add{n}", "body": {
                     "OpportunityId": opp, "SplitOwnerId": user, "SplitTypeId": split_type,
                     "SplitPercentage": line["percent"], "SplitNote": line["roles"].replace(",", ", ")}})
         requests += [{"method": "DELETE", "url": base + split_id, "referenceId": f"drop{n}"}
-                     for n, split_id in enumerate(now.values())]
+                     for n, split_id in enumerate(held.values())]  # splits of nobody credited
         answer = await self._call(self._sf.restful, "composite", None, "POST",
                                   data=json.dumps({"allOrNone": True, "compositeRequest": requests}))
         failed = [r for r in answer["compositeResponse"] if r["httpStatusCode"] >= 300
