@@ -360,11 +360,13 @@ def cpu_model() -> str:
         return platform.processor() or platform.machine()
 
 
-async def throwaway_postgres() -> tuple[str, str]:
+async def throwaway_postgres(prefix: str = "pb_fanout") -> tuple[str, str]:
+    """A new empty PostgreSQL database (PARTNERBOT_TEST_POSTGRES names the server, trust auth):
+    its SQLAlchemy URL and the admin DSN that drops it (drop_postgres)."""
     import asyncpg
 
     admin_dsn = os.environ.get("PARTNERBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"pb_fanout_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(admin_dsn, timeout=5)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

@@ -63,6 +63,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.dashboard import FIRST, LAST  # the names the dashboard bench gives people too
+from bench.fanout import drop_postgres, throwaway_postgres
+
+__all__ = ["drop_postgres", "throwaway_postgres"]  # report_scale and slash_ack take them from here
+
 UTC = timezone.utc
 TEAM = "T1"  # the Slack team of the benches' signed requests (tests/fakes/slack_requests.py)
 SEED = 25
@@ -71,15 +76,6 @@ RECENT_WEEKS, RECENT_DENSITY = 12, 3.0
 QUIET = timedelta(hours=1)  # nothing falls due in the hour after `now`
 DIRECTORS, TEAM_SIZE, MEMBERS = 20, 9, 10  # a partnership: a manager and four reps per side
 
-FIRST = ("Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira", "Liam", "Mona",
-         "Nils", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Victor", "Wen", "Xavi", "Yara", "Zeno",
-         "Aiko", "Bruno", "Carla", "Dario", "Emma", "Felix", "Gita", "Hans", "Ivy", "Jade", "Karl", "Lena", "Marco",
-         "Nora")
-LAST = ("Abe", "Berg", "Costa", "Diaz", "Evans", "Fischer", "Garcia", "Hale", "Ito", "Jensen", "Kowalski", "Lund",
-        "Moreau", "Novak", "Ortiz", "Park", "Quist", "Rossi", "Silva", "Tanaka", "Ueda", "Varga", "Weber", "Xu",
-        "Young", "Zhang", "Adler", "Brandt", "Chen", "Dubois", "Eklund", "Ferreira", "Gupta", "Holm", "Iqbal",
-        "Jovanovic", "Kim", "Larsen", "Meyer", "Nakamura", "Olsen", "Petrov", "Quintero", "Reyes", "Sato", "Torres",
-        "Ulrich", "Vidal", "Wong", "Zimmer")
 OWN_WORK = ("send the pricing deck", "follow up with procurement", "send the quarterly forecast",
             "book the demo", "update the account plan", "share the case study", "call the partner's SE")
 
@@ -784,34 +780,6 @@ async def prefill(url: str, now: datetime, sizes: Sizes = Sizes(), team: str = T
     written = time.perf_counter()
     return Prefilled("SQLite" if sqlite else "PostgreSQL", counts, migrated - began, generated - migrated,
                      written - generated, now)
-
-
-async def throwaway_postgres(prefix: str) -> tuple[str, str]:
-    """A new empty PostgreSQL database (PARTNERBOT_TEST_POSTGRES names the server, trust auth):
-    its SQLAlchemy URL and the admin DSN that drops it (drop_postgres)."""
-    import uuid
-
-    import asyncpg
-
-    admin_dsn = os.environ.get("PARTNERBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(admin_dsn, timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{name}", admin_dsn
-
-
-async def drop_postgres(url: str, admin_dsn: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(admin_dsn, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 if __name__ == "__main__":  # python bench/prefill.py URL: fill a database and say what it holds

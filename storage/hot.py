@@ -16,14 +16,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from storage.models import ActivityLog, Counter, Identity, Person, ProcessedDelivery
 
 
-def _insert(dialect: str, model):
+def dialect_insert(dialect: str, model):
+    """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 @cache
 def claim_delivery(dialect: str):
     """A platform delivery id, once (a retry of it inserts nothing)."""
-    return _insert(dialect, ProcessedDelivery).values(key=bindparam("key"), at=bindparam("at")) \
+    return dialect_insert(dialect, ProcessedDelivery).values(key=bindparam("key"), at=bindparam("at")) \
         .on_conflict_do_nothing(index_elements=["key"])
 
 
@@ -31,7 +32,7 @@ def claim_delivery(dialect: str):
 def take_numbers(dialect: str):
     """`count` more reference numbers of a kind: the last one taken."""
     count = bindparam("count")
-    return (_insert(dialect, Counter)
+    return (dialect_insert(dialect, Counter)
             .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=count)
             .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": Counter.value + count})
             .returning(Counter.value))

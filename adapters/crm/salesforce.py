@@ -67,9 +67,8 @@ class SalesforceAccess:
         return self.login()
 
     def login(self) -> Salesforce:
-        if not self.username:
-            raise Undeliverable("Salesforce's session expired and there is no login to renew it: set a new "
-                                "SALESFORCE_ACCESS_TOKEN, or SALESFORCE_USERNAME and SALESFORCE_PASSWORD")
+        """A new session of the integration user (only with a username: settings require one
+        where there is no token, and _renewing asks for one before it logs in again)."""
         try:  # scratch_url: the login endpoint (My Domain, a sandbox's test.salesforce.com)
             session_id, instance = SalesforceLogin(username=self.username, password=self.password,
                                                    security_token=self.security_token, scratch_url=self.login_url)

@@ -8,8 +8,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import select, tuple_, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import hot
 
 # Rows of one page of what the tick finds due: one query walks everything due a page at a time,
 # each row once, holding no more than a page (keyset paging: a page costs the same however deep).
@@ -27,8 +28,7 @@ class Queries:
 
     def _insert(self, model: Any):
         """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
-        dialect = self._session.bind.dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        return hot.dialect_insert(self._session.bind.dialect.name, model)
 
     async def _insert_ignore(self, model: Any, values: dict, conflict: Sequence[str]) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""
