@@ -109,6 +109,11 @@ class InlineConnection:
     def isolation_level(self):
         return self._conn.isolation_level
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself: what storage/hot.py runs a command's statements on."""
+        return self._conn
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._conn.cursor())
 

@@ -62,7 +62,7 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         then in the transaction as if read from it, so later changes to it are written as usual."""
         table = type(row).__table__
         values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
-        row.id = (await self._core(hot.insert_returning_id(table), values)).scalar_one()
+        row.id = (await self._hot_row(hot.insert_returning_id(table), values))[0]
         make_transient_to_detached(row)
         self._session.add(row)
 
@@ -86,14 +86,14 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
 
     async def take_numbers(self, workspace_id: int, kind: str, count: int) -> int:
         """The first of `count` consecutive reference numbers."""
-        taken = await self._core(hot.take_numbers(self._session.bind.dialect.name),
-                                 {"workspace_id": workspace_id, "kind": kind, "count": count})
-        return taken.scalar_one() - count + 1
+        taken, = await self._hot_row(hot.take_numbers(self._session.bind.dialect.name),
+                                     {"workspace_id": workspace_id, "kind": kind, "count": count})
+        return taken - count + 1
 
     async def log(
         self, *, workspace_id: int, at: datetime, person_id: int | None, platform: str,
         action: str, record: str, before: dict | None = None, after: dict | None = None,
     ) -> None:
-        await self._core(hot.LOG_ROW, {"workspace_id": workspace_id, "at": at, "person_id": person_id,
-                                       "platform": platform, "action": action, "record": record,
-                                       "before": before, "after": after})
+        await self._hot_row(hot.LOG_ROW, {"workspace_id": workspace_id, "at": at, "person_id": person_id,
+                                            "platform": platform, "action": action, "record": record,
+                                            "before": before, "after": after})

@@ -47,8 +47,8 @@ class PeopleQueries(Queries):
     # --- deliveries, workspaces, people ---------------------------------------------------
     async def claim_delivery(self, key: str, now: datetime) -> bool:
         """Record a platform delivery id; False when it was handled before (a retry)."""
-        claimed = await self._core(hot.claim_delivery(self._session.bind.dialect.name), {"key": key, "at": now})
-        return claimed.rowcount == 1
+        return await self._hot_row(hot.claim_delivery(self._session.bind.dialect.name), {"key": key, "at": now}) \
+            is not None
 
     async def workspace(self, platform: str, external_id: str, now: datetime) -> Workspace:
         query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
@@ -117,11 +117,11 @@ class PeopleQueries(Queries):
                                 email: str | None) -> Person:
         """person() for a caller or mention with one id: one query where they are known (the
         path of every Slack command)."""
-        found = (await self._session.exec(hot.PERSON_BY_ONE_ID, params={
-            "workspace_id": workspace.id, "external_id": external_id})).first()
+        found = await self._hot_row(hot.PERSON_BY_ONE_ID, {"workspace_id": workspace.id, "external_id": external_id})
         if found is None:
             return await self._new_person(workspace, external_id, name, now, other_id=None, email=email)
-        person, identity_id, known_email = found
+        *columns, identity_id, known_email = found
+        person = self._as_loaded(Person, columns)
         if email and known_email != email:
             await self._session.exec(update(Identity).where(Identity.id == identity_id).values(email=email))
         if name and person.display_name != name and person.display_name == external_id:

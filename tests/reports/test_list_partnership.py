@@ -67,3 +67,25 @@ async def test_refusals_change_nothing(bot, db, user, command, reason):
     await history(bot)
     await bot.say("zed", "help")  # zed exists before the refusal is measured
     await assert_refused_without_change(bot, db, user, command, reason)
+
+
+async def test_a_long_list_shows_the_soonest_due_of_all_its_kinds(bot):
+    """More open commitments than a list shows (30), 35 found by each of two searches (about a
+    handoff between the sides, and a lead's activities): the 30 soonest due of both, in order."""
+    from datetime import date, datetime, timedelta, timezone
+
+    bot.clock.now = datetime(2026, 11, 2, 9, tzinfo=timezone.utc)
+    await bot.say("ana", "partnership new Acme Alliance with <@dana|dana>", channel="C1")
+    await bot.say("dana", "partnership P-1 accept")
+    assert (await bot.say("ana", "handoff <@dana|dana> Acme Corp: needs a review")).ok  # H-1
+    assert (await bot.say("ana", "idea Acme: bundle the add-on", channel="C1")).ok  # L-1
+    first = date(2026, 11, 3)
+    for day in range(70):  # H-1's on odd days from the first, L-1's on even ones; the latest first
+        n = 69 - day
+        target = "H-1" if n % 2 else "L-1"
+        reply = await bot.say("ana", f"commit step {n} by {(first + timedelta(days=n)).isoformat()} re {target}")
+        assert reply.ok, reply.text
+    listed = (await bot.say("dana", "list P-1")).text.splitlines()
+    steps = [line.split(" · ")[1] for line in listed if line.startswith("C-")]
+    assert steps == [f"step {n}" for n in range(30)]
+    assert listed[-1] == "(only the first few are shown)"
