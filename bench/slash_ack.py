@@ -67,6 +67,7 @@ COMMAND_TEXT = "commit send pricing deck to Acme by fri"
 TARGETS = ("bare", "partnerbot")
 GOAL_RATIO = 0.6
 GOAL_P99_MS = 50.0
+GOAL_RSS_MB = 150
 
 
 # ---------------------------------------------------------------------------------------
@@ -519,6 +520,16 @@ def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes, dat
         if label != "warmup":
             results[target].append(result)
     print_report({t: summarize(results[t]) for t in TARGETS}, generator, args, database)
+    serving = dict(procs.started)["partnerbot"]
+    print(f"partnerbot serve resident memory after the run: {resident_mb(serving.pid):.0f} MB "
+          f"(issue 25's goal after the prefilled run: < {GOAL_RSS_MB} MB)")
+
+
+def resident_mb(pid: int) -> float:
+    """VmRSS of a live process, in MB (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return kb / 1024
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

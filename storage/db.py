@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
+from storage.group_commit import GroupCommit
 from storage.store import Store
 
 
@@ -32,11 +33,17 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._read_engine: AsyncEngine | None = None  # SQLite's readers: see reading()
+        # SQLite's file databases on the loop's thread: concurrent transactions commit together
+        self.group_commit = GroupCommit(self.engine, self._write_lock) \
+            if "async_creator" in kwargs else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in one transaction: committed on success, rolled back on error."""
-        if self._write_lock is not None:
+        if self.group_commit is not None:
+            async with self.group_commit.session() as s:
+                yield s
+        elif self._write_lock is not None:
             async with self._write_lock:
                 async with self._session() as s:
                     yield s
@@ -87,6 +94,8 @@ class Database:
                 yield s
 
     async def dispose(self) -> None:
+        if self.group_commit is not None:
+            await self.group_commit.close()
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()

@@ -109,7 +109,7 @@ class Commitment(Numbered, SQLModel, table=True):
     closed_at: Optional[datetime] = _utc(nullable=True)
     close_note: Optional[str] = None
     account: Optional[str] = None
-    handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id")
+    handoff_id: Optional[int] = Field(default=None, foreign_key="handoff.id", index=True)
     peer_sync_id: Optional[int] = Field(default=None, foreign_key="peer_sync.id", index=True)  # a sync pledge
     meeting_id: Optional[int] = Field(default=None, foreign_key="meeting.id", index=True)  # an action item
     lead_id: Optional[int] = Field(default=None, foreign_key="lead.id", index=True)  # a lead's next activity

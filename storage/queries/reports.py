@@ -83,12 +83,9 @@ def _commitment_searches(scope: PartnershipScope, handoff_ids: Sequence[int] | N
     of IN-subqueries (110 ms at 666,000 commitments). `handoff_ids`, when the caller read them
     first, stand for the handoffs between the sides: PostgreSQL guesses that subquery finds 2 and
     compares each member's commitment with all of them (45 ms for a busy partnership)."""
-    # commitment.handoff_id has no index: those about a handoff are found among the members'
-    # own (whoever commits `re H-n` is one of its reps in practice)
     handoffs = _handoff_ids(scope) if handoff_ids is None else handoff_ids
     return [Commitment.peer_sync_id.in_(_sync_ids(scope)), Commitment.meeting_id.in_(_meeting_ids(scope)),
-            Commitment.lead_id.in_(_lead_ids(scope)),
-            and_(Commitment.owner_id.in_(scope.side_a + scope.side_b), Commitment.handoff_id.in_(handoffs))]
+            Commitment.lead_id.in_(_lead_ids(scope)), Commitment.handoff_id.in_(handoffs)]
 
 
 def _commitments_of(scope: PartnershipScope):
