@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, cast, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ActivityLog, Counter, Identity, Person, ProcessedDelivery
@@ -48,6 +48,35 @@ def insert_returning_id(table):
 
 
 LOG_ROW = ActivityLog.__table__.insert()  # its values come with each execution, as a dict
+
+
+@cache
+def numbered_and_logged(table):
+    """PostgreSQL: the next number of the row's workspace and kind taken, the row of `table`
+    written with it and its creation logged, in one statement answering (id, number). Why: the
+    counter's row stays locked until COMMIT, and every command of a workspace takes it; taken in
+    its own statement, it was held over three round trips, and under 16 connections the others
+    queued on it (pg_stat_activity: Lock/transactionid; bench/slash_ack.py, issue 25). Values: the
+    row's columns but id and number, `kind`, `count` (1), `ref_prefix` ("C-") and log_<column>
+    for the log row's columns but id, workspace_id and record."""
+    counter, log = Counter.__table__, ActivityLog.__table__
+    count = bindparam("count")
+    taken = (postgresql.insert(counter)
+             .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=count)
+             .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": counter.c.value + count})
+             .returning(counter.c.value).cte("taken"))
+    columns = [c for c in table.columns if c.name not in ("id", "number")]
+    made = (table.insert()
+            .from_select([*(c.name for c in columns), "number"],
+                         select(*(bindparam(c.name, type_=c.type) for c in columns), taken.c.value))
+            .returning(table.c.id, table.c.number).cte("made"))
+    logged = [c for c in log.columns if c.name not in ("id", "workspace_id", "record")]
+    ref = bindparam("ref_prefix", type_=log.c.record.type) + cast(made.c.number, log.c.record.type)
+    return (log.insert()
+            .from_select(["workspace_id", *(c.name for c in logged), "record"],
+                         select(bindparam("workspace_id", type_=log.c.workspace_id.type),
+                                *(bindparam(f"log_{c.name}", type_=c.type) for c in logged), ref))
+            .returning(select(made.c.id).scalar_subquery(), select(made.c.number).scalar_subquery()))
 
 
 # the caller by one platform id: their main one, or (Teams) the 29:… one mentions carry; the

@@ -66,6 +66,27 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         make_transient_to_detached(row)
         self._session.add(row)
 
+    async def insert_numbered(self, row: Any, log: dict) -> None:
+        """Number a new row (a Commitment: C-n), write it and log its creation (`log`: the log
+        row's values but its record, which is the row's reference). On PostgreSQL in one
+        statement (hot.numbered_and_logged: the counter's lock then lasts only until the COMMIT
+        that follows); elsewhere (or logged in another workspace) as next_number, insert_new and
+        log. The row is then in the transaction as insert_new leaves it."""
+        kind = type(row).KIND
+        if log["workspace_id"] == row.workspace_id and isinstance(await self._hot_driver(), hot.AsyncpgDriver):
+            table = type(row).__table__
+            values = {column.name: getattr(row, column.name) for column in table.columns
+                      if column.name not in ("id", "number")}
+            values |= {"kind": kind, "count": 1, "ref_prefix": f"{kind}-"}
+            values |= {f"log_{name}": value for name, value in log.items() if name != "workspace_id"}
+            row.id, row.number = await self._hot_row(hot.numbered_and_logged(table), values)
+            make_transient_to_detached(row)
+            self._session.add(row)
+            return
+        row.number = await self.next_number(row.workspace_id, kind)
+        await self.insert_new(row)
+        await self.log(**log, record=row.ref)
+
     def stage(self, *rows: Any) -> None:
         """Add new rows to the transaction; they are written at the next add, flush or commit."""
         self._session.add_all(rows)

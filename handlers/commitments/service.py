@@ -54,14 +54,12 @@ async def create(ctx: Context, owner: Person, what: str, *, due_date: date | Non
     else:
         due_date = due_at.astimezone(ZoneInfo(owner_tz)).date()
     workspace_id = workspace_id or ctx.workspace.id
-    c = Commitment(
-        workspace_id=workspace_id, number=await ctx.store.next_number(workspace_id, Commitment.KIND),
-        owner_id=owner.id, created_by_id=ctx.caller.id, what=what, due_date=due_date, due_at=due_at,
-        created_at=ctx.now, **links,
-    )
+    c = Commitment(workspace_id=workspace_id, owner_id=owner.id, created_by_id=ctx.caller.id, what=what,
+                   due_date=due_date, due_at=due_at, created_at=ctx.now, **links)
     schedule_reminders(c, ctx.now, commitments.remind_before_hours)
-    await ctx.store.insert_new(c)
-    await ctx.log("commitment.created", c.ref, after=logged or snapshot(c), workspace_id=c.workspace_id)
+    # numbered (C-n), written and logged at once: see Store.insert_numbered
+    await ctx.store.insert_numbered(c, ctx.log_row("commitment.created", after=logged or snapshot(c),
+                                                   workspace_id=c.workspace_id))
     if owner.id != ctx.caller.id:
         await ctx.notify(owner, "commitment.assigned", c.ref,
                          assigned(c, ctx.caller, format_instant(c.due_at, owner_tz)))

@@ -101,10 +101,14 @@ class Context:
                   workspace_id: int | None = None) -> None:
         """Log a change of `record`, in the workspace the record is numbered in (a linked
         person may change a partnership's C-n or L-n from their other platform's workspace)."""
-        await self.store.log(
-            workspace_id=workspace_id or self.workspace.id, at=self.now, person_id=self.caller.id,
-            platform=self.platform, action=action, record=record, before=before, after=after,
-        )
+        await self.store.log(**self.log_row(action, before, after, workspace_id=workspace_id), record=record)
+
+    def log_row(self, action: str, before: dict | None = None, after: dict | None = None, *,
+                workspace_id: int | None = None) -> dict:
+        """What `log` writes, but the record: for a row logged as it is numbered
+        (Store.insert_numbered), whose record is its reference."""
+        return {"workspace_id": workspace_id or self.workspace.id, "at": self.now, "person_id": self.caller.id,
+                "platform": self.platform, "action": action, "before": before, "after": after}
 
     async def notify(self, person: Person, kind: str, record: str, reply: Reply, period: str = "-") -> bool:
         """Owe `person` a message through the outbox, on the caller's platform when they are on

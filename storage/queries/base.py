@@ -47,12 +47,16 @@ class Queries:
     async def _hot_row(self, statement, params: dict) -> tuple | None:
         """The first row a prebuilt statement of storage/hot.py answers (None: no row), run on the
         transaction's driver connection where there is one (see there), else through _core."""
-        if self._driver is False:  # once per transaction (a Store is one)
-            self._driver = hot.driver_of(await self._session.connection(), self._session.bind.dialect)
-        if self._driver is None:
+        driver = await self._hot_driver()
+        if driver is None:
             found = (await self._core(statement, params)).first()
             return None if found is None else tuple(found)
-        return await self._driver.row(statement, params)
+        return await driver.row(statement, params)
+
+    async def _hot_driver(self) -> hot.SqliteDriver | hot.AsyncpgDriver | None:
+        if self._driver is False:  # asked once per transaction (a Store is one)
+            self._driver = hot.driver_of(await self._session.connection(), self._session.bind.dialect)
+        return self._driver
 
     def _as_loaded(self, model: Any, values: Sequence) -> Any:
         """A `model` row read by _hot_row (its columns in table order, the id first) as the ORM
