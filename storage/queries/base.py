@@ -100,19 +100,19 @@ class Queries:
     async def _read_union(self, model: Any, searches: Sequence, *where, order_by: Sequence[str],
                           limit: int | None = None) -> list:
         """The rows of `model` found by any of `searches` (each with `where`), each once, as read-only
-        records: the rows whose id is in a UNION of the searches' ids, so that each search uses its
-        own index (an OR of them makes PostgreSQL read the whole table), and only ids are compared
-        to find each row once (a UNION of whole rows sorted 3,000 commitments by all their columns:
-        25 of the 80 ms of `report P-1` on bench/report_scale.py's busy partnership, issue 25).
-        With a `limit`, each search keeps only its first `limit` ids before the UNION: the first
+        records: a UNION of the searches' rows, so that each search uses its own index (an OR of
+        them makes PostgreSQL read the whole table; so does `id IN (a UNION of ids)`, which it
+        guesses finds half the table). `model` must have no JSON column (no equality).
+        With a `limit`, each search keeps only its first `limit` rows before the UNION: the first
         `limit` of all are among them, and a busy partnership's 1,400 open commitments are not all
-        read, sorted and deduplicated to show 30."""
+        read, sorted and deduplicated to show 30 (issue 25)."""
         table = model.__table__
-        order = [table.c[name] for name in order_by]
-        arms = [select(table.c.id).where(search, *where) for search in searches]
+        arms = [select(*table.c).where(search, *where) for search in searches]
         if limit is not None:  # SQLite allows no LIMIT in a UNION's arm itself: each is a subquery
+            order = [table.c[name] for name in order_by]
             arms = [select(*arm.order_by(*order).limit(limit).subquery().c) for arm in arms]
-        query = select(*table.c).where(table.c.id.in_(union(*arms))).order_by(*order)
+        found = union(*arms).subquery()
+        query = select(*found.c).order_by(*(found.c[name] for name in order_by))
         if limit is not None:
             query = query.limit(limit)
         make = record_class(model)._make
