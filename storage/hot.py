@@ -1,4 +1,5 @@
-"""The statements every command runs, built once per dialect with bind parameters.
+"""The statements every command runs, built once per dialect with bind parameters, and run on
+the transaction's driver connection itself (see "run on the driver itself" below).
 
 Why: building a statement is most of what executing it costs through SQLAlchemy (coercing each
 column and value, then computing the cache key that finds its compiled form). Measured on the
