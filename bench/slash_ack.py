@@ -14,7 +14,8 @@ Load generator: `wrk` when installed (apt-get install wrk), else an aiohttp clie
 its own process. Force one with --generator wrk|aiohttp.
 
 Prints requests/s, p50 and p99 latency and errors per target, the ratio
-partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms.
+partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms; then
+`partnerbot serve`'s resident memory (VmRSS) after the run (issue 25: < 150 MB once prefilled).
 A Partnerbot response counts as an error unless it is a 200 whose body says "saved";
 a bare one unless it is a 200.
 
