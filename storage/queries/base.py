@@ -86,7 +86,7 @@ class Queries:
         make = record_class(model)._make
         if streamed:
             return await self._streamed(query, make)
-        return [make(row) for row in (await self._session.exec(query)).all()]
+        return [make(row) for row in await self._rows(query)]
 
     async def _streamed(self, query, make: Callable[[Any], Any]) -> list:
         """`make` of each row of a read of tens of thousands, STREAMED rows at a time: each batch is
@@ -116,7 +116,13 @@ class Queries:
         if limit is not None:
             query = query.limit(limit)
         make = record_class(model)._make
-        return [make(row) for row in (await self._session.exec(query)).all()]
+        return [make(row) for row in await self._rows(query)]
+
+    async def _rows(self, query) -> list:
+        """The rows of a Core SELECT of columns, on the transaction's connection: the ORM's handling
+        of a result (session.exec) cost ~4 µs a row more, 13 of the 80 ms of `report P-1` on
+        bench/report_scale.py (issue 25), and these rows are no ORM objects anyway."""
+        return (await (await self._session.connection()).execute(query)).all()
 
     async def _page(self, query, order: tuple, after: Cursor, item=lambda row: row[-1]) -> Page:
         """The next PAGE rows of `query`, which selects the columns of `order`, after the row
