@@ -24,8 +24,10 @@ class Database:
         kwargs: dict = {"echo": echo}
         if not self.is_sqlite:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
-        elif not _is_memory(url) and not make_url(url).query:  # a plain file: the write path's
-            # statements run on the loop's own thread (sqlite_inline.py)
+        # a plain SQLite file: the write path's statements run on the loop's own thread
+        # (sqlite_inline.py), and concurrent transactions commit together (group_commit.py)
+        inline = self.is_sqlite and not _is_memory(url) and not make_url(url).query
+        if inline:
             kwargs.update(async_creator=sqlite_inline.creator(make_url(url).database))
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         # SQLite allows one writer; queueing here is cheaper than sleeping in its busy handler.
@@ -33,9 +35,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._read_engine: AsyncEngine | None = None  # SQLite's readers: see reading()
-        # SQLite's file databases on the loop's thread: concurrent transactions commit together
-        self.group_commit = GroupCommit(self.engine, self._write_lock) \
-            if "async_creator" in kwargs else None
+        self.group_commit = GroupCommit(self.engine, self._write_lock) if inline else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

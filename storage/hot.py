@@ -60,12 +60,8 @@ def numbered_and_logged(table):
     queued on it (pg_stat_activity: Lock/transactionid; bench/slash_ack.py, issue 25). Values: the
     row's columns but id and number, `kind`, `count` (1), `ref_prefix` ("C-") and log_<column>
     for the log row's columns but id, workspace_id and record."""
-    counter, log = Counter.__table__, ActivityLog.__table__
-    count = bindparam("count")
-    taken = (postgresql.insert(counter)
-             .values(workspace_id=bindparam("workspace_id"), kind=bindparam("kind"), value=count)
-             .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": counter.c.value + count})
-             .returning(counter.c.value).cte("taken"))
+    log = ActivityLog.__table__
+    taken = take_numbers("postgresql").cte("taken")
     columns = [c for c in table.columns if c.name not in ("id", "number")]
     made = (table.insert()
             .from_select([*(c.name for c in columns), "number"],

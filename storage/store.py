@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hot
@@ -63,8 +62,7 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         table = type(row).__table__
         values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
         row.id = (await self._hot_row(hot.insert_returning_id(table), values))[0]
-        make_transient_to_detached(row)
-        self._session.add(row)
+        self._track(row)
 
     async def insert_numbered(self, row: Any, log: dict) -> None:
         """Number a new row (a Commitment: C-n), write it and log its creation (`log`: the log
@@ -80,8 +78,7 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
             values |= {"kind": kind, "count": 1, "ref_prefix": f"{kind}-"}
             values |= {f"log_{name}": value for name, value in log.items() if name != "workspace_id"}
             row.id, row.number = await self._hot_row(hot.numbered_and_logged(table), values)
-            make_transient_to_detached(row)
-            self._session.add(row)
+            self._track(row)
             return
         row.number = await self.next_number(row.workspace_id, kind)
         await self.insert_new(row)

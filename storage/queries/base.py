@@ -66,9 +66,14 @@ class Queries:
         if held is not None:
             return held
         row = model(**{column.name: value for column, value in zip(model.__table__.columns, values, strict=True)})
+        self._track(row)
+        return row
+
+    def _track(self, row: Any) -> None:
+        """A row written or read outside the ORM (its id set), in the session as if loaded from
+        it: a later change to it is written at commit."""
         make_transient_to_detached(row)
         self._session.add(row)
-        return row
 
     async def _first(self, query):
         return (await self._session.exec(query)).scalars().first()
