@@ -3,11 +3,11 @@ together with the partner in the last 4 weeks, where they are stuck, and two or 
 questions for the next one-to-one, chosen from those facts by simple rules.
 
 The facts and the questions are pure functions of rows; only `coaching_cards` reads the
-database (four SELECTs for all the side's reps at once).
+database (five SELECTs for all the side's reps at once).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,9 +50,11 @@ class RepFacts:
     overdue: list[Commitment] = field(default_factory=list)  # theirs, open past due (pledges too)
 
 
-def rep_facts(rep: Person, handoffs: Sequence[Handoff], commitments: Sequence[Commitment], leads: Sequence[Lead],
-              asks: Sequence[Ask], now: datetime, accept_within: timedelta, stale_after: timedelta) -> RepFacts:
-    """The facts of one rep from rows that may hold other people's too."""
+def rep_facts(rep: Person, handoffs: Sequence[Handoff], overdue: Sequence[Commitment], kept: Mapping[int, int],
+              leads: Sequence[Lead], asks: Sequence[Ask], now: datetime, accept_within: timedelta,
+              stale_after: timedelta) -> RepFacts:
+    """The facts of one rep from rows that may hold other people's too (`overdue`: open
+    commitments past due; `kept`: how many each person did in the last 4 weeks)."""
     since = now - timedelta(days=COACHING_DAYS)
 
     def recent(at: datetime | None) -> bool:
@@ -62,8 +64,7 @@ def rep_facts(rep: Person, handoffs: Sequence[Handoff], commitments: Sequence[Co
     activity = Activity(
         handoffs_given=sum(1 for h in mine if h.from_id == rep.id and recent(h.created_at)),
         handoffs_received=sum(1 for h in mine if h.to_id == rep.id and recent(h.created_at)),
-        commitments_kept=sum(1 for c in commitments if c.owner_id == rep.id and c.status == "done"
-                             and recent(c.closed_at)),
+        commitments_kept=kept.get(rep.id, 0),
         ideas_raised=sum(1 for lead in leads if lead.created_by_id == rep.id and recent(lead.created_at)),
         asks_answered=sum(1 for a in asks if a.person_id == rep.id and a.status == "answered"
                           and recent(a.answered_at)),
@@ -74,7 +75,7 @@ def rep_facts(rep: Person, handoffs: Sequence[Handoff], commitments: Sequence[Co
         unaccepted=[h for h in live if h.from_id == rep.id and h.accepted_at is None
                     and h.created_at + accept_within <= now],
         stale=[h for h in live if h.stage_changed_at + stale_after <= now],
-        overdue=[c for c in commitments if c.owner_id == rep.id and c.status == "open" and c.due_at < now],
+        overdue=[c for c in overdue if c.owner_id == rep.id and c.status == "open" and c.due_at < now],
     )
 
 
@@ -166,12 +167,13 @@ async def reports_coaching(store: Store, reps: Sequence[Person], now: datetime, 
 
 async def _coaching(store: Store, reps: Sequence[Person], now: datetime, handoffs_rule: HandoffSettings, tz: str,
                     side: str | None = None, partner_ids: Sequence[int] = ()) -> list[Card]:
-    """A card per rep, from four SELECTs for all of them; `partner_ids`: the partner side's reps,
+    """A card per rep, from five SELECTs for all of them; `partner_ids`: the partner side's reps,
     whom a rep with no activity could bring a customer to."""
     since = now - timedelta(days=COACHING_DAYS)
     scope = People(tuple(r.id for r in reps))
     handoffs = await store.report_handoffs(scope, since, OPEN_STAGES, STAGES)
-    commitments = await store.report_commitments(scope, since)
+    overdue = await store.overdue_commitments(scope.ids, now)
+    kept = await store.kept_counts(scope.ids, since, now)
     leads = await store.report_leads(scope, since)
     asks = await store.report_asks(scope, since)
     people = {r.id: r for r in reps} | await store.people(
@@ -181,6 +183,6 @@ async def _coaching(store: Store, reps: Sequence[Person], now: datetime, handoff
     stale_after = timedelta(days=handoffs_rule.stale_after_days)
     cards = []
     for rep in reps:
-        facts = rep_facts(rep, handoffs, commitments, leads, asks, now, accept_within, stale_after)
+        facts = rep_facts(rep, handoffs, overdue, kept, leads, asks, now, accept_within, stale_after)
         cards.append(rep_card(facts, questions(facts, people, partner_reps), people, now, tz, side))
     return cards

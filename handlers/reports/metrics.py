@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from itertools import accumulate
 
 from storage.models import Ask, Commitment, Handoff, Lead, Meeting, PeerSync, SyncAnswer, Win, WinCredit
@@ -25,9 +26,14 @@ class Window:
     now: datetime
     weeks: int = WEEKS
 
-    @property
+    @cached_property  # asked for each of a report's thousands of records
     def start(self) -> datetime:
         return self.now - self.weeks * WEEK
+
+    @cached_property
+    def _starts(self) -> list[datetime]:
+        """The instant each bucket starts, oldest first."""
+        return [self.start + i * WEEK for i in range(self.weeks)]
 
     def bucket(self, at: datetime | None) -> int | None:
         """The bucket `at` falls in: bucket i covers [now-(weeks-i)·7d, now-(weeks-1-i)·7d).
@@ -35,8 +41,7 @@ class Window:
         the report (a Done click followed by the Home tab) is not left out."""
         if at is None or at > self.now or at < self.start:
             return None
-        weeks_ago = -((at - self.now) // WEEK)  # ceil((now - at) / 7d): 0 only for `now` itself
-        return min(self.weeks - weeks_ago, self.weeks - 1)
+        return bisect_right(self._starts, at) - 1  # a bisection: a report places thousands
 
     def ends(self) -> list[datetime]:
         """The instant each bucket ends, oldest first (the last is now)."""

@@ -72,18 +72,22 @@ class Rows:
     asks: list
 
 
-async def _gather(store: Store, scope: Scope, window: metrics.Window) -> Rows:
+async def _gather(store: Store, scope: Scope, window: metrics.Window, listed: bool = True) -> Rows:
+    """The rows of a scorecard. `listed`: whole commitments, for a view that lists them (one's own
+    open ones, the dashboard's page); without it (a partnership's in the chat) only what its
+    figures count of them."""
     since = window.start
     meetings = await store.report_meetings(scope, since, window.now)
     syncs, answers = await store.report_syncs(scope, since)
     leads = await store.report_leads(scope, since)
     return Rows(
-        commitments=await store.report_commitments(scope, since),
+        commitments=await (store.report_commitments(scope, since) if listed
+                           else store.counted_commitments(scope, since, window.now)),
         handoffs=await store.report_handoffs(scope, since, OPEN_STAGES, STAGES),
         syncs=syncs, sync_answers=answers, meetings=meetings,
-        action_items=await store.report_action_items([m.id for m in meetings]),
+        action_items=await store.report_action_items([m.id for m in meetings], counted_only=not listed),
         leads=leads,
-        leads_with_next=set(await store.next_activities([lead.id for lead in leads if lead.status == "open"])),
+        leads_with_next=await store.leads_with_next_activity([lead.id for lead in leads if lead.status == "open"]),
         asks=await store.report_asks(scope, since),
     )
 
@@ -240,7 +244,7 @@ async def _person_report(ctx: Context, person: Person) -> Reply:
 # --- a partnership ----------------------------------------------------------------------------
 async def _partnership_report(ctx: Context, p: Partnership, me: PartnershipMember) -> Reply:
     facts, _, members = await partnership_figures(ctx.store, p, ctx.now, ctx.settings.cadence.pulse.min_answers,
-                                                  ctx.tz)
+                                                  ctx.tz, listed=False)
     scorecard = Card(title=partnership_title(p), facts=tuple(f.fact for f in facts))
     if me.role != "manager":
         return Reply.of_cards(scorecard)
@@ -251,14 +255,15 @@ def partnership_title(p: Partnership) -> str:
     return f"{p.ref} {p.name} — last 8 weeks"
 
 
-async def partnership_figures(store: Store, p: Partnership, now: datetime, min_answers: int,
-                              tz: str) -> tuple[list[Figure], Rows, list[PartnershipMember]]:
+async def partnership_figures(store: Store, p: Partnership, now: datetime, min_answers: int, tz: str,
+                              listed: bool = True) -> tuple[list[Figure], Rows, list[PartnershipMember]]:
     """A partnership's scorecard of the 8 weeks before `now`, the rows it was computed from and
-    its members: `report P-n` and the dashboard's partnership page both show exactly these."""
+    its members: `report P-n` and the dashboard's partnership page both show exactly these
+    (`listed`: whole commitments among the rows, which the page lists and the chat does not)."""
     window = metrics.Window(now)
     members = await store.members(p.id)
     scope = between_sides(p, members)
-    rows = await _gather(store, scope, window)
+    rows = await _gather(store, scope, window, listed)
     wins = await store.report_wins(scope, window.start)
     pulse = await store.last_closed_pulse(p.id)
     answers = await store.pulse_answers(pulse.id) if pulse is not None else []

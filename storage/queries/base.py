@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select, tuple_, union
+from sqlalchemy import select, tuple_, union, union_all
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -81,17 +82,16 @@ class Queries:
     async def _all(self, query) -> list:
         return list((await self._session.exec(query)).scalars().all())
 
-    async def _read_only(self, model: Any, *where, order_by: Sequence = (), streamed: bool = False) -> list:
+    async def _read_only(self, model: Any, *where, order_by: Sequence = (), streamed: bool = False,
+                         columns: Sequence[str] | None = None) -> list:
         """The rows of `model` matching `where`, as read-only records (see `record_class`): a
         report reads thousands, and ORM objects cost several times as much (profiled on the dashboard's
-        overview: 284,000 ORM objects took 10 s, 300,000 records 1.3 s). `streamed`: see _streamed."""
-        query = select(*model.__table__.c).where(*where)
-        if order_by:
-            query = query.order_by(*order_by)
-        make = record_class(model)._make
+        overview: 284,000 ORM objects took 10 s, 300,000 records 1.3 s). `streamed`: see _streamed.
+        `columns`: only these, as record_class(model, columns)."""
+        read = plain_read(model, *where, order_by=order_by, columns=columns)
         if streamed:
-            return await self._streamed(query, make)
-        return [make(row) for row in await self._rows(query)]
+            return await self._streamed(read.statement, read.make)
+        return await self._read(read)
 
     async def _streamed(self, query, make: Callable[[Any], Any]) -> list:
         """`make` of each row of a read of tens of thousands, STREAMED rows at a time: each batch is
@@ -102,32 +102,18 @@ class Queries:
             found.extend(make(row) for row in rows)
         return found
 
-    async def _read_union(self, model: Any, searches: Sequence, *where, order_by: Sequence[str],
-                          limit: int | None = None) -> list:
-        """The rows of `model` found by any of `searches` (each with `where`), each once, as read-only
-        records: a UNION of the searches' rows, so that each search uses its own index (an OR of
-        them makes PostgreSQL read the whole table; so does `id IN (a UNION of ids)`, which it
-        guesses finds half the table). `model` must have no JSON column (no equality).
-        With a `limit`, each search keeps only its first `limit` rows before the UNION: the first
-        `limit` of all are among them, and a busy partnership's 1,400 open commitments are not all
-        read, sorted and deduplicated to show 30 (issue 25)."""
-        table = model.__table__
-        arms = [select(*table.c).where(search, *where) for search in searches]
-        if limit is not None:  # SQLite allows no LIMIT in a UNION's arm itself: each is a subquery
-            order = [table.c[name] for name in order_by]
-            arms = [select(*arm.order_by(*order).limit(limit).subquery().c) for arm in arms]
-        found = union(*arms).subquery()
-        query = select(*found.c).order_by(*(found.c[name] for name in order_by))
-        if limit is not None:
-            query = query.limit(limit)
-        make = record_class(model)._make
-        return [make(row) for row in await self._rows(query)]
+    async def _read(self, read: Read, params: dict | None = None) -> list:
+        """The records `read` finds, with `params` for its bound parameters."""
+        rows = await self._rows(read.statement, params)
+        if read.id_at is not None:  # a UNION ALL: each record once here
+            rows = {row[read.id_at]: row for row in rows}.values()
+        return [read.make(row) for row in rows]
 
-    async def _rows(self, query) -> list:
+    async def _rows(self, query, params: dict | None = None) -> list:
         """The rows of a Core SELECT of columns, on the transaction's connection: the ORM's handling
         of a result (session.exec) cost ~4 µs a row more, 13 of the 80 ms of `report P-1` on
         bench/report_scale.py (issue 25), and these rows are no ORM objects anyway."""
-        return (await (await self._session.connection()).execute(query)).all()
+        return (await (await self._session.connection()).execute(query, params)).all()
 
     async def _page(self, query, order: tuple, after: Cursor, item=lambda row: row[-1]) -> Page:
         """The next PAGE rows of `query`, which selects the columns of `order`, after the row
@@ -138,12 +124,61 @@ class Queries:
         return [(tuple(row), item(row)) for row in rows]
 
 
+@dataclass(frozen=True)
+class Read:
+    """A SELECT of read-only records (Queries._read runs it). Those of a report are built once,
+    with bound parameters (storage/queries/reports.py): building one cost SQLAlchemy ~0.3 ms, more
+    than running it, and a report runs twenty."""
+
+    statement: Any
+    make: Callable[[Any], Any]  # a row as its record
+    id_at: int | None = None  # where the id is in a row of a UNION ALL, whose duplicates are dropped in Python
+
+
+def plain_read(model: Any, *where, order_by: Sequence = (), columns: Sequence[str] | None = None) -> Read:
+    """The rows of `model` matching `where`, as records of `columns` (all when None)."""
+    table = model.__table__
+    query = select(*([table.c[name] for name in columns] if columns else table.c)).where(*where)
+    if order_by:
+        query = query.order_by(*order_by)
+    return Read(query, record_class(model, tuple(columns) if columns else None)._make)
+
+
+def union_read(model: Any, searches: Sequence, *where, order_by: Sequence[str] = (), limit: int | None = None,
+               columns: Sequence[str] | None = None) -> Read:
+    """The rows of `model` found by any of `searches` (each with `where`), each once, as read-only
+    records: a UNION of the searches' rows, so that each search uses its own index (an OR of
+    them makes PostgreSQL read the whole table; so does `id IN (a UNION of ids)`, which it
+    guesses finds half the table). `model` must have no JSON column (no equality).
+    With a `limit`, each search keeps only its first `limit` rows before the UNION: the first
+    `limit` of all are among them, and a busy partnership's 1,400 open commitments are not all
+    read, sorted and deduplicated to show 30 (issue 25). `columns`: only these (the id among
+    them, which keeps two records apart), as record_class(model, columns). Without `order_by`
+    or `limit` the rows come in no particular order, from a UNION ALL whose duplicates
+    Queries._read drops: sorting a busy partnership's 3,700 took 6 ms, and deduplicating them in
+    SQLite's temporary B-tree 4 ms more than in a dict."""
+    table = model.__table__
+    selected = [table.c[name] for name in columns] if columns else list(table.c)
+    arms = [select(*selected).where(search, *where) for search in searches]
+    make = record_class(model, tuple(columns) if columns else None)._make
+    if not order_by and limit is None:
+        return Read(union_all(*arms), make, [c.name for c in selected].index("id"))
+    if limit is not None:  # SQLite allows no LIMIT in a UNION's arm itself: each is a subquery
+        order = [table.c[name] for name in order_by]
+        arms = [select(*arm.order_by(*order).limit(limit).subquery().c) for arm in arms]
+    found = union(*arms).subquery()
+    query = select(*found.c).order_by(*(found.c[name] for name in order_by))
+    return Read(query.limit(limit) if limit is not None else query, make)
+
+
 @cache
-def record_class(model: Any) -> type:
-    """A read-only record of `model`'s row: its columns by name, and its `ref` (C-12) when the
-    model is numbered; what reports read, never written back (it is no ORM object)."""
-    base = namedtuple(f"{model.__name__}Record", [column.name for column in model.__table__.c])
+def record_class(model: Any, columns: tuple[str, ...] | None = None) -> type:
+    """A read-only record of `model`'s row: its columns by name (only `columns` when given), and
+    its `ref` (C-12) when the model is numbered and its number read; what reports read, never
+    written back (it is no ORM object)."""
+    names = columns or tuple(column.name for column in model.__table__.c)
+    base = namedtuple(f"{model.__name__}Record", names)
     namespace: dict[str, Any] = {"__slots__": ()}
-    if hasattr(model, "KIND"):
+    if hasattr(model, "KIND") and "number" in names:
         namespace["ref"] = property(lambda self, kind=model.KIND: f"{kind}-{self.number}")
     return type(base.__name__, (base,), namespace)

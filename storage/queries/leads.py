@@ -41,6 +41,13 @@ class LeadQueries(Queries):
             query = query.where(func.lower(Lead.account).contains(account.lower(), autoescape=True))
         return await self._all(query.order_by(Lead.number).limit(limit))
 
+    async def leads_with_next_activity(self, lead_ids: Sequence[int]) -> set[int]:
+        """Those of these leads with an open activity (a scorecard counts them; it lists none)."""
+        if not lead_ids:
+            return set()
+        return set(await self._all(select(Commitment.lead_id).distinct()
+                                   .where(Commitment.lead_id.in_(lead_ids), Commitment.status == "open")))
+
     async def next_activities(self, lead_ids: Sequence[int]) -> dict[int, Commitment]:
         """Each lead's soonest open activity; a lead missing from the result has none."""
         if not lead_ids:

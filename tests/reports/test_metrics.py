@@ -207,7 +207,7 @@ def test_coaching_asks_about_what_is_stuck_one_question_per_reference_and_never_
     moving = handoff(NOW - 30 * D, accepted=NOW - 29 * D, stage="positioned", number=4)
     moving.stage_changed_at = NOW - 20 * D
     late = [commitment("open", due=NOW - 5 * D, number=8), commitment("open", due=NOW - D, number=9)]
-    facts = rep_facts(bob, [stuck, moving], late, [], [], NOW, timedelta(hours=48), timedelta(days=14))
+    facts = rep_facts(bob, [stuck, moving], late, {}, [], [], NOW, timedelta(hours=48), timedelta(days=14))
     assert [h.number for h in facts.unaccepted] == [3] and [h.number for h in facts.stale] == [3, 4]
     assert [c.number for c in facts.overdue] == [8, 9]
     assert questions(facts, {1: bob, 2: maria}) == [

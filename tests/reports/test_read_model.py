@@ -15,7 +15,7 @@ from handlers.reports.overview import COLUMNS, overview
 from tests.conftest import Chat, FixedClock
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_requests import SIGNING_SECRET, event_body, json_headers
-from tests.helpers import Clocked, person_named
+from tests.helpers import Clocked, person_named, rows
 from tests.reports.test_report import REPORT_AT, history
 
 
@@ -113,3 +113,20 @@ async def test_the_credit_on_a_persons_page_is_their_part_of_the_credit_report(b
     for win in report.wins:
         if win.amount_cents is not None:
             assert sum(line.cents for line in win.credits) == win.amount_cents
+
+
+async def test_a_commitment_found_by_two_of_a_partnerships_searches_counts_once(bot, db):
+    """`report P-n` finds a partnership's commitments by four searches (its syncs', meetings', leads'
+    and handoffs') read as one UNION ALL: one both an action item and a lead's activity is one."""
+    from sqlalchemy import update
+
+    from storage.models import Commitment, Lead
+
+    await history(bot)
+    before = _said(await bot.say("ana", "report P-1"))
+    [lead] = await rows(db, Lead, Lead.number == 1)
+    async with db.session() as s:  # C-2, M-1's action item, also made a next activity of L-1
+        await s.exec(update(Commitment).where(Commitment.number == 2).values(lead_id=lead.id))
+    after = _said(await bot.say("ana", "report P-1"))
+    assert before["Kept on time"] == after["Kept on time"] == "40% (2 of 5 kept on time)"
+    assert after == before

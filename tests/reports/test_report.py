@@ -282,6 +282,26 @@ async def test_each_manager_coaches_their_own_sides_reps_by_what_is_stuck(bot):
                                            "3. What is the next step that moves H-4 past positioned?"]
 
 
+async def test_coaching_counts_the_commitments_a_rep_kept_in_the_last_four_weeks(bot):
+    """bob's C-2 was done on 29 Oct, before the 4 weeks; C-8, overdue, is done now and leaves the
+    overdue facts; a commitment done 29 days ago does not count."""
+    await history(bot)
+    bot.clock.now = at(11, 22, 9)  # 29 days before the report
+    assert (await bot.say("bob", "commit call Umbrella by mon")).ok
+    assert (await bot.say("bob", "done C-14")).ok
+    bot.clock.now = REPORT_AT
+    assert (await bot.say("bob", "done C-8")).ok
+    assert (await bot.say("bob", "commit send the pilot plan by tue")).ok
+    assert (await bot.say("bob", "done C-15")).ok
+    bob = (await bot.say("ana", "report P-1")).cards[1]
+    assert bob.title == "Coaching · bob (side A) — last 4 weeks"
+    assert [(f.label, f.value) for f in bob.facts] == [
+        ("Activity", "0 handoffs given · 1 received · 2 commitments kept · 1 idea raised · 0 asks answered"),
+        ("Not accepted", "H-3 by maria, waiting 34 days"),
+        ("Stuck in a stage", "H-3 identified for 34 days; H-4 positioned for 24 days"),
+    ]
+
+
 async def test_a_person_is_reported_to_themselves_their_manager_and_their_partnerships_managers(bot):
     await history(bot)
     by_manager = await bot.say("ana", "report <@bob|bob>")  # ana is bob's manager
