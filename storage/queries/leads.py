@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 
 from storage.models import Commitment, Lead
 from storage.queries.base import Queries
@@ -45,8 +46,7 @@ class LeadQueries(Queries):
         """Those of these leads with an open activity (a scorecard counts them; it lists none)."""
         if not lead_ids:
             return set()
-        return set(await self._all(select(Commitment.lead_id).distinct()
-                                   .where(Commitment.lead_id.in_(lead_ids), Commitment.status == "open")))
+        return {row[0] for row in await self._rows(_leads_with_next_activity(), {"lead_ids": list(lead_ids)})}
 
     async def next_activities(self, lead_ids: Sequence[int]) -> dict[int, Commitment]:
         """Each lead's soonest open activity; a lead missing from the result has none."""
@@ -55,3 +55,10 @@ class LeadQueries(Queries):
         rows = await self._all(select(Commitment).where(Commitment.lead_id.in_(lead_ids), Commitment.status == "open")
                                .order_by(Commitment.due_at.desc()))
         return {c.lead_id: c for c in rows}  # the last written, soonest due, wins
+
+
+@cache
+def _leads_with_next_activity():
+    """Built once (see base.Read)."""
+    return (select(Commitment.lead_id).distinct()
+            .where(Commitment.lead_id.in_(bindparam("lead_ids", expanding=True)), Commitment.status == "open"))

@@ -41,6 +41,10 @@ class People:
 
     ids: tuple[int, ...]
 
+    def params(self, **more) -> dict:
+        """The values of BOUND_PEOPLE's parameters (and `more`), for a statement built on it."""
+        return {"ids": list(self.ids), **more}
+
 
 @dataclass(frozen=True)
 class PartnershipScope:
@@ -71,11 +75,12 @@ class _BoundScope(PartnershipScope):
         return bindparam("members", expanding=True)
 
 
-# A partnership as bound parameters: the statements of its scorecard and `list P-n` are built once
-# on it (functools.cache), and run with PartnershipScope.params (see base.Read)
+# Scopes as bound parameters: the statements of a scorecard and of `list P-n` are built once on
+# them (functools.cache, at the end of this module) and run with the scope's params() (see base.Read)
 BOUND: PartnershipScope = _BoundScope(bindparam("partnership_id"), bindparam("side_a", expanding=True),
                                       bindparam("side_b", expanding=True))
-SINCE = bindparam("since")
+BOUND_PEOPLE = People(bindparam("ids", expanding=True))
+SINCE, NOW = bindparam("since"), bindparam("now")
 HANDOFF_IDS = bindparam("handoff_ids", expanding=True)  # those between its sides, read first
 
 
@@ -177,8 +182,7 @@ class ReportQueries(Queries):
         they own. A partnership's: its syncs' pledges, its meetings' action items, its leads'
         activities and the commitments made about handoffs between its sides."""
         if isinstance(scope, People):
-            return await self._read_only(Commitment, Commitment.owner_id.in_(scope.ids), commitment_window(since),
-                                         order_by=(Commitment.due_at, Commitment.id))
+            return await self._read(_people_commitments(), scope.params(since=since))
         return await self._read(_partnership_commitments(False),
                                 scope.params(since=since, handoff_ids=await self._handoff_ids_between(scope)))
 
@@ -198,75 +202,49 @@ class ReportQueries(Queries):
     async def kept_counts(self, owner_ids: Sequence[int], since: datetime, now: datetime) -> dict[int, int]:
         """How many commitments each of these people did between `since` and `now` (counted in
         the index on owner_id: a rep of a busy partnership has done thousands)."""
-        query = (select(Commitment.owner_id, func.count()).where(
-            Commitment.owner_id.in_(owner_ids), Commitment.status == "done", Commitment.closed_at >= since,
-            Commitment.closed_at <= now).group_by(Commitment.owner_id))
-        return {owner: count for owner, count in await self._rows(query)}
+        rows = await self._rows(_kept_counts(), People(tuple(owner_ids)).params(since=since, now=now))
+        return {owner: count for owner, count in rows}
 
     async def overdue_commitments(self, owner_ids: Sequence[int], now: datetime) -> list[Commitment]:
         """These people's open commitments due before `now`, soonest due first."""
-        return await self._read_only(Commitment, Commitment.owner_id.in_(owner_ids), Commitment.status == "open",
-                                     Commitment.due_at < now, order_by=(Commitment.due_at, Commitment.id))
+        return await self._read(_overdue_commitments(), People(tuple(owner_ids)).params(now=now))
 
     async def report_handoffs(self, scope: Scope, since: datetime, open_stages: Sequence[str],
                               stages: Sequence[str]) -> list[Handoff]:
         """Handoffs given or received (a partnership's: between its sides) that were made or
         accepted in the window, or are still open (in one of `open_stages`, not declined). Only
         those in one of `stages`: a handoff taken back by its sender is not counted at all."""
-        if isinstance(scope, People):
-            whose = or_(Handoff.from_id.in_(scope.ids), Handoff.to_id.in_(scope.ids))
-            return await self._read(_report_handoffs(whose, handoff_window(since, open_stages), tuple(stages)))
-        return await self._read(_handoffs_between(tuple(open_stages), tuple(stages)), scope.params(since=since))
+        read = _report_handoffs(isinstance(scope, People), tuple(open_stages), tuple(stages))
+        return await self._read(read, scope.params(since=since))
 
     async def report_syncs(self, scope: Scope, since: datetime) -> tuple[list[PeerSync], list[SyncAnswer]]:
         """Peer syncs opened in the window (a person's: of the partnerships they manage), and
         the managers' parts in them."""
-        if isinstance(scope, People):
-            partnerships = PeerSync.partnership_id.in_(_partnerships_of(scope.ids, "manager"))
-        else:
-            partnerships = PeerSync.partnership_id == scope.partnership_id
-        syncs = await self._read_only(PeerSync, partnerships, PeerSync.opened_at >= since,
-                                      order_by=(PeerSync.opened_at,))
+        syncs = await self._read(_report_syncs(isinstance(scope, People)), scope.params(since=since))
         if not syncs:
             return [], []
-        answers = await self._read_only(SyncAnswer, SyncAnswer.peer_sync_id.in_([s.id for s in syncs]))
-        return syncs, answers
+        return syncs, await self._read(_sync_answers(), {"sync_ids": [s.id for s in syncs]})
 
     async def report_meetings(self, scope: Scope, since: datetime, now: datetime) -> list[Meeting]:
         """Meetings that ended in the window (a person's: those they organised; an organiser
         is a member of the meeting's partnership, which narrows the search to its index)."""
-        if isinstance(scope, People):
-            whose = and_(Meeting.partnership_id.in_(_partnerships_of(scope.ids)), Meeting.organiser_id.in_(scope.ids))
-        else:
-            whose = Meeting.partnership_id == scope.partnership_id
-        return await self._read_only(Meeting, whose, Meeting.ends_at >= since, Meeting.ends_at <= now,
-                                     order_by=(Meeting.ends_at,))
+        return await self._read(_report_meetings(isinstance(scope, People)), scope.params(since=since, now=now))
 
     async def report_action_items(self, meeting_ids: Sequence[int], counted_only: bool = False) -> list[Commitment]:
         """Every action item of these meetings (whether a meeting has one decides its rate).
         `counted_only`: their COUNTED columns and meeting_id alone (see counted_commitments)."""
         if not meeting_ids:
             return []
-        columns = (*COUNTED, "meeting_id") if counted_only else None
-        return await self._read_only(Commitment, Commitment.meeting_id.in_(meeting_ids), order_by=(Commitment.id,),
-                                     columns=columns)
+        return await self._read(_action_items(counted_only), {"meeting_ids": list(meeting_ids)})
 
     async def report_leads(self, scope: Scope, since: datetime) -> list[Lead]:
-        """Leads (a person's: raised or owned by them) made or closed in the window, or open.
-        lead.created_by_id has no index, so a person's search reads the lead table through;
-        an index on it (a migration) would make it a search like the others."""
-        if isinstance(scope, People):
-            whose = or_(Lead.created_by_id.in_(scope.ids), Lead.owner_id.in_(scope.ids))
-        else:
-            whose = Lead.partnership_id == scope.partnership_id
-        return await self._read_only(Lead, whose, lead_window(since), order_by=(Lead.id,))
+        """Leads (a person's: raised or owned by them) made or closed in the window, or open."""
+        return await self._read(_report_leads(isinstance(scope, People)), scope.params(since=since))
 
     async def report_asks(self, scope: Scope, since: datetime) -> list[Ask]:
         """Asks (a person's: those they were asked; a partnership's: about it, its leads or the
         handoffs between its sides) made, first responded to or answered in the window."""
-        if isinstance(scope, People):
-            return await self._read_only(Ask, Ask.person_id.in_(scope.ids), ask_window(since), order_by=(Ask.id,))
-        return await self._read(_partnership_asks(), scope.params(since=since))
+        return await self._read(_report_asks(isinstance(scope, People)), scope.params(since=since))
 
     async def report_credits(self, person_ids: Sequence[int], since: datetime) -> list[tuple[WinCredit, Win]]:
         """These people's credit on the wins of the window."""
@@ -341,10 +319,30 @@ class ReportQueries(Queries):
         return out
 
 
-# --- a partnership's reads, built once on BOUND (see base.Read) -----------------------------------
+# --- the reads of a scorecard, built once on BOUND or BOUND_PEOPLE (see base.Read) ---------------
 @cache
 def _handoff_ids_statement():
     return _handoff_ids(BOUND)
+
+
+@cache
+def _people_commitments() -> Read:
+    return plain_read(Commitment, Commitment.owner_id.in_(BOUND_PEOPLE.ids), commitment_window(SINCE),
+                      order_by=(Commitment.due_at, Commitment.id))
+
+
+@cache
+def _kept_counts():
+    return (select(Commitment.owner_id, func.count())
+            .where(Commitment.owner_id.in_(BOUND_PEOPLE.ids), Commitment.status == "done",
+                   Commitment.closed_at >= SINCE, Commitment.closed_at <= NOW)
+            .group_by(Commitment.owner_id))
+
+
+@cache
+def _overdue_commitments() -> Read:
+    return plain_read(Commitment, Commitment.owner_id.in_(BOUND_PEOPLE.ids), Commitment.status == "open",
+                      Commitment.due_at < NOW, order_by=(Commitment.due_at, Commitment.id))
 
 
 @cache
@@ -362,16 +360,56 @@ def _open_commitments(limit: int) -> Read:
 
 
 @cache
-def _handoffs_between(open_stages: tuple[str, ...], stages: tuple[str, ...]) -> Read:
-    return _report_handoffs(_between_sides(BOUND), handoff_window(SINCE, open_stages), stages)
-
-
-def _report_handoffs(whose, window, stages: tuple[str, ...]) -> Read:
-    return plain_read(Handoff, whose, window, Handoff.stage.in_(stages), order_by=(Handoff.created_at, Handoff.id))
+def _report_handoffs(of_people: bool, open_stages: tuple[str, ...], stages: tuple[str, ...]) -> Read:
+    ids = BOUND_PEOPLE.ids
+    whose = or_(Handoff.from_id.in_(ids), Handoff.to_id.in_(ids)) if of_people else _between_sides(BOUND)
+    return plain_read(Handoff, whose, handoff_window(SINCE, open_stages), Handoff.stage.in_(stages),
+                      order_by=(Handoff.created_at, Handoff.id))
 
 
 @cache
-def _partnership_asks() -> Read:
+def _report_syncs(of_people: bool) -> Read:
+    if of_people:  # of the partnerships they manage
+        partnerships = PeerSync.partnership_id.in_(_partnerships_of(BOUND_PEOPLE.ids, "manager"))
+    else:
+        partnerships = PeerSync.partnership_id == BOUND.partnership_id
+    return plain_read(PeerSync, partnerships, PeerSync.opened_at >= SINCE, order_by=(PeerSync.opened_at,))
+
+
+@cache
+def _sync_answers() -> Read:
+    return plain_read(SyncAnswer, SyncAnswer.peer_sync_id.in_(bindparam("sync_ids", expanding=True)))
+
+
+@cache
+def _report_meetings(of_people: bool) -> Read:
+    if of_people:  # those they organised: an organiser is a member of the meeting's partnership
+        ids = BOUND_PEOPLE.ids
+        whose = and_(Meeting.partnership_id.in_(_partnerships_of(ids)), Meeting.organiser_id.in_(ids))
+    else:
+        whose = Meeting.partnership_id == BOUND.partnership_id
+    return plain_read(Meeting, whose, Meeting.ends_at >= SINCE, Meeting.ends_at <= NOW, order_by=(Meeting.ends_at,))
+
+
+@cache
+def _action_items(counted_only: bool) -> Read:
+    return plain_read(Commitment, Commitment.meeting_id.in_(bindparam("meeting_ids", expanding=True)),
+                      order_by=(Commitment.id,), columns=(*COUNTED, "meeting_id") if counted_only else None)
+
+
+@cache
+def _report_leads(of_people: bool) -> Read:
+    if of_people:  # raised or owned by them
+        whose = or_(Lead.created_by_id.in_(BOUND_PEOPLE.ids), Lead.owner_id.in_(BOUND_PEOPLE.ids))
+    else:
+        whose = Lead.partnership_id == BOUND.partnership_id
+    return plain_read(Lead, whose, lead_window(SINCE), order_by=(Lead.id,))
+
+
+@cache
+def _report_asks(of_people: bool) -> Read:
+    if of_people:  # those they were asked
+        return plain_read(Ask, Ask.person_id.in_(BOUND_PEOPLE.ids), ask_window(SINCE), order_by=(Ask.id,))
     # the union's rows themselves: as `ask.id IN (union)` PostgreSQL read the whole ask table
     return union_read(Ask, _ask_searches(BOUND), ask_window(SINCE), order_by=("id",))
 
