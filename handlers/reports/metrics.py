@@ -45,7 +45,7 @@ class Window:
 
     def ends(self) -> list[datetime]:
         """The instant each bucket ends, oldest first (the last is now)."""
-        return [self.now - (self.weeks - 1 - i) * WEEK for i in range(self.weeks)]
+        return [start + WEEK for start in self._starts]
 
 
 # --- the shapes of a figure ---------------------------------------------------------------------

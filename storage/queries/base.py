@@ -82,13 +82,11 @@ class Queries:
     async def _all(self, query) -> list:
         return list((await self._session.exec(query)).scalars().all())
 
-    async def _read_only(self, model: Any, *where, order_by: Sequence = (), streamed: bool = False,
-                         columns: Sequence[str] | None = None) -> list:
+    async def _read_only(self, model: Any, *where, order_by: Sequence = (), streamed: bool = False) -> list:
         """The rows of `model` matching `where`, as read-only records (see `record_class`): a
         report reads thousands, and ORM objects cost several times as much (profiled on the dashboard's
-        overview: 284,000 ORM objects took 10 s, 300,000 records 1.3 s). `streamed`: see _streamed.
-        `columns`: only these, as record_class(model, columns)."""
-        read = plain_read(model, *where, order_by=order_by, columns=columns)
+        overview: 284,000 ORM objects took 10 s, 300,000 records 1.3 s). `streamed`: see _streamed."""
+        read = plain_read(model, *where, order_by=order_by)
         if streamed:
             return await self._streamed(read.statement, read.make)
         return await self._read(read)

@@ -349,7 +349,7 @@ def _overdue_commitments() -> Read:
 def _partnership_commitments(counted: bool) -> Read:
     searches = _commitment_searches(BOUND, HANDOFF_IDS)
     if counted:
-        return union_read(Commitment, searches, counted_window(SINCE, bindparam("now")), columns=COUNTED)
+        return union_read(Commitment, searches, counted_window(SINCE, NOW), columns=COUNTED)
     return union_read(Commitment, searches, commitment_window(SINCE), order_by=("due_at", "id"))
 
 
