@@ -27,9 +27,11 @@ class Database:
         # a plain SQLite file: the write path's statements run on the loop's own thread
         # (sqlite_inline.py), and concurrent transactions commit together (group_commit.py)
         inline = self.is_sqlite and not _is_memory(url) and not make_url(url).query
+        engine_url = url
         if inline:
             kwargs.update(async_creator=sqlite_inline.creator(make_url(url).database))
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+            engine_url = make_url(url).set(drivername=f"sqlite+{sqlite_inline.DRIVER_NAME}")
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         # SQLite allows one writer; queueing here is cheaper than sleeping in its busy handler.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:

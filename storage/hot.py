@@ -168,6 +168,9 @@ class AsyncpgDriver:
             return form.row(await prepared.fetchrow(*form.arguments(params)))
 
 
+DRIVER = "hot_driver"  # a session's info key: the driver its transaction already knows (group_commit.py)
+
+
 def driver_of(connection, dialect) -> SqliteDriver | AsyncpgDriver | None:
     """The driver a transaction's hot statements run on (`connection`: its SQLAlchemy one), or
     None where they go through SQLAlchemy (SQLite's readers and in-memory databases, whose

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from handlers.commitments.messages import assigned
 from handlers.kernel.context import Context
 from handlers.kernel.dates import due_instant, format_instant, local_today
-from storage.models import Commitment, Person
+from storage.models import Commitment, Person, new_row
 
 
 def snapshot(c: Commitment) -> dict:
@@ -54,8 +54,8 @@ async def create(ctx: Context, owner: Person, what: str, *, due_date: date | Non
     else:
         due_date = due_at.astimezone(ZoneInfo(owner_tz)).date()
     workspace_id = workspace_id or ctx.workspace.id
-    c = Commitment(workspace_id=workspace_id, owner_id=owner.id, created_by_id=ctx.caller.id, what=what,
-                   due_date=due_date, due_at=due_at, created_at=ctx.now, **links)
+    c = new_row(Commitment, workspace_id=workspace_id, owner_id=owner.id, created_by_id=ctx.caller.id, what=what,
+                due_date=due_date, due_at=due_at, created_at=ctx.now, **links)
     schedule_reminders(c, ctx.now, commitments.remind_before_hours)
     # numbered (C-n), written and logged at once: see Store.insert_numbered
     await ctx.store.insert_numbered(c, ctx.log_row("commitment.created", after=logged or snapshot(c),

@@ -14,6 +14,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hot
+from storage.models import new_row
 
 # Rows of one page of what the tick finds due: one query walks everything due a page at a time,
 # each row once, holding no more than a page (keyset paging: a page costs the same however deep).
@@ -56,7 +57,8 @@ class Queries:
 
     async def _hot_driver(self) -> hot.SqliteDriver | hot.AsyncpgDriver | None:
         if self._driver is False:  # asked once per transaction (a Store is one)
-            self._driver = hot.driver_of(await self._session.connection(), self._session.bind.dialect)
+            self._driver = self._session.info.get(hot.DRIVER) or \
+                hot.driver_of(await self._session.connection(), self._session.bind.dialect)
         return self._driver
 
     def _as_loaded(self, model: Any, values: Sequence) -> Any:
@@ -66,7 +68,7 @@ class Queries:
         held = self._session.sync_session.identity_map.get(identity_key(model, values[0]))
         if held is not None:
             return held
-        row = model(**{column.name: value for column, value in zip(model.__table__.columns, values, strict=True)})
+        row = new_row(model, **dict(zip(model.__table__.columns.keys(), values, strict=True)))
         self._track(row)
         return row
 

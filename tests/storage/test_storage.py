@@ -220,6 +220,23 @@ async def test_a_row_written_by_insert_new_takes_later_changes_like_any_other(st
         assert (found.what, found.number, found.due_at) == ("send the deck and the pricing", 1, NOW)
 
 
+def test_new_row_makes_the_row_the_models_constructor_makes():
+    """storage.models.new_row, the hot path's constructor: the same values, defaults and fields
+    set as SQLModel's own; a field the model does not have is refused (the constructor drops it
+    without a word, and a misspelt link would be lost)."""
+    from datetime import date
+
+    from storage.models import Commitment, new_row
+    values = dict(workspace_id=1, owner_id=2, created_by_id=2, what="send the deck", due_date=date(2026, 11, 27),
+                  due_at=NOW, created_at=NOW, handoff_id=7)
+    made, constructed = new_row(Commitment, **values), Commitment(**values)
+    assert made.model_dump() == constructed.model_dump()
+    assert (made.status, made.id, made.closed_at) == ("open", None, None)
+    assert made.model_fields_set == constructed.model_fields_set == set(values)
+    with pytest.raises(TypeError, match="no field colour"):
+        new_row(Commitment, colour="red", **values)
+
+
 async def test_a_command_waits_for_another_process_holding_sqlites_write_lock_without_stalling_the_loop(tmp_path):
     """The write path runs SQLite on the event loop's thread (storage/sqlite_inline.py): while
     another process holds the write lock, BEGIN waits for it in a thread, so the loop keeps
