@@ -220,6 +220,39 @@ async def test_a_row_written_by_insert_new_takes_later_changes_like_any_other(st
         assert (found.what, found.number, found.due_at) == ("send the deck and the pricing", 1, NOW)
 
 
+async def test_a_postgres_connection_that_died_while_idle_is_replaced_before_a_command_gets_it(tmp_path):
+    """The server restarted (or a proxy dropped the connections) while the bot sat idle: the next
+    transactions get new connections and succeed, instead of "Something went wrong". A connection
+    in use every few seconds is not checked (storage/db.py: _ping_after_idle)."""
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from tests.postgres import _connect
+
+    async with database_url("postgres", tmp_path) as url:
+        database = Database(url, ping_after_idle_seconds=0.2)
+        try:
+            await upgrade(database)
+            await asyncio.gather(*(_claim(database, f"before:{n}") for n in range(3)))  # three pooled
+            admin = await _connect(url.rsplit("/", 1)[1])
+            try:
+                killed = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            finally:
+                await admin.close()
+            assert killed >= 3
+            await asyncio.sleep(0.3)  # idle past the check's threshold
+            claimed = await asyncio.gather(*(_claim(database, f"after:{n}") for n in range(3)))
+            assert claimed == [True, True, True]
+        finally:
+            await database.dispose()
+
+
+async def _claim(database, key: str) -> bool:
+    async with database.transaction() as store:
+        return await store.claim_delivery(key, NOW)
+
+
 def test_new_row_makes_the_row_the_models_constructor_makes():
     """storage.models.new_row, the hot path's constructor: the same values, defaults and fields
     set as SQLModel's own; a field the model does not have is refused (the constructor drops it
