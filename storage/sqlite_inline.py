@@ -1,5 +1,6 @@
 """SQLite for the write path with its statements run on the event loop's own thread, under
-SQLAlchemy's aiosqlite dialect (handed in as `async_creator`).
+SQLAlchemy's aiosqlite dialect (`Dialect`, the URL's sqlite+partnerbot_inline; the connections
+are made by `creator`, handed to the engine as `async_creator`).
 
 Why: through aiosqlite every DBAPI call (execute, fetchall, commit…) is a hand-off to its
 worker thread and back, two thread switches and an event-loop wake-up, while the statement a
