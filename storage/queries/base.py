@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hot
 from storage.models import new_row
+from storage.types import UTCDateTime, read_as_utc
 
 # Rows of one page of what the tick finds due: one query walks everything due a page at a time,
 # each row once, holding no more than a page (keyset paging: a page costs the same however deep).
@@ -135,10 +136,17 @@ class Read:
     id_at: int | None = None  # where the id is in a row of a UNION ALL, whose duplicates are dropped in Python
 
 
+def read_columns(model: Any, columns: Sequence[str] | None = None) -> list:
+    """What a Read selects of `model`: its `columns` (all when None), each by its own name, the
+    UTC instants read as aware ones by the driver itself (types.read_as_utc)."""
+    table = model.__table__
+    return [read_as_utc(column).label(column.name) if isinstance(column.type, UTCDateTime) else column
+            for column in ([table.c[name] for name in columns] if columns else table.c)]
+
+
 def plain_read(model: Any, *where, order_by: Sequence = (), columns: Sequence[str] | None = None) -> Read:
     """The rows of `model` matching `where`, as records of `columns` (all when None)."""
-    table = model.__table__
-    query = select(*([table.c[name] for name in columns] if columns else table.c)).where(*where)
+    query = select(*read_columns(model, columns)).where(*where)
     if order_by:
         query = query.order_by(*order_by)
     return Read(query, record_class(model, tuple(columns) if columns else None)._make)
@@ -158,7 +166,7 @@ def union_read(model: Any, searches: Sequence, *where, order_by: Sequence[str] =
     Queries._read drops: sorting a busy partnership's 3,700 took 6 ms, and deduplicating them in
     SQLite's temporary B-tree 4 ms more than in a dict."""
     table = model.__table__
-    selected = [table.c[name] for name in columns] if columns else list(table.c)
+    selected = read_columns(model, columns)
     arms = [select(*selected).where(search, *where) for search in searches]
     make = record_class(model, tuple(columns) if columns else None)._make
     if not order_by and limit is None:

@@ -32,7 +32,7 @@ from storage.models import (
     WinCredit,
 )
 from storage.queries.asks import OPEN_ASK
-from storage.queries.base import Queries, Read, plain_read, record_class, union_read
+from storage.queries.base import Queries, Read, plain_read, read_columns, record_class, union_read
 
 
 @dataclass(frozen=True)
@@ -416,7 +416,7 @@ def _report_asks(of_people: bool) -> Read:
 
 @cache
 def _open_asks(limit: int) -> Read:
-    found = union(*(select(*Ask.__table__.c).where(search, Ask.status.in_(OPEN_ASK))
+    found = union(*(select(*read_columns(Ask)).where(search, Ask.status.in_(OPEN_ASK))
                     for search in _ask_searches(BOUND))).subquery()
     query = select(*found.c).order_by(found.c.due_date.is_(None), found.c.due_date, found.c.created_at,
                                       found.c.id).limit(limit)

@@ -220,6 +220,26 @@ async def test_a_row_written_by_insert_new_takes_later_changes_like_any_other(st
         assert (found.what, found.number, found.due_at) == ("send the deck and the pricing", 1, NOW)
 
 
+async def test_a_record_read_for_a_report_has_the_instants_written_in_utc(store_db):
+    """Reads of records (base.read_columns: PostgreSQL converts them in SQL, SQLite in Python)
+    give back the instant that was written, as aware UTC, whatever offset it was written with."""
+    from datetime import date, timedelta
+    from datetime import timezone as tz
+
+    from storage.models import Commitment, new_row
+    due = datetime(2026, 11, 20, 17, 30, tzinfo=tz(timedelta(hours=5, minutes=30)))  # 12:00 UTC
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        ana = await store.person(ws, "U1", "ana", NOW)
+        c = new_row(Commitment, workspace_id=ws.id, number=1, owner_id=ana.id, created_by_id=ana.id,
+                    what="send the deck", due_date=date(2026, 11, 20), due_at=due, created_at=NOW)
+        await store.insert_new(c)
+    async with store_db.reading() as store:
+        overdue, = await store.overdue_commitments([ana.id], NOW)
+    assert overdue.due_at == due and overdue.due_at.utcoffset() == timedelta(0)
+    assert (overdue.due_at.hour, overdue.created_at, overdue.closed_at) == (12, NOW, None)
+
+
 async def test_a_postgres_connection_that_died_while_idle_is_replaced_before_a_command_gets_it(tmp_path):
     """The server restarted (or a proxy dropped the connections) while the bot sat idle: the next
     transactions get new connections and succeed, instead of "Something went wrong". A connection
