@@ -21,8 +21,8 @@ Row = TypeVar("Row", bound=SQLModel)
 def new_row(model: type[Row], **values: Any) -> Row:
     """`model(**values)`, made as the ORM makes a row it loads: a bare instance, the values (and
     the defaults of the fields not given) put straight in its dict. Why: SQLModel's constructor
-    sets each field through pydantic and then the ORM's change tracking, ~50-75 µs a row against
-    ~10, and every command makes one or two (its caller, a commitment: issue 25). The row is the
+    sets each field through pydantic and then the ORM's change tracking, 50-90 µs a row against
+    8-16, and every command makes one or two (its caller, a commitment: issue 25). The row is the
     same to read, to change and to add to a session."""
     fields = model.model_fields
     if unknown := values.keys() - fields.keys():

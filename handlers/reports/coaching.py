@@ -75,7 +75,7 @@ def rep_facts(rep: Person, handoffs: Sequence[Handoff], overdue: Sequence[Commit
         unaccepted=[h for h in live if h.from_id == rep.id and h.accepted_at is None
                     and h.created_at + accept_within <= now],
         stale=[h for h in live if h.stage_changed_at + stale_after <= now],
-        overdue=[c for c in overdue if c.owner_id == rep.id and c.status == "open" and c.due_at < now],
+        overdue=[c for c in overdue if c.owner_id == rep.id],
     )
 
 
