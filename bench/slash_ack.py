@@ -14,7 +14,8 @@ Load generator: `wrk` when installed (apt-get install wrk), else an aiohttp clie
 its own process. Force one with --generator wrk|aiohttp.
 
 Prints requests/s, p50 and p99 latency and errors per target, the ratio
-partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms; then
+partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms on
+SQLite, ratio >= 0.5 on PostgreSQL (issue 25 sets no p99 goal there); then
 `partnerbot serve`'s resident memory (VmRSS) after the run (issue 25: < 150 MB once prefilled).
 A Partnerbot response counts as an error unless it is a 200 whose body says "saved";
 a bare one unless it is a 200.
@@ -67,6 +68,7 @@ BOT_TOKEN = "xoxb-bench-token"
 COMMAND_TEXT = "commit send pricing deck to Acme by fri"
 TARGETS = ("bare", "partnerbot")
 GOAL_RATIO = 0.6
+GOAL_RATIO_POSTGRES = 0.5
 GOAL_P99_MS = 50.0
 GOAL_RSS_MB = 150
 
@@ -451,9 +453,13 @@ def print_report(summaries: dict[str, dict], generator: str, args: argparse.Name
     ratio = pb["rps"] / bare["rps"] if bare["rps"] else 0.0
     print()
     print(f"ratio partnerbot/bare = {ratio:.2f}")
-    ok_ratio, ok_p99 = ratio >= GOAL_RATIO, pb["p99"] < GOAL_P99_MS
-    print(f"goal throughput >= {GOAL_RATIO}x bare: {'met' if ok_ratio else 'NOT met'}")
-    print(f"goal partnerbot p99 < {GOAL_P99_MS:g} ms: {'met' if ok_p99 else 'NOT met'} ({pb['p99']:.2f} ms)")
+    if database.startswith("SQLite"):
+        ok_ratio, ok_p99 = ratio >= GOAL_RATIO, pb["p99"] < GOAL_P99_MS
+        print(f"goal throughput >= {GOAL_RATIO}x bare: {'met' if ok_ratio else 'NOT met'}")
+        print(f"goal partnerbot p99 < {GOAL_P99_MS:g} ms: {'met' if ok_p99 else 'NOT met'} ({pb['p99']:.2f} ms)")
+    else:  # issue 25 sets PostgreSQL's ratio goal alone, and lower
+        print(f"goal throughput >= {GOAL_RATIO_POSTGRES}x bare on PostgreSQL: "
+              f"{'met' if ratio >= GOAL_RATIO_POSTGRES else 'NOT met'}; p99 {pb['p99']:.2f} ms (no goal set)")
     print("note: the bare app keeps bolt's default process_before_response=False, whose wait for ack() polls "
           "every 10 ms: the floor under its p50 and what limits it (it is not CPU-bound). Partnerbot sets it "
           "to True, since its listener acks only once the command is committed.")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import sqlite_inline
+from storage import pg_transaction, sqlite_inline
 from storage.group_commit import GroupCommit
 from storage.store import Store
 
@@ -55,8 +55,8 @@ class Database:
             async with self._write_lock:
                 async with self._session() as s:
                     yield s
-        else:
-            async with self._session() as s:
+        else:  # PostgreSQL
+            async with pg_transaction.session(self.engine) as s:
                 yield s
 
     @asynccontextmanager

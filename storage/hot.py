@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, cast, or_, select
+from sqlalchemy import bindparam, cast, literal_column, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ActivityLog, Counter, Identity, Person, ProcessedDelivery
@@ -84,6 +84,20 @@ PERSON_BY_ONE_ID = (
            or_(Identity.external_id == bindparam("external_id"),
                Identity.channel_account_id == bindparam("external_id")))
 )
+
+
+@cache
+def claim_delivery_and_find_person():
+    """PostgreSQL: claim_delivery and PERSON_BY_ONE_ID in one statement, answering one row: the
+    key claimed (None for a retry), then the person's columns and identity's as PERSON_BY_ONE_ID
+    answers them (all None for someone not met yet). Why: every command claims its delivery and
+    then reads its caller, and on PostgreSQL each statement is a round trip (a write and a read
+    of a socket, and asyncpg's handling of both) of a command's five: BEGIN, claim, caller, its
+    own write, COMMIT (issue 25, bench/slash_ack.py --postgres). SQLite has no INSERT in WITH."""
+    claimed = claim_delivery("postgresql").cte("claimed")
+    found = PERSON_BY_ONE_ID.subquery("found")  # its first row is the one taken, as PERSON_BY_ONE_ID's
+    one_row = select(literal_column("1")).subquery("one_row")
+    return select(select(claimed.c.key).scalar_subquery(), *found.c).select_from(one_row.outerjoin(found, true()))
 
 
 # --- run on the driver itself -------------------------------------------------------------------
@@ -156,7 +170,7 @@ class AsyncpgDriver:
     def fits(adapted) -> bool:
         """SQLAlchemy's asyncpg adapter, as this knows it (else the statements go through SQLAlchemy)."""
         return all(hasattr(adapted, name) for name in ("_execute_mutex", "_transaction", "_start_transaction",
-                                                       "_prepare", "_connection"))
+                                                       "_prepare", "_connection", "_call_and_discard"))
 
     async def row(self, statement, params: dict) -> tuple | None:
         form = driver_form(statement, self.dialect, tuple(params))
@@ -167,8 +181,21 @@ class AsyncpgDriver:
             prepared, _ = await adapted._prepare(form.sql, self.dialect._invalidate_schema_cache_asof)  # noqa: SLF001
             return form.row(await prepared.fetchrow(*form.arguments(params)))
 
+    async def commit(self) -> None:
+        """COMMIT on asyncpg itself (pg_transaction.py), as the adapter's commit would: the
+        adapter then holds no transaction (none begun: nothing to send)."""
+        adapted = self.adapted
+        if adapted._transaction is not None:  # noqa: SLF001 - see fits()
+            await adapted._call_and_discard(adapted._transaction.commit)  # noqa: SLF001
 
-DRIVER = "hot_driver"  # a session's info key: the driver its transaction already knows (group_commit.py)
+    async def rollback(self) -> None:
+        """ROLLBACK on asyncpg itself, as commit()."""
+        adapted = self.adapted
+        if adapted._transaction is not None:  # noqa: SLF001 - see fits()
+            await adapted._call_and_discard(adapted._transaction.rollback)  # noqa: SLF001
+
+
+DRIVER = "hot_driver"  # a session's info key: the driver its transaction already knows (group_commit.py, pg_transaction.py)
 
 
 def driver_of(connection, dialect) -> SqliteDriver | AsyncpgDriver | None:

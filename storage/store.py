@@ -44,6 +44,7 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
     def __init__(self, session: AsyncSession):
         self._session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
+        self._read_ahead: tuple[tuple[int, str], tuple | None] | None = None  # see claim_delivery
 
     # --- rows -------------------------------------------------------------------------------------
     async def get(self, model: type[Row], key: Any) -> Row | None:

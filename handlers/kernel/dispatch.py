@@ -99,7 +99,8 @@ class Dispatcher:
             # a date written outside `now`'s year shows its year (dates.format_day)
             with reading_at(now):
                 async with self.db.transaction() as store:
-                    if command.delivery_id and not await store.claim_delivery(command.delivery_id, now):
+                    if command.delivery_id and not await store.claim_delivery(
+                            command.delivery_id, now, caller=self._known_caller(command)):
                         raise _Duplicate
                     workspace, caller = await self._caller(store, command, now)
                     ctx = Context(command, store, now, self.settings, workspace, caller, self.registry)
@@ -143,6 +144,14 @@ class Dispatcher:
         async with self.db.transaction() as store:
             found = await store.workspace(platform, workspace, now)
             return found.id, (await store.person(found, user, user, now)).id
+
+    def _known_caller(self, command: Command) -> tuple[int, str] | None:
+        """The caller as _caller() will look them up by one id, when their workspace is known:
+        the claim of the delivery may read them on the way (Store.claim_delivery)."""
+        workspace = self._workspaces.get((command.platform, command.workspace))
+        if workspace is None or (command.accounts.get(command.user) or Account()).other_id:
+            return None
+        return workspace.id, command.user
 
     async def _caller(self, store: Store, command: Command, now: datetime) -> tuple[Workspace, Person]:
         """The caller's workspace and person (created on first sight), with what the platform

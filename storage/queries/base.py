@@ -30,6 +30,9 @@ class Queries:
     """A group of Store methods (Store mixes them all in). Only storage/ touches `_session`."""
 
     _session: AsyncSession
+    # (workspace id, platform user id) and PERSON_BY_ONE_ID's row for them (None: not met yet),
+    # read with the delivery's claim for the person() look-up that follows (claim_delivery)
+    _read_ahead: tuple[tuple[int, str], tuple | None] | None
     _driver: hot.SqliteDriver | hot.AsyncpgDriver | None | bool = False  # False: not asked yet (_hot_row)
 
     def _insert(self, model: Any):

@@ -45,8 +45,17 @@ from storage.types import UTCDateTime
 
 class PeopleQueries(Queries):
     # --- deliveries, workspaces, people ---------------------------------------------------
-    async def claim_delivery(self, key: str, now: datetime) -> bool:
-        """Record a platform delivery id; False when it was handled before (a retry)."""
+    async def claim_delivery(self, key: str, now: datetime, *, caller: tuple[int, str] | None = None) -> bool:
+        """Record a platform delivery id; False when it was handled before (a retry). With
+        `caller` (a workspace id and a platform user id, looked up next by person()), PostgreSQL
+        reads the caller in the same round trip (hot.claim_delivery_and_find_person)."""
+        if caller is not None and isinstance(await self._hot_driver(), hot.AsyncpgDriver):
+            workspace_id, external_id = caller
+            claimed, *found = await self._hot_row(hot.claim_delivery_and_find_person(),
+                                                  {"key": key, "at": now, "workspace_id": workspace_id,
+                                                   "external_id": external_id})
+            self._read_ahead = (caller, None if found[0] is None else tuple(found))
+            return claimed is not None
         return await self._hot_row(hot.claim_delivery(self._session.bind.dialect.name), {"key": key, "at": now}) \
             is not None
 
@@ -79,7 +88,11 @@ class PeopleQueries(Queries):
         account's other id where the platform has two (Teams: the 29:… user id besides the AAD
         object id): whichever id they were met by, they are one person; two persons met by one
         id each (a mention before the fix, a people picker) become one here, with a log row."""
+        # what claim_delivery read ahead is for this, the transaction's first look-up of a person
+        ahead, self._read_ahead = self._read_ahead, None
         if not other_id:  # one id (Slack, the console, a Teams mention): no twin to look for
+            if ahead is not None and ahead[0] == (workspace.id, external_id):
+                return await self._person_from_row(workspace, external_id, name, now, email, ahead[1])
             return await self._person_by_one_id(workspace, external_id, name, now, email)
         ids = {external_id, other_id}
         found_rows = (await self._session.exec(
@@ -118,6 +131,11 @@ class PeopleQueries(Queries):
         """person() for a caller or mention with one id: one query where they are known (the
         path of every Slack command)."""
         found = await self._hot_row(hot.PERSON_BY_ONE_ID, {"workspace_id": workspace.id, "external_id": external_id})
+        return await self._person_from_row(workspace, external_id, name, now, email, found)
+
+    async def _person_from_row(self, workspace: Workspace, external_id: str, name: str | None, now: datetime,
+                               email: str | None, found: tuple | None) -> Person:
+        """_person_by_one_id's answer from PERSON_BY_ONE_ID's row (None: not met yet)."""
         if found is None:
             return await self._new_person(workspace, external_id, name, now, other_id=None, email=email)
         *columns, identity_id, known_email = found

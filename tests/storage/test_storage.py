@@ -116,6 +116,32 @@ async def test_a_delivery_id_is_claimed_once(store_db):
         assert not await Store(s).claim_delivery("slack:T1:abc", NOW)
 
 
+async def test_a_delivery_claimed_with_its_caller_finds_them_once_and_refuses_the_retry(store_db):
+    """The dispatcher claims a command's delivery naming its caller: PostgreSQL reads them in the
+    same statement (hot.claim_delivery_and_find_person). Whoever is read so, person() answers
+    as it would have read them: the known caller, a new one created on first sight; a retry is
+    refused; a look-up of someone else is not answered with the caller."""
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        ana = await store.person(ws, "U1", "ana", NOW)
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+        assert (await store.person(ws, "U1", "ana", NOW)).id == ana.id
+    async with store_db.transaction() as store:
+        assert not await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d2", NOW, caller=(ws.id, "U2"))
+        bo = await store.person(ws, "U2", "bo", NOW)  # not met yet: created
+        assert bo.id != ana.id and (await store.person(ws, "U2", None, NOW)).id == bo.id
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d3", NOW, caller=(ws.id, "U2"))
+        assert (await store.person(ws, "U1", None, NOW)).id == ana.id  # asked for another: read as usual
+        assert (await store.person(ws, "U2", None, NOW)).id == bo.id
+    async with store_db.session() as s:
+        from storage.models import Person
+        assert sorted(p.display_name for p in (await s.exec(select(Person))).scalars()) == ["ana", "bo"]
+
+
 async def test_an_outbox_key_is_owed_once(store_db):
     async with store_db.session() as s:
         store = Store(s)
@@ -264,6 +290,36 @@ async def test_a_postgres_connection_that_died_while_idle_is_replaced_before_a_c
             await asyncio.sleep(0.3)  # idle past the check's threshold
             claimed = await asyncio.gather(*(_claim(database, f"after:{n}") for n in range(3)))
             assert claimed == [True, True, True]
+        finally:
+            await database.dispose()
+
+
+async def test_a_postgres_transaction_whose_connection_died_fails_and_its_connection_is_not_pooled_again(tmp_path):
+    """The server ends a connection in the middle of a command (a restart, an admin's
+    pg_terminate_backend): that command fails, nothing of it is saved, and the next commands get
+    a working connection instead of the dead one back from the pool (storage/pg_transaction.py
+    invalidates a connection whose COMMIT or ROLLBACK failed)."""
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from tests.postgres import _connect
+
+    async with database_url("postgres", tmp_path) as url:
+        database = Database(url)
+        try:
+            await upgrade(database)
+            assert await _claim(database, "before")  # one connection, pooled
+            with pytest.raises(Exception, match="(?i)connection|terminat"):
+                async with database.transaction() as store:
+                    await store.claim_delivery("lost", NOW)
+                    admin = await _connect(url.rsplit("/", 1)[1])
+                    try:
+                        assert await admin.fetchval(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()") >= 1
+                    finally:
+                        await admin.close()
+            assert [await _claim(database, f"after:{n}") for n in range(3)] == [True, True, True]
+            assert await _claim(database, "lost")  # the lost transaction's claim was not saved
         finally:
             await database.dispose()
 
