@@ -195,7 +195,8 @@ class AsyncpgDriver:
             await adapted._call_and_discard(adapted._transaction.rollback)  # noqa: SLF001
 
 
-DRIVER = "hot_driver"  # a session's info key: the driver its transaction already knows (group_commit.py, pg_transaction.py)
+# a session's info key: the driver its transaction already knows (group_commit.py, pg_transaction.py)
+DRIVER = "hot_driver"
 
 
 def driver_of(connection, dialect) -> SqliteDriver | AsyncpgDriver | None:
