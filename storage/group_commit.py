@@ -33,7 +33,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import hot
+from storage import hot, session_steps
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +62,12 @@ class GroupCommit:
             batch = self._open or await self._begin()
             session = AsyncSession(bind=batch.connection, join_transaction_mode="create_savepoint",
                                    expire_on_commit=False, autoflush=False)
-            # The session's own steps are called synchronously, not through AsyncSession: none of
-            # them does I/O through the async adapter (SAVEPOINT, RELEASE and ROLLBACK TO go to
-            # SQLite straight from sqlite_inline.Dialect), and each AsyncSession call would run
-            # in a greenlet of its own, ~4 a command and a fifth of an empty transaction's cost
-            # (issue 25). Only a flush of ORM changes does I/O: it is awaited.
-            sync = session.sync_session
-            try:
-                sync.begin()
+            # committed: RELEASE; rolled back: ROLLBACK TO, only this transaction's changes
+            async with session_steps.in_transaction(session):
+                sync = session.sync_session
                 sync.connection()  # the SAVEPOINT, now
                 session.info[hot.DRIVER] = hot.SqliteDriver(batch.sqlite, sync.bind.dialect)
                 yield session
-                if sync.new or sync.dirty or sync.deleted:
-                    await session.flush()
-                sync.commit()  # RELEASE
-            except BaseException:
-                sync.rollback()  # ROLLBACK TO: only this transaction's changes
-                raise
-            finally:
-                sync.close()
             committed = asyncio.get_running_loop().create_future()
             batch.released.append(committed)
         await committed

@@ -1,9 +1,10 @@
-"""PostgreSQL's transactions, with the session's own steps called without greenlets.
+"""PostgreSQL's transactions, with the session's own steps called without greenlets
+(session_steps.py).
 
 Why: through AsyncSession, a transaction's begin, first connection, commit and close each ran
-in a greenlet of its own (SQLAlchemy's bridge from async to its sync core), and `partnerbot
-serve` is CPU-bound under load: on the 2-core bench machine a `commit` command spent ~1.5 ms of
-CPU, a fifth of it in that machinery (issue 25, bench/slash_ack.py --postgres). Here:
+in a greenlet of its own, and `partnerbot serve` is CPU-bound under load: on the 2-core bench
+machine a `commit` command spent ~1.5 ms of CPU, a fifth of it in that machinery (issue 25,
+bench/slash_ack.py --postgres). Here:
 
   * the pool checkout and checkin are awaited through SQLAlchemy: they may connect, ping an
     idle connection (db.py _ping_after_idle) or close an overflow connection;
@@ -25,7 +26,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import hot
+from storage import hot, session_steps
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +43,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             return
         s = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
         s.info[hot.DRIVER] = driver
-        sync = s.sync_session
-        try:
-            sync.begin()
+        async with session_steps.in_transaction(s, before_commit=lambda: _end(driver.commit, connection),
+                                                before_rollback=lambda: _end(driver.rollback, connection)):
             yield s
-            if sync.new or sync.dirty or sync.deleted:
-                await s.flush()
-            await _end(driver.commit, connection)
-            sync.commit()  # no I/O: the connection's transaction is over
-        except BaseException:
-            await _end(driver.rollback, connection)
-            sync.rollback()
-            raise
-        finally:
-            sync.close()
     finally:
         await connection.close()  # back to the pool (checkin may close an overflow connection)
 

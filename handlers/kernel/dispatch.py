@@ -69,6 +69,11 @@ def _known_zone(name: str) -> bool:
     return True
 
 
+def _account_of(command: Command) -> Account:
+    """What the platform told us of the caller's account (their other id, their email)."""
+    return command.accounts.get(command.user) or Account()
+
+
 class Dispatcher:
     def __init__(
         self, db: Database, settings: SettingsLike, registry: Registry, clock: Clock = utc_now,
@@ -149,7 +154,7 @@ class Dispatcher:
         """The caller as _caller() will look them up by one id, when their workspace is known:
         the claim of the delivery may read them on the way (Store.claim_delivery)."""
         workspace = self._workspaces.get((command.platform, command.workspace))
-        if workspace is None or (command.accounts.get(command.user) or Account()).other_id:
+        if workspace is None or _account_of(command).other_id:
             return None
         return workspace.id, command.user
 
@@ -158,7 +163,7 @@ class Dispatcher:
         told us of them this time: their profile timezone and how to reach them."""
         workspace = self._workspaces.get((command.platform, command.workspace)) or \
             await store.workspace(command.platform, command.workspace, now)
-        account = command.accounts.get(command.user) or Account()
+        account = _account_of(command)
         caller = await store.person(workspace, command.user, command.user_name, now,
                                     other_id=account.other_id, email=account.email)
         if command.platform_timezone and caller.platform_timezone != command.platform_timezone:

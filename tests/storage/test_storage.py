@@ -272,21 +272,13 @@ async def test_a_postgres_connection_that_died_while_idle_is_replaced_before_a_c
     in use every few seconds is not checked (storage/db.py: _ping_after_idle)."""
     from storage.db import Database
     from storage.migrate import upgrade
-    from tests.postgres import _connect
 
     async with database_url("postgres", tmp_path) as url:
         database = Database(url, ping_after_idle_seconds=0.2)
         try:
             await upgrade(database)
             await asyncio.gather(*(_claim(database, f"before:{n}") for n in range(3)))  # three pooled
-            admin = await _connect(url.rsplit("/", 1)[1])
-            try:
-                killed = await admin.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            finally:
-                await admin.close()
-            assert killed >= 3
+            assert await _terminate_other_connections(url) >= 3
             await asyncio.sleep(0.3)  # idle past the check's threshold
             claimed = await asyncio.gather(*(_claim(database, f"after:{n}") for n in range(3)))
             assert claimed == [True, True, True]
@@ -301,7 +293,6 @@ async def test_a_postgres_transaction_whose_connection_died_fails_and_its_connec
     invalidates a connection whose COMMIT or ROLLBACK failed)."""
     from storage.db import Database
     from storage.migrate import upgrade
-    from tests.postgres import _connect
 
     async with database_url("postgres", tmp_path) as url:
         database = Database(url)
@@ -311,17 +302,29 @@ async def test_a_postgres_transaction_whose_connection_died_fails_and_its_connec
             with pytest.raises(Exception, match="(?i)connection|terminat"):
                 async with database.transaction() as store:
                     await store.claim_delivery("lost", NOW)
-                    admin = await _connect(url.rsplit("/", 1)[1])
-                    try:
-                        assert await admin.fetchval(
-                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE datname = current_database() AND pid <> pg_backend_pid()") >= 1
-                    finally:
-                        await admin.close()
+                    assert await _terminate_other_connections(url) >= 1
             assert [await _claim(database, f"after:{n}") for n in range(3)] == [True, True, True]
             assert await _claim(database, "lost")  # the lost transaction's claim was not saved
         finally:
             await database.dispose()
+
+
+async def _terminate_other_connections(url: str) -> int:
+    """End every other connection to the database at `url`, as a server restart would, and wait
+    until they are gone (pg_terminate_backend only signals them); answers how many there were."""
+    from tests.postgres import _connect
+
+    admin = await _connect(url.rsplit("/", 1)[1])
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    try:
+        killed = await admin.fetchval(f"SELECT count(pg_terminate_backend(pid)) {others}")
+        for _ in range(500):
+            if not await admin.fetchval(f"SELECT count(*) {others}"):
+                break
+            await asyncio.sleep(0.01)
+        return killed
+    finally:
+        await admin.close()
 
 
 async def _claim(database, key: str) -> bool:
