@@ -13,7 +13,9 @@ pre-signed before the timed rounds.
 Load generator: `wrk` when installed (apt-get install wrk), else an aiohttp client in
 its own process. Force one with --generator wrk|aiohttp.
 
-Prints requests/s, p50 and p99 latency and errors per target, the ratio
+Prints requests/s, p50 and p99 latency, errors and CPU per request (the target's own
+processes' user + system time over its rounds, divided by its requests: steadier than
+requests/s across a cloud VM's fast and slow phases) per target, the ratio
 partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms on
 SQLite, ratio >= 0.5 on PostgreSQL (issue 25 sets no p99 goal there); then
 `partnerbot serve`'s resident memory (VmRSS) after the run (issue 25: < 150 MB once prefilled).
@@ -191,10 +193,15 @@ class RoundResult:
     socket_errors: int
     wrapped: int
     hist: collections.Counter = field(repr=False)
+    cpu_s: float = 0.0  # the target's own CPU time during the round (all its processes)
 
     @property
     def errors(self) -> int:
         return self.non200 + self.not_saved + self.socket_errors
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_s / self.requests if self.requests else float("nan")
 
 
 class Processes:
@@ -411,6 +418,8 @@ def summarize(rounds: list[RoundResult]) -> dict:
         "errors": sum(r.errors for r in rounds), "requests": sum(r.requests for r in rounds),
         "wrapped": sum(r.wrapped for r in rounds),
         "per_round_rps": [r.requests / r.duration_s if r.duration_s else 0.0 for r in rounds],
+        "cpu_ms": 1000 * sum(r.cpu_s for r in rounds) / requests if (requests := sum(r.requests for r in rounds))
+        else float("nan"),
     }
 
 
@@ -443,12 +452,13 @@ def print_report(summaries: dict[str, dict], generator: str, args: argparse.Name
     print(f"machine: {machine_info()}")
     print(f"database: {database}")
     print()
-    print(f"{'target':<12}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}{'requests':>10}  per-round req/s")
+    print(f"{'target':<12}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>9}{'requests':>10}"
+          f"{'CPU ms/req':>12}  per-round req/s")
     for target in TARGETS:
         s = summaries[target]
         rounds = " ".join(f"{x:.0f}" for x in s["per_round_rps"])
         print(f"{target:<12}{s['rps']:>12.1f}{s['p50']:>10.2f}{s['p99']:>10.2f}{s['errors']:>9}{s['requests']:>10}"
-              f"  {rounds}")
+              f"{s['cpu_ms']:>12.2f}  {rounds}")
     bare, pb = summaries["bare"], summaries["partnerbot"]
     ratio = pb["rps"] / bare["rps"] if bare["rps"] else 0.0
     print()
@@ -518,18 +528,39 @@ def run_benchmark(args: argparse.Namespace, workdir: Path, procs: Processes, dat
           f"in {time.monotonic() - started:.1f} s", flush=True)
 
     results: dict[str, list[RoundResult]] = {t: [] for t in TARGETS}
+    groups = {name: proc.pid for name, proc in procs.started}  # each target leads its own session
     for target, label, seconds in plan:
+        cpu_before = cpu_seconds(groups[target])
         result = run_load(workdir, urls[target], files[target, label], seconds, args.connections,
                           check_saved=(target == "partnerbot"))
+        result.cpu_s = cpu_seconds(groups[target]) - cpu_before
         rps = result.requests / result.duration_s if result.duration_s else 0.0
         print(f"  {target:<11} {str(label):<7} {rps:8.1f} req/s  p50 {percentile_ms(result.hist, 50):7.2f} ms"
-              f"  p99 {percentile_ms(result.hist, 99):7.2f} ms  errors {result.errors}", flush=True)
+              f"  p99 {percentile_ms(result.hist, 99):7.2f} ms  errors {result.errors}"
+              f"  cpu {result.cpu_ms_per_request:5.2f} ms/req", flush=True)
         if label != "warmup":
             results[target].append(result)
     print_report({t: summarize(results[t]) for t in TARGETS}, generator, args, database)
     serving = dict(procs.started)["partnerbot"]
     print(f"partnerbot serve resident memory after the run: {resident_mb(serving.pid):.0f} MB "
           f"(issue 25's goal after the prefilled run: < {GOAL_RSS_MB} MB)")
+
+
+def cpu_seconds(group: int) -> float:
+    """User + system CPU time of every live process of a process group (a target started in its
+    own session), in seconds (Linux /proc)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, pgrp, …
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def resident_mb(pid: int) -> float:
