@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import pg_transaction, sqlite_inline
+from storage.counter_queue import CounterQueue
 from storage.group_commit import GroupCommit
 from storage.store import Store
 
@@ -44,6 +45,9 @@ class Database:
             _ping_after_idle(self.engine, ping_after_idle_seconds)
         self._read_engine: AsyncEngine | None = None  # SQLite's readers: see reading()
         self.group_commit = GroupCommit(self.engine, self._write_lock) if inline else None
+        # PostgreSQL: this process's transactions take turns at a reference counter (see there);
+        # SQLite has one writer at a time anyway
+        self.counters = None if self.is_sqlite else CounterQueue()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -64,7 +68,7 @@ class Database:
         """The Store of one transaction: what handlers and the wiring work through (committed
         on success, rolled back on error)."""
         async with self.session() as session:
-            yield Store(session)
+            yield Store(session, self.counters)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Store]:

@@ -8,6 +8,7 @@ capability in one file.
 """
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hot
 from storage.claims import ClaimQueries
+from storage.counter_queue import CounterQueue
 from storage.outbox import OutboxQueries
 from storage.queries.asks import AskQueries
 from storage.queries.commitments import CommitmentQueries
@@ -41,10 +43,12 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
             LeadQueries, AskQueries, PulseQueries, WinQueries, ReportQueries, ExportQueries, ClaimQueries,
             OutboxQueries, OrgQueries, DashboardQueries, ScopeQueries,
             OverviewQueries, CrmQueries):
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, counters: CounterQueue | None = None):
         self._session = session
         self.enqueued = 0  # messages written to the outbox in this transaction
         self._read_ahead: tuple[tuple[int, str], tuple | None] | None = None  # see claim_delivery
+        self._counters = counters  # PostgreSQL's: see _counter_turn
+        self._counters_held: set[tuple[int, str]] = set()  # (workspace id, kind) numbered in this transaction
 
     # --- rows -------------------------------------------------------------------------------------
     async def get(self, model: type[Row], key: Any) -> Row | None:
@@ -78,7 +82,8 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
                       if column.name not in ("id", "number")}
             values |= {"kind": kind, "count": 1, "ref_prefix": f"{kind}-"}
             values |= {f"log_{name}": value for name, value in log.items() if name != "workspace_id"}
-            row.id, row.number = await self._hot_row(hot.numbered_and_logged(table), values)
+            async with self._counter_turn(row.workspace_id, kind):
+                row.id, row.number = await self._hot_row(hot.numbered_and_logged(table), values)
             self._track(row)
             return
         row.number = await self.next_number(row.workspace_id, kind)
@@ -105,9 +110,19 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
 
     async def take_numbers(self, workspace_id: int, kind: str, count: int) -> int:
         """The first of `count` consecutive reference numbers."""
-        taken, = await self._hot_row(hot.take_numbers(self._session.bind.dialect.name),
-                                     {"workspace_id": workspace_id, "kind": kind, "count": count})
+        async with self._counter_turn(workspace_id, kind):
+            taken, = await self._hot_row(hot.take_numbers(self._session.bind.dialect.name),
+                                         {"workspace_id": workspace_id, "kind": kind, "count": count})
         return taken - count + 1
+
+    def _counter_turn(self, workspace_id: int, kind: str) -> AbstractAsyncContextManager:
+        """Wait for a turn at the counter (storage/counter_queue.py) before the statement that
+        takes it; not when this transaction holds it already, nor without a queue (SQLite)."""
+        counter = (workspace_id, kind)
+        if self._counters is None or counter in self._counters_held:
+            return nullcontext()
+        self._counters_held.add(counter)
+        return self._counters.turn(counter)
 
     async def log(
         self, *, workspace_id: int, at: datetime, person_id: int | None, platform: str,
