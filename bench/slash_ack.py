@@ -14,8 +14,8 @@ Load generator: `wrk` when installed (apt-get install wrk), else an aiohttp clie
 its own process. Force one with --generator wrk|aiohttp.
 
 Prints requests/s, p50 and p99 latency, errors and CPU per request (the target's own
-processes' user + system time over its rounds, divided by its requests: steadier than
-requests/s across a cloud VM's fast and slow phases) per target, the ratio
+processes' user + system time over its rounds, divided by its requests: what a request costs
+it, where requests/s also says how busy it was) per target, the ratio
 partnerbot/bare and whether the goals hold: ratio >= 0.6 and Partnerbot p99 < 50 ms on
 SQLite, ratio >= 0.5 on PostgreSQL (issue 25 sets no p99 goal there); then
 `partnerbot serve`'s resident memory (VmRSS) after the run (issue 25: < 150 MB once prefilled).
