@@ -19,8 +19,7 @@ as it did before this queue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
 
 AT_ONCE = 2
 PATIENCE_SECONDS = 1.0
@@ -29,32 +28,57 @@ PATIENCE_SECONDS = 1.0
 class CounterQueue:
     def __init__(self, at_once: int = AT_ONCE, patience_seconds: float = PATIENCE_SECONDS):
         self.at_once, self.patience_seconds = at_once, patience_seconds
-        self._lines: dict[Hashable, tuple[asyncio.Semaphore, int]] = {}  # counter -> (turns, its users)
+        self._lines: dict[Hashable, _Line] = {}  # a counter's, while someone holds or waits for a turn
 
-    @asynccontextmanager
-    async def turn(self, counter: Hashable) -> AsyncIterator[None]:
-        """Hold one of the counter's AT_ONCE turns while the statement that takes it runs."""
-        turns, users = self._lines.get(counter) or (asyncio.Semaphore(self.at_once), 0)
-        self._lines[counter] = (turns, users + 1)
-        try:
-            try:
-                async with asyncio.timeout(self.patience_seconds):
-                    await turns.acquire()
-            except TimeoutError:  # long enough: the database's own queue takes over (see above)
-                yield
-                return
-            try:
-                yield
-            finally:
-                turns.release()
-        finally:
-            turns, users = self._lines[counter]
-            if users == 1:  # nobody else waits for it: a workspace's counter is not kept forever
-                del self._lines[counter]
-            else:
-                self._lines[counter] = (turns, users - 1)
+    def turn(self, counter: Hashable) -> _Turn:
+        """`async with` it: one of the counter's AT_ONCE turns, held while the statement that
+        takes the counter runs."""
+        return _Turn(self._lines, counter, self.at_once, self.patience_seconds)
 
     def waiting(self, counter: Hashable) -> int:
         """How many transactions hold or wait for a turn of `counter` (0 when none)."""
         line = self._lines.get(counter)
-        return line[1] if line else 0
+        return line.users if line else 0
+
+
+class _Line:
+    __slots__ = ("turns", "users")
+
+    def __init__(self, at_once: int):
+        self.turns, self.users = asyncio.Semaphore(at_once), 0
+
+
+class _Turn:
+    """A class, not an @asynccontextmanager: every numbered command takes one (issue 25)."""
+
+    __slots__ = ("lines", "counter", "at_once", "patience_seconds", "line", "held")
+
+    def __init__(self, lines: dict[Hashable, _Line], counter: Hashable, at_once: int, patience_seconds: float):
+        self.lines, self.counter, self.at_once, self.patience_seconds = lines, counter, at_once, patience_seconds
+
+    async def __aenter__(self) -> None:
+        self.line = line = self.lines.get(self.counter) or self.lines.setdefault(self.counter, _Line(self.at_once))
+        line.users += 1
+        if not line.turns.locked():  # a turn is free and nobody waits before us: no timer
+            await line.turns.acquire()
+            self.held = True
+            return
+        try:
+            async with asyncio.timeout(self.patience_seconds):
+                await line.turns.acquire()
+            self.held = True
+        except TimeoutError:  # long enough: the database's own queue takes over (see above)
+            self.held = False
+        except BaseException:  # cancelled while waiting: nothing held
+            self._leave()
+            raise
+
+    async def __aexit__(self, *_exc) -> None:
+        if self.held:
+            self.line.turns.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        self.line.users -= 1
+        if not self.line.users:  # nobody else holds or waits: a workspace's counter is not kept for ever
+            del self.lines[self.counter]

@@ -43,6 +43,12 @@ def take_numbers(dialect: str):
 
 
 @cache
+def column_names(table, *leaving_out: str) -> tuple[str, ...]:
+    """The names of `table`'s columns but `leaving_out`, in table order."""
+    return tuple(column.name for column in table.columns if column.name not in leaving_out)
+
+
+@cache
 def insert_returning_id(table):
     """A new row of `table` (its values with each execution), answering its id."""
     return table.insert().returning(table.c.id)
@@ -169,8 +175,7 @@ class AsyncpgDriver:
     @staticmethod
     def fits(adapted) -> bool:
         """SQLAlchemy's asyncpg adapter, as this knows it (else the statements go through SQLAlchemy)."""
-        return all(hasattr(adapted, name) for name in ("_execute_mutex", "_transaction", "_start_transaction",
-                                                       "_prepare", "_connection", "_call_and_discard"))
+        return _adapter_fits(type(adapted))
 
     async def row(self, statement, params: dict) -> tuple | None:
         form = driver_form(statement, self.dialect, tuple(params))
@@ -193,6 +198,12 @@ class AsyncpgDriver:
         adapted = self.adapted
         if adapted._transaction is not None:  # noqa: SLF001 - see fits()
             await adapted._call_and_discard(adapted._transaction.rollback)  # noqa: SLF001
+
+
+@cache  # asked at every transaction's start: once per adapter class is enough
+def _adapter_fits(adapter: type) -> bool:
+    return all(hasattr(adapter, name) for name in ("_execute_mutex", "_transaction", "_start_transaction",
+                                                   "_prepare", "_connection", "_call_and_discard"))
 
 
 # a session's info key: the driver its transaction already knows (group_commit.py, pg_transaction.py)

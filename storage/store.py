@@ -65,7 +65,8 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         the ORM's flush (a quarter of its cost: the hot path of `commit`, issue 25). The row is
         then in the transaction as if read from it, so later changes to it are written as usual."""
         table = type(row).__table__
-        values = {column.name: getattr(row, column.name) for column in table.columns if column.name != "id"}
+        written = row.__dict__  # the row's values, as new_row and the ORM keep them
+        values = {name: written.get(name) for name in hot.column_names(table, "id")}
         row.id = (await self._hot_row(hot.insert_returning_id(table), values))[0]
         self._track(row)
 
@@ -78,8 +79,8 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         kind = type(row).KIND
         if log["workspace_id"] == row.workspace_id and isinstance(await self._hot_driver(), hot.AsyncpgDriver):
             table = type(row).__table__
-            values = {column.name: getattr(row, column.name) for column in table.columns
-                      if column.name not in ("id", "number")}
+            written = row.__dict__
+            values = {name: written.get(name) for name in hot.column_names(table, "id", "number")}
             values |= {"kind": kind, "count": 1, "ref_prefix": f"{kind}-"}
             values |= {f"log_{name}": value for name, value in log.items() if name != "workspace_id"}
             async with self._counter_turn(row.workspace_id, kind):

@@ -23,14 +23,20 @@ def snapshot(c: Commitment) -> dict:
             "owner_id": c.owner_id, "note": c.close_note}
 
 
-def schedule_reminders(c: Commitment, now: datetime, remind_before_hours: float) -> None:
-    """Set the first step still ahead: a reminder, or straight the overdue notice when the
-    reminder time has passed already (a commitment due in a few hours needs no reminder)."""
-    remind_at = c.due_at - timedelta(hours=remind_before_hours)
+def first_step(due_at: datetime, now: datetime, remind_before_hours: float) -> dict:
+    """The first step still ahead, as the commitment's fields: a reminder, or straight the
+    overdue notice when the reminder time has passed already (a commitment due in a few hours
+    needs no reminder)."""
+    remind_at = due_at - timedelta(hours=remind_before_hours)
     if remind_at > now:
-        c.cadence_at, c.cadence_step = remind_at, "reminder"
-    else:
-        c.cadence_at, c.cadence_step = c.due_at, "overdue"
+        return {"cadence_at": remind_at, "cadence_step": "reminder"}
+    return {"cadence_at": due_at, "cadence_step": "overdue"}
+
+
+def schedule_reminders(c: Commitment, now: datetime, remind_before_hours: float) -> None:
+    """Set the first step still ahead (first_step)."""
+    step = first_step(c.due_at, now, remind_before_hours)
+    c.cadence_at, c.cadence_step = step["cadence_at"], step["cadence_step"]
 
 
 def stop_reminders(c: Commitment) -> None:
@@ -54,9 +60,10 @@ async def create(ctx: Context, owner: Person, what: str, *, due_date: date | Non
     else:
         due_date = due_at.astimezone(ZoneInfo(owner_tz)).date()
     workspace_id = workspace_id or ctx.workspace.id
+    # its first step set as it is made: each field set later costs SQLModel's change tracking
     c = new_row(Commitment, workspace_id=workspace_id, owner_id=owner.id, created_by_id=ctx.caller.id, what=what,
-                due_date=due_date, due_at=due_at, created_at=ctx.now, **links)
-    schedule_reminders(c, ctx.now, commitments.remind_before_hours)
+                due_date=due_date, due_at=due_at, created_at=ctx.now, **links,
+                **first_step(due_at, ctx.now, commitments.remind_before_hours))
     # numbered (C-n), written and logged at once: see Store.insert_numbered
     await ctx.store.insert_numbered(c, ctx.log_row("commitment.created", after=logged or snapshot(c),
                                                    workspace_id=c.workspace_id))

@@ -42,6 +42,8 @@ def _storable(value: Any) -> Any:
     """`value` with NUL removed and lone surrogates as U+FFFD, in strings, mappings and lists."""
     if isinstance(value, str):
         return _UNSTORABLE.sub("\ufffd", value.replace("\x00", ""))
+    if value is None or isinstance(value, bool):  # most fields: before the costlier checks below
+        return value
     if isinstance(value, Mapping):
         return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -55,10 +57,15 @@ def storable(command: Command) -> Command:
     """The command with every field it may save made storable (see _UNSTORABLE), and without a
     platform timezone that is no IANA zone. Why: a Teams client reporting `Not/AZone` was saved
     as the person's clock, and every dated command of theirs failed from then on."""
-    cleaned = {f.name: _storable(getattr(command, f.name)) for f in fields(command) if f.name != "raw"}
+    cleaned = {name: _storable(getattr(command, name)) for name in _SAVED_FIELDS}
     if cleaned["platform_timezone"] and not _known_zone(cleaned["platform_timezone"]):
         cleaned["platform_timezone"] = None
+    if all(cleaned[name] == getattr(command, name) for name in _SAVED_FIELDS):
+        return command  # as almost every command is: no new one to build
     return replace(command, **cleaned)
+
+
+_SAVED_FIELDS = tuple(f.name for f in fields(Command) if f.name != "raw")
 
 
 def _known_zone(name: str) -> bool:

@@ -80,7 +80,7 @@ class Queries:
         """A row written or read outside the ORM (its id set), in the session as if loaded from
         it: a later change to it is written at commit."""
         make_transient_to_detached(row)
-        self._session.add(row)
+        self._session.sync_session.add(row)  # what AsyncSession.add calls, without its proxy
 
     async def _first(self, query):
         return (await self._session.exec(query)).scalars().first()

@@ -74,6 +74,23 @@ async def test_a_turn_is_given_back_when_its_statement_fails():
             pass
 
 
+async def test_a_waiter_cancelled_while_it_waits_leaves_no_turn_taken():
+    """A command cancelled in the queue (its client gone, serve stopping) takes nobody's turn."""
+    queue, entered, release = CounterQueue(at_once=1), [], asyncio.Event()
+    holder = asyncio.create_task(_hold(queue, COUNTER, entered, release, "holder"))
+    cancelled = asyncio.create_task(_hold(queue, COUNTER, entered, release, "cancelled"))
+    await asyncio.sleep(0.03)
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+    assert queue.waiting(COUNTER) == 1
+    release.set()
+    await holder
+    async with asyncio.timeout(0.5):  # a turn at once: none was lost to the cancelled waiter
+        async with queue.turn(COUNTER):
+            assert entered == ["holder"]
+    assert queue.waiting(COUNTER) == 0
+
+
 # --- on PostgreSQL ------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -309,6 +309,18 @@ async def test_a_postgres_transaction_whose_connection_died_fails_and_its_connec
             await database.dispose()
 
 
+@pytest.mark.postgres
+async def test_the_hot_statements_run_on_asyncpg_itself_under_this_sqlalchemy(tmp_path):
+    """storage/hot.py runs a command's statements on the asyncpg connection under SQLAlchemy's
+    adapter when it knows that adapter (AsyncpgDriver.fits); an upgrade of SQLAlchemy that
+    changed it would quietly send them the slow way, through SQLAlchemy (issue 25)."""
+    from storage import hot
+
+    async with database_url("postgres", tmp_path) as url, migrated(url) as database:
+        async with database.engine.connect() as connection:
+            assert isinstance(hot.driver_of(connection, connection.dialect), hot.AsyncpgDriver)
+
+
 async def _terminate_other_connections(url: str) -> int:
     """End every other connection to the database at `url`, as a server restart would, and wait
     until they are gone (pg_terminate_backend only signals them); answers how many there were."""
