@@ -24,13 +24,20 @@ async def _hold(queue: CounterQueue, counter, entered: list, release: asyncio.Ev
         await release.wait()
 
 
+async def _settle() -> None:
+    """A few turns of the event loop: enough for every task that can go on to reach its next wait.
+    Not a sleep: a CI machine running two suites at once can stall a sleep past a patience."""
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
 async def test_two_at_a_time_take_a_counter_and_the_next_goes_when_one_is_done():
     queue, entered, releases = CounterQueue(), [], [asyncio.Event() for _ in range(4)]
     tasks = [asyncio.create_task(_hold(queue, COUNTER, entered, releases[n], f"t{n}")) for n in range(4)]
-    await asyncio.sleep(0.05)
+    await _settle()
     assert entered == ["t0", "t1"] and queue.waiting(COUNTER) == 4
     releases[0].set()
-    await asyncio.sleep(0.05)
+    await _settle()
     assert entered == ["t0", "t1", "t2"]  # in the order they came
     for release in releases:
         release.set()
@@ -43,7 +50,7 @@ async def test_another_counter_does_not_wait_for_a_busy_one():
     tasks = [asyncio.create_task(_hold(queue, COUNTER, entered, busy, f"c{n}")) for n in range(3)]
     tasks.append(asyncio.create_task(_hold(queue, (1, "H"), entered, other, "h")))
     tasks.append(asyncio.create_task(_hold(queue, (2, "C"), entered, other, "c-of-workspace-2")))
-    await asyncio.sleep(0.05)
+    await _settle()
     assert sorted(entered) == ["c-of-workspace-2", "c0", "c1", "h"]
     busy.set()
     other.set()
@@ -52,13 +59,13 @@ async def test_another_counter_does_not_wait_for_a_busy_one():
 
 async def test_a_waiter_past_its_patience_goes_on_without_a_turn():
     """What keeps a deadlock PostgreSQL's to find: after its patience a waiter goes to the database."""
-    queue, entered, release = CounterQueue(at_once=1, patience_seconds=0.1), [], asyncio.Event()
+    queue, entered, release = CounterQueue(at_once=1, patience_seconds=0.3), [], asyncio.Event()
     holder = asyncio.create_task(_hold(queue, COUNTER, entered, release, "holder"))
     waiter = asyncio.create_task(_hold(queue, COUNTER, entered, release, "waiter"))
-    await asyncio.sleep(0.03)
+    await _settle()
     assert entered == ["holder"]
-    await asyncio.sleep(0.2)
-    assert entered == ["holder", "waiter"]  # while the holder still holds its turn
+    await _until(lambda: len(entered) == 2)
+    assert entered == ["holder", "waiter"] and not release.is_set()  # while the holder still holds its turn
     release.set()
     await asyncio.gather(holder, waiter)
     assert queue.waiting(COUNTER) == 0
@@ -79,7 +86,7 @@ async def test_a_waiter_cancelled_while_it_waits_leaves_no_turn_taken():
     queue, entered, release = CounterQueue(at_once=1), [], asyncio.Event()
     holder = asyncio.create_task(_hold(queue, COUNTER, entered, release, "holder"))
     cancelled = asyncio.create_task(_hold(queue, COUNTER, entered, release, "cancelled"))
-    await asyncio.sleep(0.03)
+    await _settle()
     cancelled.cancel()
     await asyncio.gather(cancelled, return_exceptions=True)
     assert queue.waiting(COUNTER) == 1
@@ -122,9 +129,14 @@ async def _waiting_on_locks(database: Database) -> int:
 
 
 async def _until(check, timeout: float = 5.0) -> None:
+    """Until `check()` is true (or, when it is a coroutine, what it answers)."""
     async with asyncio.timeout(timeout):
-        while not await check():
+        while not await _answer(check()):
             await asyncio.sleep(0.005)
+
+
+async def _answer(checked) -> bool:
+    return await checked if asyncio.iscoroutine(checked) else checked
 
 
 async def _numbers(database: Database, workspace_id: int) -> list[int]:
@@ -163,7 +175,7 @@ async def test_sixteen_commands_numbering_at_once_queue_two_at_postgres_and_get_
 async def test_a_transaction_numbering_again_does_not_wait_behind_those_queued_for_its_counter(pg):
     database, ws, ana = pg
     database.counters = CounterQueue(patience_seconds=60)  # a wait here would outlast the test
-    numbered_once, others = asyncio.Event(), []
+    numbered_once = asyncio.Event()
 
     async def twice() -> None:
         async with database.transaction() as store:
@@ -218,7 +230,7 @@ async def test_a_deadlock_through_the_queue_is_still_found_by_postgres_and_ends_
             person.display_name = "ana by B"
             await store.flush()  # B holds ana's row
             waiting = asyncio.create_task(_number(store, ws, ana))
-            await _until(lambda: _async(queue.waiting((ws, "C")) == AT_ONCE + 1))  # B waits for a turn
+            await _until(lambda: queue.waiting((ws, "C")) == AT_ONCE + 1)  # B waits for a turn
             b_waits.set()
             await waiting
 
@@ -228,7 +240,3 @@ async def test_a_deadlock_through_the_queue_is_still_found_by_postgres_and_ends_
     assert len(failed) == 1 and "deadlock" in str(failed[0]).lower()
     assert outcomes.index(failed[0]) in (0, 1)  # A or B, whichever PostgreSQL chose
     assert await _numbers(database, ws) == list(range(1, AT_ONCE + 2))  # the ended one's number was not kept
-
-
-async def _async(value: bool) -> bool:
-    return value
