@@ -16,6 +16,7 @@ from functools import cached_property
 from itertools import accumulate
 
 from storage.models import Ask, Commitment, Handoff, Lead, Meeting, PeerSync, SyncAnswer, Win, WinCredit
+from storage.queries.reports import CommitmentGroup
 
 WEEK = timedelta(days=7)
 WEEKS = 8
@@ -31,7 +32,7 @@ class Window:
         return self.now - self.weeks * WEEK
 
     @cached_property
-    def _starts(self) -> list[datetime]:
+    def starts(self) -> list[datetime]:
         """The instant each bucket starts, oldest first."""
         return [self.start + i * WEEK for i in range(self.weeks)]
 
@@ -41,11 +42,11 @@ class Window:
         the report (a Done click followed by the Home tab) is not left out."""
         if at is None or at > self.now or at < self.start:
             return None
-        return bisect_right(self._starts, at) - 1  # a bisection: a report places thousands
+        return bisect_right(self.starts, at) - 1  # a bisection: a report places thousands
 
     def ends(self) -> list[datetime]:
         """The instant each bucket ends, oldest first (the last is now)."""
-        return [start + WEEK for start in self._starts]
+        return [start + WEEK for start in self.starts]
 
 
 # --- the shapes of a figure ---------------------------------------------------------------------
@@ -134,6 +135,11 @@ def _rate(window: Window, decided: Iterable[tuple[datetime | None, bool]]) -> Ra
             continue
         totals[i] += 1
         hits[i] += hit
+    return rate_of(hits, totals)
+
+
+def rate_of(hits: Sequence[int], totals: Sequence[int]) -> Rate:
+    """The Rate of these weekly hits of these weekly totals."""
     weekly = tuple(h / t if t else None for h, t in zip(hits, totals, strict=True))
     return Rate(sum(hits), sum(totals), weekly)
 
@@ -194,6 +200,42 @@ def overdue(commitments: Sequence[Commitment], window: Window) -> Tally:
             starts[first] += 1
             starts[last] -= 1
     return Tally(now_count, tuple(accumulate(starts[:-1])))
+
+
+@dataclass(frozen=True)
+class CommitmentFigures:
+    """What a scorecard says of commitments: the kept-rate and how many are overdue."""
+
+    kept: Rate
+    overdue: Tally
+
+
+def commitment_figures(commitments: Sequence[Commitment], window: Window) -> CommitmentFigures:
+    return CommitmentFigures(kept_rate(commitments, window), overdue(commitments, window))
+
+
+def counted_figures(groups: Iterable[CommitmentGroup], window: Window) -> CommitmentFigures:
+    """commitment_figures of the commitments the database placed among the window's weeks and
+    counted (ReportQueries.commitment_groups): the same rules, applied to each group at once."""
+    weeks = window.weeks
+    hits, totals, still_overdue = [0] * weeks, [0] * weeks, [0] * (weeks + 1)
+    overdue_now = 0
+    for g in groups:
+        due_before_now = g.due_week < weeks
+        if g.status in ("done", "dropped"):  # resolved_at: when closed
+            resolved = g.closed_week
+        else:  # when it fell due, once that has passed
+            resolved = g.due_week if due_before_now else None
+            overdue_now += g.count if g.status == "open" and due_before_now else 0
+        if resolved is not None and 0 <= resolved < weeks:
+            totals[resolved] += g.count
+            hits[resolved] += g.count * g.kept
+        # overdue at the end of weeks first…last-1: made by then and due before it, not closed yet
+        first, last = max(g.due_week, 0, g.created_by), g.closed_by  # due_week: how many weeks end by its due
+        if first < last:
+            still_overdue[first] += g.count
+            still_overdue[last] -= g.count
+    return CommitmentFigures(rate_of(hits, totals), Tally(overdue_now, tuple(accumulate(still_overdue[:-1]))))
 
 
 # --- handoffs -----------------------------------------------------------------------------------

@@ -70,19 +70,29 @@ class Rows:
     leads: list
     leads_with_next: set[int]
     asks: list
+    counted: metrics.CommitmentFigures | None = None  # of commitments counted by the database, not read
+
+    def commitment_figures(self, window: metrics.Window) -> metrics.CommitmentFigures:
+        return self.counted or metrics.commitment_figures(self.commitments, window)
 
 
 async def _gather(store: Store, scope: Scope, window: metrics.Window, listed: bool = True) -> Rows:
     """The rows of a scorecard. `listed`: whole commitments, for a view that lists them (one's own
     open ones, the dashboard's page); without it (a partnership's in the chat) only what its
-    figures count of them."""
+    figures count of them, or none where the database counts them (`counted`)."""
     since = window.start
     meetings = await store.report_meetings(scope, since, window.now)
     syncs, answers = await store.report_syncs(scope, since)
     leads = await store.report_leads(scope, since)
+    commitments, counted = [], None
+    if listed:
+        commitments = await store.report_commitments(scope, since)
+    elif store.groups_commitments:
+        counted = metrics.counted_figures(await store.commitment_groups(scope, window.starts, window.now), window)
+    else:
+        commitments = await store.counted_commitments(scope, since, window.now)
     return Rows(
-        commitments=await (store.report_commitments(scope, since) if listed
-                           else store.counted_commitments(scope, since, window.now)),
+        commitments=commitments, counted=counted,
         handoffs=await store.report_handoffs(scope, since, OPEN_STAGES, STAGES),
         syncs=syncs, sync_answers=answers, meetings=meetings,
         action_items=await store.report_action_items([m.id for m in meetings], counted_only=not listed),
@@ -149,9 +159,10 @@ def _stages(f: metrics.HandoffFigures) -> Trend:
 def _common_facts(rows: Rows, window: metrics.Window) -> tuple[list[Figure], list[Figure]]:
     """The figures every scorecard has: (before the handoffs, after them)."""
     w = window
-    overdue = metrics.overdue(rows.commitments, w)
+    commitments = rows.commitment_figures(w)
+    overdue = commitments.overdue
     before = [
-        Figure("Kept on time", _rate(metrics.kept_rate(rows.commitments, w), "kept on time", "nothing due yet")),
+        Figure("Kept on time", _rate(commitments.kept, "kept on time", "nothing due yet")),
         Figure("Overdue now", _with_trend(str(overdue.total), overdue.weekly, number=overdue.total)),
     ]
     leads = metrics.lead_figures(rows.leads, rows.leads_with_next, w)
