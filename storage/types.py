@@ -27,6 +27,23 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc)
 
+    def bind_processor(self, dialect):
+        """process_bind_param in one call per value on SQLite: the text SQLAlchemy's DATETIME
+        writes there ("2026-10-12 03:37:47.000000"), made by isoformat. Why: a `commit` writes
+        six instants, and TypeDecorator's two steps (process_bind_param, then the dialect's
+        formatting) were 3 % of its CPU (bench/slash_ack.py, issue 25)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = timezone.utc
+
+        def as_stored(value: datetime | None):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return as_stored
+
     def result_processor(self, dialect, coltype):
         """process_result_value in one call per value: a report reads ~25,000 of these, and
         TypeDecorator's reading (the dialect's parse, then process_result_value's replace) took

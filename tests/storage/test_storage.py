@@ -266,6 +266,35 @@ async def test_a_record_read_for_a_report_has_the_instants_written_in_utc(store_
     assert (overdue.due_at.hour, overdue.created_at, overdue.closed_at) == (12, NOW, None)
 
 
+async def test_sqlite_stores_an_instant_as_the_same_utc_text_whichever_way_it_is_written(tmp_path):
+    """On SQLite instants are text, compared as text in every report's SQL: the hot path's one-step
+    writing (types.UTCDateTime.bind_processor) must write exactly what the ORM writes, and refuse
+    a naive datetime as it does."""
+    from datetime import date, timedelta
+    from datetime import timezone as tz
+
+    from sqlalchemy import text
+
+    from storage.models import Commitment, new_row
+    due = datetime(2026, 11, 20, 17, 30, tzinfo=tz(timedelta(hours=5, minutes=30)))  # 12:00 UTC
+    async with database_url("sqlite", tmp_path) as url, migrated(url) as db:
+        async with db.transaction() as store:
+            ws = await store.workspace("slack", "T1", NOW)
+            ana = await store.person(ws, "U1", "ana", NOW)
+
+            def commitment(number: int, **instants) -> Commitment:
+                return new_row(Commitment, workspace_id=ws.id, number=number, owner_id=ana.id, created_by_id=ana.id,
+                               what="w", due_date=date(2026, 11, 20), **instants)
+            await store.insert_new(commitment(1, due_at=due, created_at=NOW))  # prebuilt, on sqlite3 itself
+            await store.add(commitment(2, due_at=due, created_at=NOW.replace(microsecond=5)))  # the ORM's flush
+            with pytest.raises(ValueError, match="naive"):
+                await store.insert_new(commitment(3, due_at=due.replace(tzinfo=None), created_at=NOW))
+        async with db.session() as s:
+            stored = (await s.exec(text("SELECT number, due_at, created_at FROM commitment ORDER BY number"))).all()
+    assert [tuple(row) for row in stored] == [(1, "2026-11-20 12:00:00.000000", "2026-11-23 10:00:00.000000"),
+                                              (2, "2026-11-20 12:00:00.000000", "2026-11-23 10:00:00.000005")]
+
+
 async def test_a_postgres_connection_that_died_while_idle_is_replaced_before_a_command_gets_it(tmp_path):
     """The server restarted (or a proxy dropped the connections) while the bot sat idle: the next
     transactions get new connections and succeed, instead of "Something went wrong". A connection
