@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, cast, literal_column, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ActivityLog, Counter, Identity, Person, ProcessedDelivery
+from storage.sqlite_inline import InlineConnection
 
 
 def dialect_insert(dialect: str, model):
@@ -214,8 +215,6 @@ def driver_of(connection, dialect) -> SqliteDriver | AsyncpgDriver | None:
     """The driver a transaction's hot statements run on (`connection`: its SQLAlchemy one), or
     None where they go through SQLAlchemy (SQLite's readers and in-memory databases, whose
     driver, aiosqlite, runs each call in its own thread)."""
-    from storage.sqlite_inline import InlineConnection
-
     pooled = connection.sync_connection.connection
     if isinstance(pooled.driver_connection, InlineConnection):
         return SqliteDriver(pooled.driver_connection.sqlite, dialect)
