@@ -215,8 +215,8 @@ def commitment_figures(commitments: Sequence[Commitment], window: Window) -> Com
 
 
 def counted_figures(groups: Iterable[CommitmentGroup], window: Window) -> CommitmentFigures:
-    """commitment_figures of the commitments the database placed among the window's weeks and
-    counted (ReportQueries.commitment_groups): the same rules, applied to each group at once."""
+    """commitment_figures of commitments placed among the window's weeks and counted
+    (ReportQueries.commitment_groups): the same rules, applied to each group at once."""
     weeks = window.weeks
     hits, totals, still_overdue = [0] * weeks, [0] * weeks, [0] * (weeks + 1)
     overdue_now = 0

@@ -70,7 +70,7 @@ class Rows:
     leads: list
     leads_with_next: set[int]
     asks: list
-    counted: metrics.CommitmentFigures | None = None  # of commitments counted by the database, not read
+    counted: metrics.CommitmentFigures | None = None  # of commitments counted, not read (commitments empty)
 
     def commitment_figures(self, window: metrics.Window) -> metrics.CommitmentFigures:
         return self.counted or metrics.commitment_figures(self.commitments, window)
@@ -78,8 +78,8 @@ class Rows:
 
 async def _gather(store: Store, scope: Scope, window: metrics.Window, listed: bool = True) -> Rows:
     """The rows of a scorecard. `listed`: whole commitments, for a view that lists them (one's own
-    open ones, the dashboard's page); without it (a partnership's in the chat) only what its
-    figures count of them, or none where the database counts them (`counted`)."""
+    open ones, the dashboard's page); without it (a partnership's in the chat) none: their
+    figures come from counts (`counted`)."""
     since = window.start
     meetings = await store.report_meetings(scope, since, window.now)
     syncs, answers = await store.report_syncs(scope, since)
@@ -87,10 +87,8 @@ async def _gather(store: Store, scope: Scope, window: metrics.Window, listed: bo
     commitments, counted = [], None
     if listed:
         commitments = await store.report_commitments(scope, since)
-    elif store.groups_commitments:
-        counted = metrics.counted_figures(await store.commitment_groups(scope, window.starts, window.now), window)
     else:
-        commitments = await store.counted_commitments(scope, since, window.now)
+        counted = metrics.counted_figures(await store.commitment_groups(scope, window.starts, window.now), window)
     return Rows(
         commitments=commitments, counted=counted,
         handoffs=await store.report_handoffs(scope, since, OPEN_STAGES, STAGES),

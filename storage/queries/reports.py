@@ -7,18 +7,34 @@ whatever its age). The scope is either some people (their
 own records, on every platform they linked: a person is one row whatever their identities)
 or a partnership (its members' collaboration). The figures are computed in Python
 (handlers/reports/metrics.py) from these rows, which come back as read-only records (base.record_class),
-not ORM objects: a busy partnership's report reads tens of thousands. One exception: on
-PostgreSQL, a partnership's commitments in the chat's scorecard are counted by the database
-(commitment_groups).
+not ORM objects: a busy partnership's report reads tens of thousands. One exception: a
+partnership's commitments in the chat's scorecard come as counts (commitment_groups).
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, and_, bindparam, case, false, func, literal_column, null, or_, select, union
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union,
+    union_all,
+)
 
 from storage.models import (
     COMMITMENT_COUNTED,
@@ -35,6 +51,7 @@ from storage.models import (
 )
 from storage.queries.asks import OPEN_ASK
 from storage.queries.base import Queries, Read, plain_read, read_columns, record_class, union_read
+from storage.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -202,37 +219,29 @@ class ReportQueries(Queries):
         activities and the commitments made about handoffs between its sides."""
         if isinstance(scope, People):
             return await self._read(_people_commitments(), scope.params(since=since))
-        return await self._read(_partnership_commitments(False),
+        return await self._read(_partnership_commitments(),
                                 scope.params(since=since, handoff_ids=await self._handoff_ids_between(scope)))
-
-    async def counted_commitments(self, scope: PartnershipScope, since: datetime, now: datetime) -> list[Commitment]:
-        """Of a partnership's commitments (as report_commitments), only what its figures at `now`
-        count (metrics.kept_rate and metrics.overdue: those closed in the window, or open and past
-        due) as records of the COUNTED columns, in no order: for a scorecard that lists none of
-        them. Read from the indexes alone, unsorted, with fewer values: the busy partnership of
-        bench/report_scale.py has 2,700 of these, read in 4 ms of SQLite, where its 3,700 whole
-        rows, sorted, took 23 ms."""
-        return await self._read(_partnership_commitments(True), scope.params(
-            since=since, now=now, handoff_ids=await self._handoff_ids_between(scope)))
-
-    @property
-    def groups_commitments(self) -> bool:
-        """Whether a scorecard that lists no commitments has the database place and count them
-        (commitment_groups) rather than reading them (counted_commitments). On PostgreSQL: asyncpg
-        decodes each instant into a datetime in ~1 µs, so the 8,000 of a busy partnership cost
-        the bot more than the grouping costs PostgreSQL on its own core (bench/report_scale.py,
-        `report P-1`: p50 56 → 44 ms, CPU 44 → 26 ms). Not on SQLite, whose grouping runs in
-        this process and took 2 ms more than reading the rows and counting them in Python."""
-        return self._session.bind.dialect.name == "postgresql"
 
     async def commitment_groups(self, scope: PartnershipScope, starts: Sequence[datetime],
                                 now: datetime) -> list[CommitmentGroup]:
-        """What counted_commitments reads, each placed among the weeks of the window by the
-        database and counted by where it falls (see groups_commitments). `starts`: each week's
-        first instant, oldest first; the last week ends at `now`."""
+        """A partnership's commitments that its figures at `now` count (counted_window: closed in
+        the window, or open and past due), each once, placed among the weeks of the window and
+        counted by where they fall: for a scorecard that lists none of them. `starts`: each
+        week's first instant, oldest first; the last week ends at `now`. The busy partnership of
+        bench/report_scale.py has 2,700 of these, whose 8,000 instants cost more to read into
+        datetimes than anything else in its `report P-1`. So they are not read as datetimes:
+          * PostgreSQL places and counts them itself (_commitment_groups), on its own core: asyncpg
+            took ~1 µs to decode each instant (`report P-1` p50 56 → 44 ms, CPU 44 → 26 ms);
+          * SQLite's grouping would run in this process, slower than Python's (18 against 10 ms):
+            the rows are read with their instants as SQLite stores them, text that sorts as the
+            instants do, and placed here (_placed)."""
         params = scope.params(since=starts[0], now=now, handoff_ids=await self._handoff_ids_between(scope),
                               **{f"start_{i}": start for i, start in enumerate(starts[1:], 1)})
-        return [CommitmentGroup(*row) for row in await self._rows(_commitment_groups(len(starts)), params)]
+        dialect = self._session.bind.dialect
+        if dialect.name == "postgresql":
+            return [CommitmentGroup(*row) for row in await self._rows(_commitment_groups(len(starts)), params)]
+        as_stored = UTCDateTime().bind_processor(dialect)
+        return _placed(await self._rows(_counted_as_stored(), params), [as_stored(s) for s in starts], as_stored(now))
 
     async def _handoff_ids_between(self, scope: PartnershipScope) -> list[int]:
         return [row[0] for row in await self._rows(_handoff_ids_statement(), scope.params())]
@@ -384,18 +393,47 @@ def _overdue_commitments() -> Read:
 
 
 @cache
-def _partnership_commitments(counted: bool) -> Read:
-    searches = _commitment_searches(BOUND, HANDOFF_IDS)
-    if counted:
-        return union_read(Commitment, searches, counted_window(SINCE, NOW), columns=COUNTED)
-    return union_read(Commitment, searches, commitment_window(SINCE), order_by=("due_at", "id"))
+def _partnership_commitments() -> Read:
+    return union_read(Commitment, _commitment_searches(BOUND, HANDOFF_IDS), commitment_window(SINCE),
+                      order_by=("due_at", "id"))
+
+
+@cache
+def _counted_as_stored():
+    """A partnership's counted commitments (id, status, closed_at, due_at, created_at), the
+    instants as the text SQLite stores them, as a UNION ALL (_placed drops the duplicates)."""
+    c = Commitment.__table__.c
+    as_stored = [type_coerce(c[name], String) for name in ("closed_at", "due_at", "created_at")]
+    return union_all(*(select(c.id, c.status, *as_stored).where(search, counted_window(SINCE, NOW))
+                       for search in _commitment_searches(BOUND, HANDOFF_IDS)))
+
+
+def _placed(rows: Sequence, starts: Sequence, now) -> list[CommitmentGroup]:
+    """_commitment_groups's placing and counting, here, of rows of _counted_as_stored: `starts`
+    and `now` in the rows' terms (SQLite's stored text, which sorts as the instants do)."""
+    weeks, ends = len(starts), [*starts[1:], now]
+    counts: Counter = Counter()
+    seen: set[int] = set()
+    for commitment_id, status, closed, due, created in rows:
+        if commitment_id in seen:  # found by two searches
+            continue
+        seen.add(commitment_id)
+        kept = 1 if status == "done" and closed is not None and closed <= due else 0
+        due_week = bisect_right(starts, due) - 1 if due < now else weeks
+        if closed is None:
+            closed_week, closed_by = None, weeks
+        else:
+            closed_week = bisect_right(starts, closed) - 1 if closed <= now else weeks
+            closed_by = bisect_left(ends, closed)
+        counts[status, kept, due_week, closed_week, closed_by, bisect_left(ends, created)] += 1
+    return [CommitmentGroup(*placed, count) for placed, count in counts.items()]
 
 
 @cache
 def _commitment_groups(weeks: int):
-    """CommitmentGroup's counts: where each commitment's instants fall among the weeks' bounds
-    (a binary search in CASEs, ~4 comparisons an instant; a SUM per week and figure made 8 each,
-    twice as slow), grouped."""
+    """CommitmentGroup's counts, by PostgreSQL: where each commitment's instants fall among the
+    weeks' bounds (a binary search in CASEs, ~4 comparisons an instant; a SUM per week and figure
+    made 8 each, twice as slow), grouped."""
     counted = [Commitment.__table__.c[name] for name in COUNTED]
     found = union(*(select(*counted).where(search, counted_window(SINCE, NOW))
                     for search in _commitment_searches(BOUND, HANDOFF_IDS))).subquery()  # each once

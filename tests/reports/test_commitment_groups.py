@@ -1,7 +1,8 @@
-"""On PostgreSQL, `report P-n` has the database place a partnership's commitments among the weeks
-of its window and count them (ReportQueries.commitment_groups, metrics.counted_figures); the
-dashboard, a person's scorecard and SQLite count records in Python (metrics.commitment_figures).
-Both must say the same, week by week, even of an instant that falls exactly on a week's bound."""
+"""`report P-n` has a partnership's commitments placed among the weeks of its window and counted
+(ReportQueries.commitment_groups: by PostgreSQL in SQL, on SQLite in Python on the stored text;
+then metrics.counted_figures); the dashboard and a person's scorecard count records
+(metrics.commitment_figures). Both must say the same, week by week, even of an instant that falls
+exactly on a week's bound."""
 from __future__ import annotations
 
 from handlers.partnerships.service import between_sides
