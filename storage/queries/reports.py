@@ -194,8 +194,8 @@ def ask_window(since: datetime):
 class CommitmentGroup:
     """`count` commitments alike for a scorecard (ReportQueries.commitment_groups). Weeks are
     numbered from 0, oldest first; week i holds [its start, the next one's), the last one up to
-    `now`. A week of `due_week` ends before `now` (one due at `now` is not overdue yet);
-    `closed_week` includes `now` (one done at `now` counts)."""
+    `now`: for `due_week` just before it (one due at `now` is not past due yet), for
+    `closed_week` including it (one done at `now` counts)."""
 
     status: str
     kept: int  # 1: done on or before its due instant
