@@ -12,7 +12,7 @@ from tests.helpers import rows
 from tests.reports.test_report import REPORT_AT, history
 
 
-async def test_the_database_counts_a_partnerships_commitments_as_python_does(bot, db):
+async def test_a_partnerships_commitments_counted_in_groups_say_what_its_records_say(bot, db):
     await history(bot)
     [p] = await rows(db, Partnership)
     instants = {x for c in await rows(db, Commitment) for x in (c.created_at, c.due_at, c.closed_at) if x}
