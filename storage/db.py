@@ -67,6 +67,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[Store]:
         """The Store of one transaction: what handlers and the wiring work through (committed
         on success, rolled back on error)."""
+        if not self.is_sqlite:  # its ORM session opened only if used (storage/session_on_demand.py)
+            async with pg_transaction.store(self.engine, self.counters) as store:
+                yield store
+            return
         async with self.session() as session:
             yield Store(session, self.counters)
 

@@ -1,15 +1,16 @@
-"""PostgreSQL's transactions, with the session's own steps called without greenlets
-(session_steps.py).
+"""PostgreSQL's transactions: the Store's ORM session opened only when something uses it
+(session_on_demand.py), and its steps called without greenlets.
 
 Why: through AsyncSession, a transaction's begin, first connection, commit and close each ran
 in a greenlet of its own, and `partnerbot serve` is CPU-bound under load: on the 2-core bench
 machine a `commit` command spent ~1.5 ms of CPU, a fifth of it in that machinery (issue 25,
-bench/slash_ack.py --postgres). Here:
+bench/slash_ack.py --postgres). Making the session, beginning, committing and closing it then
+still cost ~8 %, for a command that runs only prebuilt statements on asyncpg. Here:
 
   * the pool checkout and checkin are awaited through SQLAlchemy: they may connect, ping an
     idle connection (db.py _ping_after_idle) or close an overflow connection;
-  * the session's begin is called on the sync session: SQLAlchemy's asyncpg adapter sends BEGIN
-    only with the transaction's first statement, so beginning does no I/O;
+  * the session, once something needs it, is begun on the sync session: SQLAlchemy's asyncpg
+    adapter sends BEGIN only with the transaction's first statement, so beginning does no I/O;
   * COMMIT and ROLLBACK are sent on asyncpg itself (hot.AsyncpgDriver); the session's commit or
     rollback that follows then finds no transaction left on the connection and does no I/O;
   * a flush of ORM changes does I/O and is awaited, as in group_commit.py.
@@ -26,7 +27,10 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import hot, session_steps
+from storage import hot
+from storage.counter_queue import CounterQueue
+from storage.session_on_demand import SessionOnDemand
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +38,49 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A session in one transaction on a pooled connection: committed on success, rolled back on error."""
+    async with _transaction(engine) as (sessions, _driver):
+        yield sessions.session()
+
+
+@asynccontextmanager
+async def store(engine: AsyncEngine, counters: CounterQueue | None = None) -> AsyncIterator[Store]:
+    """The Store of one transaction on a pooled connection, its ORM session opened only if it is
+    used (session_on_demand.py): committed on success, rolled back on error."""
+    async with _transaction(engine) as (sessions, driver):
+        yield Store(sessions, counters, driver=driver)
+
+
+@asynccontextmanager
+async def _transaction(engine: AsyncEngine) -> AsyncIterator[tuple[SessionOnDemand, hot.AsyncpgDriver | None]]:
     connection = await engine.connect()
     try:
         driver = hot.driver_of(connection, connection.dialect)
         if not isinstance(driver, hot.AsyncpgDriver):  # an adapter this does not know: SQLAlchemy's own way
             async with AsyncSession(bind=connection, expire_on_commit=False, autoflush=False) as s, s.begin():
-                yield s
+                yield SessionOnDemand.of(s), None
             return
-        s = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
-        s.info[hot.DRIVER] = driver
-        async with session_steps.in_transaction(s, before_commit=lambda: _end(driver.commit, connection),
-                                                before_rollback=lambda: _end(driver.rollback, connection)):
-            yield s
+
+        def open_session() -> AsyncSession:
+            s = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
+            s.info[hot.DRIVER] = driver
+            s.sync_session.begin()  # no I/O: the adapter sends BEGIN with the first statement
+            return s
+
+        sessions = SessionOnDemand(open_session)
+        try:
+            yield sessions, driver
+            await sessions.flush_for_commit()
+            await _end(driver.commit, connection)
+            if sessions.opened is not None:
+                sessions.opened.sync_session.commit()  # nothing left to send (see the top)
+        except BaseException:
+            await _end(driver.rollback, connection)
+            if sessions.opened is not None:
+                sessions.opened.sync_session.rollback()
+            raise
+        finally:
+            if sessions.opened is not None:
+                sessions.opened.sync_session.close()
     finally:
         await connection.close()  # back to the pool (checkin may close an overflow connection)
 

@@ -9,12 +9,12 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import select, tuple_, union, union_all
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import hot
 from storage.models import new_row
+from storage.session_on_demand import SessionOnDemand
 from storage.types import UTCDateTime, read_as_utc
 
 # Rows of one page of what the tick finds due: one query walks everything due a page at a time,
@@ -29,11 +29,15 @@ Cursor = tuple | None  # None: from the first
 class Queries:
     """A group of Store methods (Store mixes them all in). Only storage/ touches `_session`."""
 
-    _session: AsyncSession
+    _sessions: SessionOnDemand  # the transaction's session, opened at its first use (see there)
     # (workspace id, platform user id) and PERSON_BY_ONE_ID's row for them (None: not met yet),
     # read with the delivery's claim for the person() look-up that follows (claim_delivery)
     _read_ahead: tuple[tuple[int, str], tuple | None] | None
     _driver: hot.SqliteDriver | hot.AsyncpgDriver | None | bool = False  # False: not asked yet (_hot_row)
+
+    @property
+    def _session(self) -> AsyncSession:
+        return self._sessions.session()
 
     def _insert(self, model: Any):
         """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
@@ -69,7 +73,7 @@ class Queries:
         """A `model` row read by _hot_row (its columns in table order, the id first) as the ORM
         object the session would have loaded: the one it holds already, else a new one it now
         tracks, so that a change to it is written at commit as usual."""
-        held = self._session.sync_session.identity_map.get(identity_key(model, values[0]))
+        held = self._sessions.held(identity_key(model, values[0]))
         if held is not None:
             return held
         row = new_row(model, **dict(zip(model.__table__.columns.keys(), values, strict=True)))
@@ -79,8 +83,7 @@ class Queries:
     def _track(self, row: Any) -> None:
         """A row written or read outside the ORM (its id set), in the session as if loaded from
         it: a later change to it is written at commit."""
-        make_transient_to_detached(row)
-        self._session.sync_session.add(row)  # what AsyncSession.add calls, without its proxy
+        self._sessions.track(row)
 
     async def _first(self, query):
         return (await self._session.exec(query)).scalars().first()

@@ -246,6 +246,73 @@ async def test_a_row_written_by_insert_new_takes_later_changes_like_any_other(st
         assert (found.what, found.number, found.due_at) == ("send the deck and the pricing", 1, NOW)
 
 
+def _new_commitment(ws, owner, what: str):
+    from datetime import date
+
+    from storage.models import Commitment, new_row
+    row = new_row(Commitment, workspace_id=ws.id, owner_id=owner.id, created_by_id=owner.id, what=what,
+                  due_date=date(2026, 11, 27), due_at=NOW, created_at=NOW)
+    log = {"workspace_id": ws.id, "at": NOW, "person_id": owner.id, "platform": "slack",
+           "action": "commitment.created", "before": None, "after": {"what": what}}
+    return row, log
+
+
+async def test_changes_to_rows_a_command_read_and_wrote_before_any_orm_query_are_saved(store_db):
+    """A `commit` runs only prebuilt statements (claim and caller, then numbered insert and log),
+    and on PostgreSQL its transaction opens no ORM session (storage/session_on_demand.py). What
+    it changes on those rows (a real name learnt for a caller known by id; a commitment's text)
+    is still written at commit, and the same rows read through the ORM later in the
+    transaction are the very objects it holds."""
+    from storage.models import Commitment, Person
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        known_by_id = await store.person(ws, "U1", None, NOW)
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+        caller = await store.person(ws, "U1", "ana", NOW)  # their name learnt: a change to the row read
+        c, log = _new_commitment(ws, caller, "send the deck")
+        await store.insert_numbered(c, log)
+        c.what = "send the deck and the pricing"
+    async with store_db.transaction() as store:
+        assert (await store.get(Person, known_by_id.id)).display_name == "ana"
+        found = await store.get(Commitment, c.id)
+        assert (found.ref, found.what) == ("C-1", "send the deck and the pricing")
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d2", NOW, caller=(ws.id, "U1"))
+        caller = await store.person(ws, "U1", None, NOW)
+        caller.timezone = "Europe/Berlin"
+        assert await store.person(ws, "U1", None, NOW) is caller  # read again: the row it holds
+        c, log = _new_commitment(ws, caller, "call Acme")
+        await store.insert_numbered(c, log)
+        assert await store.get(Person, caller.id) is caller and await store.get(Commitment, c.id) is c
+    async with store_db.transaction() as store:
+        assert (await store.get(Person, caller.id)).timezone == "Europe/Berlin"
+
+
+async def test_a_command_that_fails_after_its_prebuilt_writes_leaves_nothing_behind(store_db):
+    """The same transaction, failing after its claim, numbered insert and log: none of them is
+    kept (the retry of the delivery is handled, and takes the same number)."""
+    from storage.models import ActivityLog, Commitment
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        ana = await store.person(ws, "U1", "ana", NOW)
+    with pytest.raises(RuntimeError):
+        async with store_db.transaction() as store:
+            assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+            await store.person(ws, "U1", "ana", NOW)
+            c, log = _new_commitment(ws, ana, "send the deck")
+            await store.insert_numbered(c, log)
+            raise RuntimeError("handler blew up")
+    async with store_db.transaction() as store:
+        assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+        c, log = _new_commitment(ws, await store.person(ws, "U1", "ana", NOW), "send the deck")
+        await store.insert_numbered(c, log)
+        assert c.ref == "C-1"
+    async with store_db.session() as s:
+        assert len((await s.exec(select(Commitment))).all()) == 1
+        assert len((await s.exec(select(ActivityLog))).all()) == 1
+
+
 async def test_a_record_read_for_a_report_has_the_instants_written_in_utc(store_db):
     """Reads of records (base.read_columns: PostgreSQL converts them in SQL, SQLite in Python)
     give back the instant that was written, as aware UTC, whatever offset it was written with."""
