@@ -67,12 +67,16 @@ class Database:
     async def transaction(self) -> AsyncIterator[Store]:
         """The Store of one transaction: what handlers and the wiring work through (committed
         on success, rolled back on error)."""
-        if not self.is_sqlite:  # its ORM session opened only if used (storage/session_on_demand.py)
+        # its ORM session opened only if something uses it (storage/session_on_demand.py)
+        if self.group_commit is not None:
+            async with self.group_commit.transaction() as (sessions, driver):
+                yield Store(sessions, driver=driver)
+        elif not self.is_sqlite:
             async with pg_transaction.store(self.engine, self.counters) as store:
                 yield store
-            return
-        async with self.session() as session:
-            yield Store(session, self.counters)
+        else:  # an in-memory SQLite database, or one whose URL has options: SQLAlchemy's way
+            async with self.session() as session:
+                yield Store(session)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Store]:

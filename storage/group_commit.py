@@ -33,9 +33,12 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import hot, session_steps
+from storage import hot
+from storage.session_on_demand import SessionOnDemand
 
 log = logging.getLogger(__name__)
+
+_SAVEPOINT = "pb_transaction"  # a command's, in its batch (SQLAlchemy's own are sa_savepoint_<n>)
 
 
 class _Batch:
@@ -58,16 +61,48 @@ class GroupCommit:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a SAVEPOINT of the open batch: released on success (and durable once the
         batch commits, before this returns), rolled back on error."""
+        async with self.transaction() as (sessions, _driver):
+            yield sessions.session()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[tuple[SessionOnDemand, hot.SqliteDriver]]:
+        """A transaction in a SAVEPOINT of the open batch, its ORM session opened only if used
+        (session_on_demand.py: a `commit` runs only storage/hot.py's statements, on the driver
+        this yields too): released on success (and durable once the batch commits, before this
+        returns), rolled back on error."""
         async with self.write_lock:
             batch = self._open or await self._begin()
-            session = AsyncSession(bind=batch.connection, join_transaction_mode="create_savepoint",
-                                   expire_on_commit=False, autoflush=False)
-            # committed: RELEASE; rolled back: ROLLBACK TO, only this transaction's changes
-            async with session_steps.in_transaction(session):
+            sqlite, driver = batch.sqlite, hot.SqliteDriver(batch.sqlite, batch.connection.dialect)
+            sqlite.execute(f"SAVEPOINT {_SAVEPOINT}")
+
+            def open_session() -> AsyncSession:
+                # the session's own SAVEPOINT, inside this transaction's: its rollback is its own
+                session = AsyncSession(bind=batch.connection, join_transaction_mode="create_savepoint",
+                                       expire_on_commit=False, autoflush=False)
                 sync = session.sync_session
-                sync.connection()  # the SAVEPOINT, now
-                session.info[hot.DRIVER] = hot.SqliteDriver(batch.sqlite, sync.bind.dialect)
-                yield session
+                sync.begin()
+                sync.connection()
+                session.info[hot.DRIVER] = driver
+                return session
+
+            sessions = SessionOnDemand(open_session)
+            try:
+                yield sessions, driver
+                await sessions.flush_for_commit()
+                if sessions.opened is not None:
+                    sessions.opened.sync_session.commit()  # RELEASE of its savepoint
+                sqlite.execute(f"RELEASE {_SAVEPOINT}")  # into the batch
+            except BaseException:
+                try:
+                    if sessions.opened is not None:
+                        sessions.opened.sync_session.rollback()
+                finally:
+                    sqlite.execute(f"ROLLBACK TO {_SAVEPOINT}")  # this transaction's changes alone
+                    sqlite.execute(f"RELEASE {_SAVEPOINT}")  # (ROLLBACK TO leaves it open)
+                raise
+            finally:
+                if sessions.opened is not None:
+                    sessions.opened.sync_session.close()
             committed = asyncio.get_running_loop().create_future()
             batch.released.append(committed)
         await committed

@@ -1,10 +1,11 @@
-"""A transaction's ORM session, opened at its first use: PostgreSQL's commands that only run
-storage/hot.py's statements (a `commit`: its caller read, its commitment numbered, written and
-logged) never open one.
+"""A transaction's ORM session, opened at its first use: a command that runs only
+storage/hot.py's statements (a `commit`: its delivery claimed and caller read, its commitment
+numbered, written and logged) never opens one.
 
-Why: an AsyncSession's making, begin, commit and close, and adding each row read outside the
-ORM to it, were ~8 % of a `commit` command's CPU in `partnerbot serve` on PostgreSQL, which is
-CPU-bound under load (py-spy, bench/slash_ack.py --postgres, issue 25).
+Why: `partnerbot serve` is CPU-bound under load, and an AsyncSession's making, begin (on SQLite
+its SAVEPOINT in the batch, group_commit.py), commit and close, and adding each row read outside
+the ORM to it, were ~8 % of a `commit` command's CPU on PostgreSQL and ~17 % on SQLite (py-spy,
+bench/slash_ack.py, issue 25).
 
 Until the session opens, the rows read or written outside the ORM (Queries._track) wait here,
 already as the ORM holds a loaded row (detached, with its identity), so a change made to one is
@@ -31,7 +32,7 @@ class SessionOnDemand:
 
     @classmethod
     def of(cls, session: AsyncSession) -> SessionOnDemand:
-        """A session open from the start (SQLite's, a reader's): everything goes to it at once."""
+        """A session open from the start (a reader's, an in-memory database's): everything goes to it at once."""
         return cls(opened=session)
 
     def session(self) -> AsyncSession:

@@ -117,7 +117,7 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
     async def take_numbers(self, workspace_id: int, kind: str, count: int) -> int:
         """The first of `count` consecutive reference numbers."""
         async with self._counter_turn(workspace_id, kind):
-            taken, = await self._hot_row(hot.take_numbers(self._session.bind.dialect.name),
+            taken, = await self._hot_row(hot.take_numbers(self._dialect_name),
                                          {"workspace_id": workspace_id, "kind": kind, "count": count})
         return taken - count + 1
 

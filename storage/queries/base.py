@@ -39,9 +39,17 @@ class Queries:
     def _session(self) -> AsyncSession:
         return self._sessions.session()
 
+    @property
+    def _dialect_name(self) -> str:
+        """sqlite or postgresql: asked of the driver when the transaction was given it, so that
+        asking does not open the session."""
+        if self._driver:
+            return self._driver.dialect.name
+        return self._session.bind.dialect.name
+
     def _insert(self, model: Any):
         """INSERT with the dialect's ON CONFLICT support (SQLite and PostgreSQL share the syntax)."""
-        return hot.dialect_insert(self._session.bind.dialect.name, model)
+        return hot.dialect_insert(self._dialect_name, model)
 
     async def _insert_ignore(self, model: Any, values: dict, conflict: Sequence[str]) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted."""

@@ -56,7 +56,7 @@ class PeopleQueries(Queries):
                                                    "external_id": external_id})
             self._read_ahead = (caller, None if found[0] is None else tuple(found))
             return claimed is not None
-        return await self._hot_row(hot.claim_delivery(self._session.bind.dialect.name), {"key": key, "at": now}) \
+        return await self._hot_row(hot.claim_delivery(self._dialect_name), {"key": key, "at": now}) \
             is not None
 
     async def workspace(self, platform: str, external_id: str, now: datetime) -> Workspace:
