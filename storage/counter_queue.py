@@ -2,7 +2,8 @@
 the event loop, at most AT_ONCE of them at the database.
 
 Why: numbering takes the counter's row of a workspace and kind (hot.take_numbers,
-hot.numbered_and_logged), and the row stays locked until COMMIT. Under load (bench/slash_ack.py
+hot.numbered_and_logged), and the row stays locked until COMMIT (a `commit` whose one write
+commits on its own holds it for that statement only). Under load (bench/slash_ack.py
 --postgres: 16 connections, one workspace) a dozen backends queued on that lock, and each COMMIT
 woke them all: their wake-ups took ~60% of a core of the 2-core machine, some of it from `serve`
 itself (85–92% busy instead of ~98%), and p99 was 100–130 ms. With two at the database, the

@@ -125,8 +125,9 @@ def _ping_after_idle(engine: AsyncEngine, idle_seconds: float) -> None:
     """Check a pooled connection that sat idle for `idle_seconds` before handing it out; one
     found dead (the server restarted, a proxy dropped it) is replaced, and so is every other
     connection pooled before it. Why not SQLAlchemy's pool_pre_ping: it checks every checkout,
-    and asyncpg's check is three round trips (BEGIN, an empty query, ROLLBACK) before a `commit`
-    command's own five (issue 25: bench/slash_ack.py --postgres 289 -> 366 req/s without them).
+    and asyncpg's check is three round trips (BEGIN, an empty query, ROLLBACK), where a `commit`
+    command makes two of its own (issue 25: bench/slash_ack.py --postgres 289 -> 366 req/s without
+    them, when it made five).
     A connection in use every few seconds is alive; one that dies in use fails its transaction,
     which the user is told, and the pool is then renewed (SQLAlchemy's disconnect handling)."""
 

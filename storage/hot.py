@@ -33,6 +33,10 @@ def claim_delivery(dialect: str):
         .on_conflict_do_nothing(index_elements=["key"]).returning(ProcessedDelivery.key)
 
 
+# whether a platform delivery id was claimed (a retry's, once its command refused)
+DELIVERY_HANDLED = select(ProcessedDelivery.key).where(ProcessedDelivery.key == bindparam("key"))
+
+
 @cache
 def take_numbers(dialect: str):
     """`count` more reference numbers of a kind: the last one taken."""
@@ -59,16 +63,31 @@ LOG_ROW = ActivityLog.__table__.insert()  # its values come with each execution,
 
 
 @cache
-def numbered_and_logged(table):
+def numbered_and_logged(table, claiming: bool = False):
     """PostgreSQL: the next number of the row's workspace and kind taken, the row of `table`
     written with it and its creation logged, in one statement answering (id, number). Why: the
     counter's row stays locked until COMMIT, and every command of a workspace takes it; taken in
     its own statement, it was held over three round trips, and under 16 connections the others
     queued on it (pg_stat_activity: Lock/transactionid; bench/slash_ack.py, issue 25). Values: the
     row's columns but id and number, `kind`, `count` (1), `ref_prefix` ("C-") and log_<column>
-    for the log row's columns but id, workspace_id and record."""
+    for the log row's columns but id, workspace_id and record.
+
+    `claiming`: the command's delivery claimed in the same statement too (`key`, `at`), and
+    nothing written unless that claim is new (no row answered for a retry): a command whose only
+    write this is runs it alone, without BEGIN and COMMIT (Store.insert_numbered)."""
     log = ActivityLog.__table__
-    taken = take_numbers("postgresql").cte("taken")
+    if claiming:
+        claimed = claim_delivery("postgresql").cte("claimed")
+        count = bindparam("count", type_=Counter.value.type)
+        taken = (postgresql.insert(Counter)
+                 .from_select(["workspace_id", "kind", "value"],
+                              select(bindparam("workspace_id", type_=Counter.workspace_id.type),
+                                     bindparam("kind", type_=Counter.kind.type), count)
+                              .where(select(claimed.c.key).exists()))
+                 .on_conflict_do_update(index_elements=["workspace_id", "kind"], set_={"value": Counter.value + count})
+                 .returning(Counter.value).cte("taken"))
+    else:
+        taken = take_numbers("postgresql").cte("taken")
     columns = [c for c in table.columns if c.name not in ("id", "number")]
     made = (table.insert()
             .from_select([*(c.name for c in columns), "number"],
@@ -97,10 +116,11 @@ PERSON_BY_ONE_ID = (
 def claim_delivery_and_find_person():
     """PostgreSQL: claim_delivery and PERSON_BY_ONE_ID in one statement, answering one row: the
     key claimed (None for a retry), then the person's columns and identity's as PERSON_BY_ONE_ID
-    answers them (all None for someone not met yet). Why: every command claims its delivery and
-    then reads its caller, and on PostgreSQL each statement is a round trip (a write and a read
-    of a socket, and asyncpg's handling of both) of a command's five: BEGIN, claim, caller, its
-    own write, COMMIT (issue 25, bench/slash_ack.py --postgres). SQLite has no INSERT in WITH."""
+    answers them (all None for someone not met yet). Why: a command claims its delivery and then
+    reads its caller, and on PostgreSQL each statement is a round trip (a write and a read of a
+    socket, and asyncpg's handling of both; issue 25, bench/slash_ack.py --postgres). Used where
+    the transaction has begun already; otherwise the claim waits for the command's writes
+    (PeopleQueries.claim_delivery). SQLite has no INSERT in WITH."""
     claimed = claim_delivery("postgresql").cte("claimed")
     found = PERSON_BY_ONE_ID.subquery("found")  # its first row is the one taken, as PERSON_BY_ONE_ID's
     one_row = select(literal_column("1")).subquery("one_row")
@@ -168,21 +188,36 @@ class SqliteDriver:
 class AsyncpgDriver:
     """The asyncpg connection under SQLAlchemy's adapter of it: a statement is prepared once per
     connection (in the adapter's own cache of prepared statements) and runs in the adapter's
-    transaction, begun here when it is the transaction's first (as the adapter would)."""
+    transaction, begun here when it is the transaction's first (as the adapter would).
+
+    One per transaction, it also holds the command's delivery claim while it waits to be made
+    (`claim`: its key and instant; see Store.claim_delivery), and knows when the transaction's
+    one write was made alone (`written_alone`: nothing may follow it)."""
 
     def __init__(self, adapted, dialect):
         self.adapted, self.dialect = adapted, dialect
+        self.claim: dict | None = None
+        self.written_alone = False
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction was begun (by a statement here, or by the ORM through the adapter)."""
+        return self.adapted._transaction is not None  # noqa: SLF001 - see fits()
 
     @staticmethod
     def fits(adapted) -> bool:
         """SQLAlchemy's asyncpg adapter, as this knows it (else the statements go through SQLAlchemy)."""
         return _adapter_fits(type(adapted))
 
-    async def row(self, statement, params: dict) -> tuple | None:
+    async def row(self, statement, params: dict, *, begin: bool = True) -> tuple | None:
+        """The statement's first row. `begin`: begin the transaction first if none was (False:
+        the statement runs as its own transaction when none was begun)."""
+        if self.written_alone:
+            raise RuntimeError("a statement after the transaction's one write, which was committed on its own")
         form = driver_form(statement, self.dialect, tuple(params))
         adapted = self.adapted
         async with adapted._execute_mutex:  # noqa: SLF001 - see fits()
-            if adapted._transaction is None:  # noqa: SLF001
+            if begin and adapted._transaction is None:  # noqa: SLF001
                 await adapted._start_transaction()  # noqa: SLF001
             prepared, _ = await adapted._prepare(form.sql, self.dialect._invalidate_schema_cache_asof)  # noqa: SLF001
             return form.row(await prepared.fetchrow(*form.arguments(params)))

@@ -13,7 +13,9 @@ still cost ~8 %, for a command that runs only prebuilt statements on asyncpg. He
     adapter sends BEGIN only with the transaction's first statement, so beginning does no I/O;
   * COMMIT and ROLLBACK are sent on asyncpg itself (hot.AsyncpgDriver); the session's commit or
     rollback that follows then finds no transaction left on the connection and does no I/O;
-  * a flush of ORM changes does I/O and is awaited, as in group_commit.py.
+  * a flush of ORM changes does I/O and is awaited, as in group_commit.py;
+  * the command's delivery claim, when it waited for the writes (PeopleQueries.claim_delivery)
+    and was not made with the one write of a `commit`, is made just before COMMIT.
 
 A connection whose COMMIT or ROLLBACK failed is invalidated (closed, never pooled again), as
 SQLAlchemy's own disconnect handling would.
@@ -30,7 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import hot
 from storage.counter_queue import CounterQueue
 from storage.session_on_demand import SessionOnDemand
-from storage.store import Store
+from storage.store import AlreadyHandled, Store
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ async def _transaction(engine: AsyncEngine) -> AsyncIterator[tuple[SessionOnDema
             return
 
         def open_session() -> AsyncSession:
+            if driver.written_alone:  # its one write committed already: nothing may follow it
+                raise RuntimeError("the ORM used after the transaction's one write, which was committed on its own")
             s = AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
             s.info[hot.DRIVER] = driver
             s.sync_session.begin()  # no I/O: the adapter sends BEGIN with the first statement
@@ -70,19 +74,45 @@ async def _transaction(engine: AsyncEngine) -> AsyncIterator[tuple[SessionOnDema
         try:
             yield sessions, driver
             await sessions.flush_for_commit()
+            await _make_claim(driver)
             await _end(driver.commit, connection)
             if sessions.opened is not None:
                 sessions.opened.sync_session.commit()  # nothing left to send (see the top)
-        except BaseException:
+        except BaseException as failed:
             await _end(driver.rollback, connection)
             if sessions.opened is not None:
                 sessions.opened.sync_session.rollback()
+            if isinstance(failed, Exception) and await _handled_before(driver):
+                # a retry whose command refused (say, a button clicked twice: "already accepted")
+                # is told it was handled, as when its claim is made first
+                raise AlreadyHandled from failed
             raise
         finally:
             if sessions.opened is not None:
                 sessions.opened.sync_session.close()
     finally:
         await connection.close()  # back to the pool (checkin may close an overflow connection)
+
+
+async def _make_claim(driver: hot.AsyncpgDriver) -> None:
+    """The delivery's claim that waited (Store.claim_delivery), made now: in the transaction, with
+    what it wrote, or alone when it wrote nothing. AlreadyHandled for a retry (rolled back)."""
+    claim, driver.claim = driver.claim, None
+    if claim is not None and await driver.row(hot.claim_delivery("postgresql"), claim, begin=False) is None:
+        raise AlreadyHandled
+
+
+async def _handled_before(driver: hot.AsyncpgDriver) -> bool:
+    """Whether the delivery whose claim waited (and now never will be made) was handled before;
+    False when nothing waited, or when the connection cannot tell (the error is then the answer)."""
+    claim, driver.claim = driver.claim, None
+    if claim is None or driver.written_alone:
+        return False
+    try:
+        return await driver.row(hot.DELIVERY_HANDLED, {"key": claim["key"]}, begin=False) is not None
+    except Exception:
+        log.exception("could not tell whether a failed command's delivery was handled before")
+        return False
 
 
 async def _end(end, connection: AsyncConnection) -> None:

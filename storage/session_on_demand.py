@@ -60,10 +60,14 @@ class SessionOnDemand:
         else:
             self.opened.sync_session.add(row)  # what AsyncSession.add calls, without its proxy
 
+    def untouched(self) -> bool:
+        """No session opened, and no row it holds changed: the transaction has nothing to write yet."""
+        return self.opened is None and not any(instance_state(row).modified for row in self._waiting.values())
+
     async def flush_for_commit(self) -> None:
         """Write what changed and is not written yet: the session's changes, or the changes made
         to rows held while none was open (which opens it)."""
-        if self.opened is None and any(instance_state(row).modified for row in self._waiting.values()):
+        if self.opened is None and not self.untouched():
             self.session()
         if self.opened is not None:
             sync = self.opened.sync_session

@@ -40,6 +40,11 @@ from storage.session_on_demand import SessionOnDemand
 Row = TypeVar("Row")
 
 
+class AlreadyHandled(Exception):
+    """The command's platform delivery was handled before (a retry): nothing of this transaction
+    is kept. Raised where its claim is made late (PeopleQueries.claim_delivery)."""
+
+
 class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries, PeerSyncQueries, MeetingQueries,
             LeadQueries, AskQueries, PulseQueries, WinQueries, ReportQueries, ExportQueries, ClaimQueries,
             OutboxQueries, OrgQueries, DashboardQueries, ScopeQueries,
@@ -75,21 +80,36 @@ class Store(PeopleQueries, CommitmentQueries, HandoffQueries, PartnershipQueries
         written["id"] = (await self._hot_row(hot.insert_returning_id(table), values))[0]
         self._track(row)
 
-    async def insert_numbered(self, row: Any, log: dict) -> None:
+    async def insert_numbered(self, row: Any, log: dict, *, last: bool = False) -> None:
         """Number a new row (a Commitment: C-n), write it and log its creation (`log`: the log
         row's values but its record, which is the row's reference). On PostgreSQL in one
         statement (hot.numbered_and_logged: the counter's lock then lasts only until the COMMIT
         that follows); elsewhere (or logged in another workspace) as next_number, insert_new and
-        log. The row is then in the transaction as insert_new leaves it."""
+        log. The row is then in the transaction as insert_new leaves it.
+
+        `last`: the caller writes nothing after this. On PostgreSQL, when it is also the
+        transaction's first write, the delivery's claim waits (claim_delivery) and no row read
+        was changed, that claim is made in the same statement, which then commits on its own:
+        no BEGIN, no COMMIT. A retry of the delivery raises AlreadyHandled (nothing written);
+        any statement after it raises RuntimeError."""
         kind = type(row).KIND
-        if log["workspace_id"] == row.workspace_id and isinstance(await self._hot_driver(), hot.AsyncpgDriver):
+        driver = await self._hot_driver()
+        if log["workspace_id"] == row.workspace_id and isinstance(driver, hot.AsyncpgDriver):
             table = type(row).__table__
             written = row.__dict__
             values = {name: written.get(name) for name in hot.column_names(table, "id", "number")}
             values |= {"kind": kind, "count": 1, "ref_prefix": f"{kind}-"}
             values |= {f"log_{name}": value for name, value in log.items() if name != "workspace_id"}
+            alone = last and driver.claim is not None and not driver.in_transaction and self._sessions.untouched()
+            if alone:
+                values |= driver.claim
             async with self._counter_turn(row.workspace_id, kind):
-                written["id"], written["number"] = await self._hot_row(hot.numbered_and_logged(table), values)
+                found = await driver.row(hot.numbered_and_logged(table, claiming=alone), values, begin=not alone)
+            if alone:
+                driver.claim, driver.written_alone = None, True
+                if found is None:
+                    raise AlreadyHandled
+            written["id"], written["number"] = found
             self._track(row)
             return
         row.__dict__["number"] = await self.next_number(row.workspace_id, kind)

@@ -45,14 +45,16 @@ def stop_reminders(c: Commitment) -> None:
 
 async def create(ctx: Context, owner: Person, what: str, *, due_date: date | None = None,
                  due_at: datetime | None = None, workspace_id: int | None = None, logged: dict | None = None,
-                 **links) -> Commitment:
+                 last_write: bool = False, **links) -> Commitment:
     """Save C-n for `owner`, with its reminders, logged; `owner` is told when someone else gave
     it to them. It is due at the configured time of `due_date` on the owner's clock, or at
     `due_at` (a pledge is due at the next sync). `links` are the Commitment's link fields
     (account, handoff_id, meeting_id, lead_id, peer_sync_id). It is numbered in `workspace_id`,
     the caller's by default: a meeting's or a lead's own when it belongs to one, so that its C-n
     reads the same in the Slack and the Teams channel of a partnership. `logged`: what the log
-    says of it, when not its snapshot (a pledge says which sync it is of)."""
+    says of it, when not its snapshot (a pledge says which sync it is of). `last_write`: the caller
+    writes nothing after this (`commit`): a commitment for the caller is then saved in the
+    statement that claims the command (Store.insert_numbered)."""
     owner_tz = ctx.timezone_of(owner)
     commitments = ctx.settings.cadence.commitments
     if due_at is None:
@@ -65,9 +67,10 @@ async def create(ctx: Context, owner: Person, what: str, *, due_date: date | Non
                 due_date=due_date, due_at=due_at, created_at=ctx.now, **links,
                 **first_step(due_at, ctx.now, commitments.remind_before_hours))
     # numbered (C-n), written and logged at once: see Store.insert_numbered
+    told = owner.id != ctx.caller.id  # their notice is a write after it
     await ctx.store.insert_numbered(c, ctx.log_row("commitment.created", after=logged or snapshot(c),
-                                                   workspace_id=c.workspace_id))
-    if owner.id != ctx.caller.id:
+                                                   workspace_id=c.workspace_id), last=last_write and not told)
+    if told:
         await ctx.notify(owner, "commitment.assigned", c.ref,
                          assigned(c, ctx.caller, format_instant(c.due_at, owner_tz)))
     return c

@@ -94,7 +94,7 @@ async def commit(ctx: Context, args: str) -> Reply:
             raise UserError(f"There is no {re_target.upper()} here to link to.")
         else:
             links = {"account": re_target}
-    c = await service.create(ctx, owner, what, due_date=due_date, **links)
+    c = await service.create(ctx, owner, what, due_date=due_date, last_write=True, **links)
     return Reply(service.saved_text(ctx, c, owner))
 
 

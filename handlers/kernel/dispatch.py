@@ -18,7 +18,7 @@ from handlers.kernel.registry import Registry
 from handlers.kernel.settings import SettingsLike
 from storage.db import Database
 from storage.models import Person, Workspace
-from storage.store import Store
+from storage.store import AlreadyHandled, Store
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Dispatcher:
         except UserError as refusal:
             await self.remember_contact(command)  # rolled back with the refused change
             return Reply(f"{refusal}\nUsage: {verb.usage_text}", ok=False)
-        except _Duplicate:
+        except (_Duplicate, AlreadyHandled):  # the claim refused at once, or with the command's writes
             return Reply("That request was already handled; nothing more was done.", ok=False, repeated=True)
         except Exception:
             log.exception("command failed: %s %r", command.platform, command.text)

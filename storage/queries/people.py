@@ -48,8 +48,24 @@ class PeopleQueries(Queries):
     async def claim_delivery(self, key: str, now: datetime, *, caller: tuple[int, str] | None = None) -> bool:
         """Record a platform delivery id; False when it was handled before (a retry). With
         `caller` (a workspace id and a platform user id, looked up next by person()), PostgreSQL
-        reads the caller in the same round trip (hot.claim_delivery_and_find_person)."""
-        if caller is not None and isinstance(await self._hot_driver(), hot.AsyncpgDriver):
+        reads the caller in the same round trip.
+
+        On PostgreSQL, in a transaction that has not begun, the claim is made later, in the same
+        transaction as the command's writes: with the one write of a command that makes only one
+        (Store.insert_numbered), else just before COMMIT (pg_transaction.py); a retry then raises
+        AlreadyHandled there. Until then the caller is read without beginning the transaction, and
+        this answers True. Why: a `commit` is then two round trips (its caller, then its claim,
+        commitment and log in one statement) instead of four (BEGIN, claim and caller, its write,
+        COMMIT), in a `serve` that is CPU-bound under load (issue 25)."""
+        driver = await self._hot_driver()
+        if caller is not None and isinstance(driver, hot.AsyncpgDriver) and not driver.in_transaction:
+            workspace_id, external_id = caller
+            found = await driver.row(hot.PERSON_BY_ONE_ID, {"workspace_id": workspace_id, "external_id": external_id},
+                                     begin=False)
+            self._read_ahead = (caller, found)
+            driver.claim = {"key": key, "at": now}
+            return True
+        if caller is not None and isinstance(driver, hot.AsyncpgDriver):
             workspace_id, external_id = caller
             claimed, *found = await self._hot_row(hot.claim_delivery_and_find_person(),
                                                   {"key": key, "at": now, "workspace_id": workspace_id,

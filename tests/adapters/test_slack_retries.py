@@ -90,6 +90,22 @@ async def test_a_retried_slash_command_is_acknowledged_and_carried_out_once(slac
     assert offer.args["channel"] == "DU2" and "H-1" in offer.args["text"]
 
 
+@pytest.mark.parametrize("concurrently", [False, True], ids=["after", "during"])
+async def test_a_known_callers_retried_commit_saves_one_commitment(slack, concurrently):
+    """Once the caller's workspace is known, a `commit` is claimed in the statement that saves it
+    on PostgreSQL (Store.insert_numbered): a retry, after the first delivery or beside it, still
+    saves one commitment and is told it was handled."""
+    body = slash_body("commit call Acme by fri")
+    assert "C-1 saved" in (await (await slack.post(body, signed_headers(body))).json())["text"]
+    first, again = await twice(slack, slash_body("commit send pricing deck to Acme by fri"), signed_headers,
+                               concurrently=concurrently)
+    assert (first.status, again.status) == (200, 200)
+    answers = sorted([(await first.json())["text"], (await again.json())["text"]])
+    assert answers[0].startswith("C-2 saved") and "already handled" in answers[1]
+    assert await count(slack.bot.db, Commitment) == 2
+    assert [a.action for a in await rows(slack.bot.db, ActivityLog)] == ["commitment.created"] * 2
+
+
 async def test_a_retried_slash_commit_saves_one_commitment(slack):
     first, again = await twice(slack, slash_body("commit send pricing deck to Acme by fri"), signed_headers)
     assert (first.status, again.status) == (200, 200)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.migrate import current_revision
-from storage.store import Store
+from storage.store import AlreadyHandled, Store
 from tests.conftest import database_url, migrated
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
@@ -127,8 +127,7 @@ async def test_a_delivery_claimed_with_its_caller_finds_them_once_and_refuses_th
     async with store_db.transaction() as store:
         assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
         assert (await store.person(ws, "U1", "ana", NOW)).id == ana.id
-    async with store_db.transaction() as store:
-        assert not await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+    assert not await _claimed_in_a_transaction(store_db, "slack:T1:d1", (ws.id, "U1"))
     async with store_db.transaction() as store:
         assert await store.claim_delivery("slack:T1:d2", NOW, caller=(ws.id, "U2"))
         bo = await store.person(ws, "U2", "bo", NOW)  # not met yet: created
@@ -140,6 +139,64 @@ async def test_a_delivery_claimed_with_its_caller_finds_them_once_and_refuses_th
     async with store_db.session() as s:
         from storage.models import Person
         assert sorted(p.display_name for p in (await s.exec(select(Person))).scalars()) == ["ana", "bo"]
+
+
+async def _claimed_in_a_transaction(store_db, key: str, caller: tuple[int, str]) -> bool:
+    """Whether a transaction claiming `key` for `caller`, and writing nothing else, is its
+    delivery's first: a retry is refused at once (claim_delivery answers False) or, where the
+    claim waits for the transaction's writes (PostgreSQL), at its end (AlreadyHandled)."""
+    try:
+        async with store_db.transaction() as store:
+            if not await store.claim_delivery(key, NOW, caller=caller):
+                return False
+    except AlreadyHandled:
+        return False
+    return True
+
+
+async def test_a_claim_made_with_the_commands_writes_refuses_a_retry_and_keeps_nothing_of_it(store_db):
+    """On PostgreSQL a command's claim waits for its writes (Store.claim_delivery): made just
+    before COMMIT, or in the one statement of a command whose only write is a new commitment.
+    Either way a retry keeps nothing it wrote, and a first delivery keeps everything."""
+    from storage.models import ActivityLog, Commitment
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        ana = await store.person(ws, "U1", "ana", NOW)
+    assert await _claimed_in_a_transaction(store_db, "slack:T1:d1", (ws.id, "U1"))  # a read-only command's
+    for key, last in (("slack:T1:d2", True), ("slack:T1:d3", False)):
+        for _attempt in ("first", "retry"):
+            try:
+                async with store_db.transaction() as store:
+                    if not await store.claim_delivery(key, NOW, caller=(ws.id, "U1")):
+                        raise AlreadyHandled
+                    c, log = _new_commitment(ws, await store.person(ws, "U1", None, NOW), f"commitment of {key}")
+                    await store.insert_numbered(c, log, last=last)
+            except AlreadyHandled:
+                assert _attempt == "retry"
+            else:
+                assert _attempt == "first"
+    assert not await _claimed_in_a_transaction(store_db, "slack:T1:d1", (ws.id, "U1"))
+    async with store_db.session() as s:
+        made = sorted((c.number, c.what) for c in (await s.exec(select(Commitment))).scalars())
+        assert made == [(1, "commitment of slack:T1:d2"), (2, "commitment of slack:T1:d3")]
+        assert len((await s.exec(select(ActivityLog))).all()) == 2
+    assert ana.id == c.owner_id
+
+
+async def test_nothing_may_follow_a_commands_one_write_once_it_committed_on_its_own(store_db):
+    """Where a command's one write (`last`) commits on its own (PostgreSQL), a statement after it
+    would be outside its transaction: it fails loudly instead of being written apart."""
+    if store_db.is_sqlite:
+        pytest.skip("SQLite writes a command's statements in its transaction, committed at its end: none alone")
+    async with store_db.transaction() as store:
+        ws = await store.workspace("slack", "T1", NOW)
+        await store.person(ws, "U1", "ana", NOW)
+    with pytest.raises(RuntimeError):
+        async with store_db.transaction() as store:
+            assert await store.claim_delivery("slack:T1:d1", NOW, caller=(ws.id, "U1"))
+            c, log = _new_commitment(ws, await store.person(ws, "U1", None, NOW), "send the deck")
+            await store.insert_numbered(c, log, last=True)
+            await store.next_number(ws.id, "H")
 
 
 async def test_an_outbox_key_is_owed_once(store_db):
