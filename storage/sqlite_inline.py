@@ -154,9 +154,10 @@ class InlineConnection:
 
 class Dialect(SQLiteDialect_aiosqlite):
     """SQLAlchemy's aiosqlite dialect, with SAVEPOINT, RELEASE and ROLLBACK TO sent to SQLite as
-    they are. Why: every command is a SAVEPOINT of its batch (storage/group_commit.py), and
-    SQLAlchemy builds, compiles and executes a new clause for each of them (the savepoint clauses
-    are not cached): ~0.3 ms of a command's ~2 ms on the 2-core bench machine (issue 25)."""
+    they are. Why: a command whose ORM session opens takes a SAVEPOINT of its own inside its
+    transaction's (storage/group_commit.py), and SQLAlchemy builds, compiles and executes a new
+    clause for each (the savepoint clauses are not cached): ~0.3 ms of a command's ~2 ms on the
+    2-core bench machine (issue 25)."""
 
     supports_statement_cache = True  # what it compiles is the aiosqlite dialect's, cached as there
 
