@@ -89,20 +89,17 @@ class GroupCommit:
             try:
                 yield sessions, driver
                 await sessions.flush_for_commit()
-                if sessions.opened is not None:
-                    sessions.opened.sync_session.commit()  # RELEASE of its savepoint
+                sessions.commit()  # RELEASE of its own savepoint
                 sqlite.execute(f"RELEASE {_SAVEPOINT}")  # into the batch
             except BaseException:
                 try:
-                    if sessions.opened is not None:
-                        sessions.opened.sync_session.rollback()
+                    sessions.rollback()
                 finally:
                     sqlite.execute(f"ROLLBACK TO {_SAVEPOINT}")  # this transaction's changes alone
                     sqlite.execute(f"RELEASE {_SAVEPOINT}")  # (ROLLBACK TO leaves it open)
                 raise
             finally:
-                if sessions.opened is not None:
-                    sessions.opened.sync_session.close()
+                sessions.close()
             committed = asyncio.get_running_loop().create_future()
             batch.released.append(committed)
         await committed

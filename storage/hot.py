@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, cast, literal_column, or_, select, true
+from sqlalchemy import bindparam, cast, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ActivityLog, Counter, Identity, Person, ProcessedDelivery
@@ -110,21 +110,6 @@ PERSON_BY_ONE_ID = (
            or_(Identity.external_id == bindparam("external_id"),
                Identity.channel_account_id == bindparam("external_id")))
 )
-
-
-@cache
-def claim_delivery_and_find_person():
-    """PostgreSQL: claim_delivery and PERSON_BY_ONE_ID in one statement, answering one row: the
-    key claimed (None for a retry), then the person's columns and identity's as PERSON_BY_ONE_ID
-    answers them (all None for someone not met yet). Why: a command claims its delivery and then
-    reads its caller, and on PostgreSQL each statement is a round trip (a write and a read of a
-    socket, and asyncpg's handling of both; issue 25, bench/slash_ack.py --postgres). Used where
-    the transaction has begun already; otherwise the claim waits for the command's writes
-    (PeopleQueries.claim_delivery). SQLite has no INSERT in WITH."""
-    claimed = claim_delivery("postgresql").cte("claimed")
-    found = PERSON_BY_ONE_ID.subquery("found")  # its first row is the one taken, as PERSON_BY_ONE_ID's
-    one_row = select(literal_column("1")).subquery("one_row")
-    return select(select(claimed.c.key).scalar_subquery(), *found.c).select_from(one_row.outerjoin(found, true()))
 
 
 # --- run on the driver itself -------------------------------------------------------------------

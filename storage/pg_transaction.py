@@ -76,20 +76,17 @@ async def _transaction(engine: AsyncEngine) -> AsyncIterator[tuple[SessionOnDema
             await sessions.flush_for_commit()
             await _make_claim(driver)
             await _end(driver.commit, connection)
-            if sessions.opened is not None:
-                sessions.opened.sync_session.commit()  # nothing left to send (see the top)
+            sessions.commit()  # nothing left to send (see the top)
         except BaseException as failed:
             await _end(driver.rollback, connection)
-            if sessions.opened is not None:
-                sessions.opened.sync_session.rollback()
+            sessions.rollback()
             if isinstance(failed, Exception) and await _handled_before(driver):
                 # a retry whose command refused (say, a button clicked twice: "already accepted")
                 # is told it was handled, as when its claim is made first
                 raise AlreadyHandled from failed
             raise
         finally:
-            if sessions.opened is not None:
-                sessions.opened.sync_session.close()
+            sessions.close()
     finally:
         await connection.close()  # back to the pool (checkin may close an overflow connection)
 

@@ -67,9 +67,23 @@ class SessionOnDemand:
     async def flush_for_commit(self) -> None:
         """Write what changed and is not written yet: the session's changes, or the changes made
         to rows held while none was open (which opens it)."""
-        if self.opened is None and not self.untouched():
-            self.session()
+        if self.untouched():
+            return
+        session = self.session()
+        sync = session.sync_session
+        if sync.new or sync.dirty or sync.deleted:
+            await session.flush()
+
+    # the session's own end, where one was opened; none does I/O (the transaction's COMMIT,
+    # ROLLBACK or RELEASE is sent on the driver by who made this)
+    def commit(self) -> None:
         if self.opened is not None:
-            sync = self.opened.sync_session
-            if sync.new or sync.dirty or sync.deleted:
-                await self.opened.flush()
+            self.opened.sync_session.commit()
+
+    def rollback(self) -> None:
+        if self.opened is not None:
+            self.opened.sync_session.rollback()
+
+    def close(self) -> None:
+        if self.opened is not None:
+            self.opened.sync_session.close()

@@ -31,7 +31,7 @@ class Queries:
 
     _sessions: SessionOnDemand  # the transaction's session, opened at its first use (see there)
     # (workspace id, platform user id) and PERSON_BY_ONE_ID's row for them (None: not met yet),
-    # read with the delivery's claim for the person() look-up that follows (claim_delivery)
+    # read by claim_delivery for the person() look-up that follows
     _read_ahead: tuple[tuple[int, str], tuple | None] | None
     _driver: hot.SqliteDriver | hot.AsyncpgDriver | None | bool = False  # False: not asked yet (_hot_row)
 

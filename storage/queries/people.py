@@ -46,11 +46,10 @@ from storage.types import UTCDateTime
 class PeopleQueries(Queries):
     # --- deliveries, workspaces, people ---------------------------------------------------
     async def claim_delivery(self, key: str, now: datetime, *, caller: tuple[int, str] | None = None) -> bool:
-        """Record a platform delivery id; False when it was handled before (a retry). With
-        `caller` (a workspace id and a platform user id, looked up next by person()), PostgreSQL
-        reads the caller in the same round trip.
+        """Record a platform delivery id; False when it was handled before (a retry).
 
-        On PostgreSQL, in a transaction that has not begun, the claim is made later, in the same
+        With `caller` (a workspace id and a platform user id, looked up next by person()) on
+        PostgreSQL, in a transaction that has not begun, the claim is made later, in the same
         transaction as the command's writes: with the one write of a command that makes only one
         (Store.insert_numbered), else just before COMMIT (pg_transaction.py); a retry then raises
         AlreadyHandled there. Until then the caller is read without beginning the transaction, and
@@ -65,13 +64,6 @@ class PeopleQueries(Queries):
             self._read_ahead = (caller, found)
             driver.claim = {"key": key, "at": now}
             return True
-        if caller is not None and isinstance(driver, hot.AsyncpgDriver):
-            workspace_id, external_id = caller
-            claimed, *found = await self._hot_row(hot.claim_delivery_and_find_person(),
-                                                  {"key": key, "at": now, "workspace_id": workspace_id,
-                                                   "external_id": external_id})
-            self._read_ahead = (caller, None if found[0] is None else tuple(found))
-            return claimed is not None
         return await self._hot_row(hot.claim_delivery(self._dialect_name), {"key": key, "at": now}) \
             is not None
 

@@ -117,8 +117,9 @@ async def test_a_delivery_id_is_claimed_once(store_db):
 
 
 async def test_a_delivery_claimed_with_its_caller_finds_them_once_and_refuses_the_retry(store_db):
-    """The dispatcher claims a command's delivery naming its caller: PostgreSQL reads them in the
-    same statement (hot.claim_delivery_and_find_person). Whoever is read so, person() answers
+    """The dispatcher claims a command's delivery naming its caller: PostgreSQL reads them at
+    once, the claim waiting for the command's writes (PeopleQueries.claim_delivery). Whoever is
+    read so, person() answers
     as it would have read them: the known caller, a new one created on first sight; a retry is
     refused; a look-up of someone else is not answered with the caller."""
     async with store_db.transaction() as store:
